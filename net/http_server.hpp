@@ -1,0 +1,69 @@
+// HttpServer: the Boost.Beast HTTP/1.1 edge. One session object per connection (lifetime held by
+// shared_from_this), keep-alive, a body size limit enforced while reading (a larger body is refused with
+// 413 and a JSON envelope, without reading it whole), and any request handed to one Handler.
+//
+// Thread rules: the handler runs on an I/O thread and must not block: it hands the request to actors and
+// returns. The Responder it gets may be called exactly once, from any thread; it posts the response to
+// the connection's strand. A responder dropped without being called answers 500 with a JSON envelope.
+// Stop() stops accepting, lets in-flight requests finish for up to `drain` and joins the I/O threads.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace flowstone::net {
+
+struct HttpRequest {
+  std::string method;   // "GET", "POST", ...
+  std::string target;   // as sent, e.g. "/v2/job/query?job_id=1"
+  std::string path;     // decoded path without the query, trailing '/' removed (except "/")
+  std::multimap<std::string, std::string> query;  // decoded query parameters
+  std::map<std::string, std::string> headers;     // names lower-cased
+  std::string body;
+
+  // First value of a query parameter, or nullptr.
+  const std::string* query_param(const std::string& name) const;
+  const std::string* header(const std::string& lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (e.g. Content-Disposition)
+};
+
+using Responder = std::function<void(HttpResponse)>;
+using Handler = std::function<void(HttpRequest&& request, Responder respond)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 9380;  // 0: pick a free port (see HttpServer::port())
+  int threads = 1;
+  size_t body_limit = 64 << 20;
+  std::chrono::milliseconds drain{3000};
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the I/O threads. Returns an error message, empty on success.
+  std::string Start();
+  uint16_t port() const;
+  void Stop();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace flowstone::net

@@ -1,0 +1,1 @@
+namespace flowstone::net {}
