@@ -92,6 +92,9 @@ class EventLog {
   // Later appends complete with Status::Closed. Idempotent; also done by the destructor.
   void Close();
 
+  // Tests only: the next `count` group commits fail as if RocksDB's Write had returned an I/O error.
+  void TestOnlyFailNextWrites(int count);
+
  private:
   struct Impl;
   explicit EventLog(std::unique_ptr<Impl> impl);
