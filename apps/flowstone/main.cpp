@@ -1,1 +1,127 @@
-int main() { return 0; }
+// flowstone: the party server and its command line.
+//
+//   flowstone serve --config service_conf.yaml
+//   flowstone job submit -c job.yaml | query | list | stop | rerun | dependency | add-notes
+//   flowstone task query | list
+//   flowstone store rebuild | verify --config service_conf.yaml   (with the server stopped)
+//   flowstone demo
+//
+// Client commands take the flow CLI's flags (-j -r -p -tn -s -l -c ...) and reach the server named by
+// --server HOST:PORT, else FLOWSTONE_SERVER, else --config's fateflow.host/http_port, else
+// 127.0.0.1:9380. They print the server's JSON envelope.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "actors/config.hpp"
+#include "actors/server.hpp"
+#include "apps/flowstone/commands.hpp"
+#include "store/projections.hpp"
+
+namespace flowstone::cli {
+namespace {
+
+const std::map<std::string, std::string> kFlagAliases = {
+    {"-j", "job_id"},         {"--job-id", "job_id"},       {"-r", "role"},          {"--role", "role"},
+    {"-p", "party_id"},       {"--party-id", "party_id"},   {"-tn", "task_name"},    {"--task-name", "task_name"},
+    {"-s", "status"},         {"--status", "status"},       {"-l", "limit"},         {"--limit", "limit"},
+    {"-c", "conf_path"},      {"--conf-path", "conf_path"}, {"--notes", "notes"},    {"-tid", "task_id"},
+    {"--task-id", "task_id"}, {"-tv", "task_version"},      {"--task-version", "task_version"},
+    {"--page", "page"},       {"--server", "server"},       {"--config", "config"},  {"--description", "description"},
+    {"--dir", "dir"},         {"--port", "port"},           {"--timeout", "timeout"}};
+
+int usage() {
+  std::cerr << "usage:\n"
+               "  flowstone serve --config service_conf.yaml\n"
+               "  flowstone job submit -c job.yaml\n"
+               "  flowstone job query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-s STATUS]\n"
+               "  flowstone job list [-j JOB_ID] [-r ROLE] [-p PARTY_ID] [-s STATUS] [-l LIMIT] [--page N]\n"
+               "  flowstone job stop|rerun -j JOB_ID\n"
+               "  flowstone job dependency -j JOB_ID -r ROLE -p PARTY_ID\n"
+               "  flowstone job add-notes -j JOB_ID -r ROLE -p PARTY_ID --notes TEXT\n"
+               "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
+               "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
+               "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
+               "  flowstone demo [--dir DIR] [--port PORT]\n"
+               "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
+  return 2;
+}
+
+bool parse_flags(int argc, char** argv, int first, Flags* flags) {
+  for (int i = first; i < argc; ++i) {
+    auto alias = kFlagAliases.find(argv[i]);
+    if (alias == kFlagAliases.end() || i + 1 >= argc) {
+      std::cerr << "unknown or incomplete option: " << argv[i] << "\n";
+      return false;
+    }
+    (*flags)[alias->second] = argv[++i];
+  }
+  return true;
+}
+
+int serve(const Flags& flags) {
+  actors::ServerConfig config;
+  std::vector<std::string> warnings;
+  if (flags.count("config")) {
+    if (std::string error = actors::load_config(flags.at("config"), &config, &warnings); !error.empty()) {
+      std::cerr << error << "\n";
+      return 1;
+    }
+  }
+  if (config.log_dir.empty()) config.log_dir = config.data_dir + "/logs";
+  if (config.bin_dir.empty()) config.bin_dir = self_dir();
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  return actors::run_server(config);
+}
+
+int store_tool(const std::string& action, const Flags& flags) {
+  actors::ServerConfig config;
+  std::vector<std::string> warnings;
+  if (!flags.count("config")) return usage();
+  if (std::string error = actors::load_config(flags.at("config"), &config, &warnings); !error.empty()) {
+    std::cerr << error << "\n";
+    return 1;
+  }
+  std::unique_ptr<store::EventLog> log;
+  store::Options options;
+  options.view_families = store::job_view_families();
+  if (auto s = store::EventLog::Open(config.db_dir(), options, &log); !s.ok()) {
+    std::cerr << "cannot open " << config.db_dir() << ": " << s.ToString() << " (is the server still running?)\n";
+    return 1;
+  }
+  store::ProjectionReport report;
+  auto s = action == "rebuild" ? store::RebuildViews(*log, &report) : store::VerifyViews(*log, &report);
+  if (!s.ok()) {
+    std::cerr << action << " failed: " << s.ToString() << "\n";
+    return 1;
+  }
+  for (const auto& e : report.errors) std::cout << "error: " << e << "\n";
+  for (const auto& d : report.differences) std::cout << "difference: " << d << "\n";
+  std::cout << action << ": " << report.streams << " streams, " << report.events << " events, " << report.rows
+            << " view rows; " << (report.ok() ? "views match the log" : "VIEWS DIFFER FROM THE LOG") << "\n";
+  return report.ok() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace flowstone::cli
+
+int main(int argc, char** argv) {
+  using namespace flowstone::cli;
+  if (argc < 2) return usage();
+  std::string group = argv[1];
+  std::string action = argc > 2 ? argv[2] : "";
+  Flags flags;
+  if (group == "serve") return parse_flags(argc, argv, 2, &flags) ? serve(flags) : usage();
+  if (group == "demo") return parse_flags(argc, argv, 2, &flags) ? run_demo(flags) : usage();
+  if (!parse_flags(argc, argv, 3, &flags)) return usage();
+  if (group == "store" && (action == "rebuild" || action == "verify")) return store_tool(action, flags);
+  if (group == "job" || group == "task") {
+    int code = run_client_command(group, action, flags);
+    return code < 0 ? usage() : code;
+  }
+  return usage();
+}

@@ -1,0 +1,77 @@
+#include "actors/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <set>
+
+namespace flowstone::actors {
+namespace fs = std::filesystem;
+namespace {
+
+// FATE-Flow's service_conf.yaml sections: read where Flowstone has a meaning for them, accepted silently
+// otherwise, so an existing FATE config loads unchanged.
+const std::set<std::string> kFateKeys = {
+    "party_id",      "use_registry", "encrypt",        "fateflow",      "database",   "default_engines",
+    "default_provider", "federation", "computing",     "storage",       "hook_module", "authentication",
+    "model_store",   "zookeeper",    "log_level",      "encrypt_module", "private_key", "private_key_file",
+    "public_key",    "public_key_file", "api_version", "job_default_config"};
+
+std::string resolve(const fs::path& base, const std::string& p) {
+  fs::path path(p);
+  return (path.is_absolute() ? path : base / path).lexically_normal().string();
+}
+
+}  // namespace
+
+std::string load_config(const std::string& path, ServerConfig* config, std::vector<std::string>* warnings) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const std::exception& e) {
+    return "cannot read config " + path + ": " + e.what();
+  }
+  if (!root.IsMap()) return "config " + path + ": the top level must be a mapping";
+  fs::path base = fs::absolute(path).parent_path();
+  ServerConfig& c = *config;
+  c.data_dir = resolve(base, c.data_dir);
+  try {
+    for (const auto& entry : root) {
+      std::string key = entry.first.as<std::string>();
+      if (key != "flowstone" && !kFateKeys.count(key)) warnings->push_back("unknown config key '" + key + "' ignored");
+    }
+    if (root["party_id"]) c.party_id = root["party_id"].as<std::string>();
+    if (auto f = root["fateflow"]) {
+      if (f["host"]) c.host = f["host"].as<std::string>();
+      if (f["http_port"]) c.http_port = f["http_port"].as<uint16_t>();
+    }
+    if (auto std_conf = root["computing"]["standalone"]; std_conf && std_conf["cores"])
+      c.computing_cores = std_conf["cores"].as<int>();
+    if (auto d = root["job_default_config"]) {
+      if (d["job_cores"]) c.defaults.job_cores = d["job_cores"].as<int>();
+      if (d["task_cores"]) c.defaults.task_cores = d["task_cores"].as<int>();
+      if (auto run = d["task_run"]["standalone"]; run && run["cores"]) c.defaults.task_cores = run["cores"].as<int>();
+      if (d["task_timeout"]) c.defaults.task_timeout_s = d["task_timeout"].as<int64_t>();
+      if (d["auto_retries"]) c.defaults.auto_retries = d["auto_retries"].as<int>();
+      if (d["sync_type"]) c.defaults.sync_type = d["sync_type"].as<std::string>();
+      if (d["computing_partitions"]) c.defaults.computing_partitions = d["computing_partitions"].as<int>();
+    }
+    if (auto f = root["flowstone"]) {
+      static const std::set<std::string> known = {"data_dir", "log_dir", "bin_dir", "body_limit_mb", "http_threads"};
+      for (const auto& entry : f)
+        if (!known.count(entry.first.as<std::string>()))
+          warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
+      if (f["data_dir"]) c.data_dir = resolve(base, f["data_dir"].as<std::string>());
+      if (f["log_dir"]) c.log_dir = resolve(base, f["log_dir"].as<std::string>());
+      if (f["bin_dir"]) c.bin_dir = resolve(base, f["bin_dir"].as<std::string>());
+      if (f["body_limit_mb"]) c.body_limit = f["body_limit_mb"].as<size_t>() << 20;
+      if (f["http_threads"]) c.http_threads = std::max(1, f["http_threads"].as<int>());
+    }
+  } catch (const std::exception& e) {
+    return "config " + path + ": " + e.what();
+  }
+  if (c.log_dir.empty()) c.log_dir = c.data_dir + "/logs";
+  return "";
+}
+
+}  // namespace flowstone::actors

@@ -1,0 +1,299 @@
+// The job actor: the one owner and only writer of a job's stream. Its mailbox serialises the job: a
+// command is decided against the current state, its events (with the scheduling they enable and the
+// view rows they produce) are appended as one synced batch, and only then is the state advanced, the
+// caller answered and the effects (launch, kill) carried out. One append is in flight at a time;
+// commands that arrive meanwhile wait in a queue, so each decision sees every earlier event.
+#include "actors/job_actor.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+
+#include <deque>
+#include <filesystem>
+
+#include "events/job_views.hpp"
+#include "store/job_codec.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::Decision;
+using domain::JobCommand;
+
+struct Pending {
+  JobCommandMsg msg;
+  caf::typed_response_promise<JobReply> promise;
+};
+
+// Internal commands (recovery's Advance, launcher reports sent anonymously) have no one to answer.
+void answer(Pending& p, JobReply reply) {
+  if (p.promise.pending()) p.promise.deliver(std::move(reply));
+}
+
+struct InFlight {
+  uint64_t ticket = 0;
+  Pending pending;
+  Decision decision;
+  domain::JobState next;
+  std::map<std::string, std::string> next_rows;
+};
+
+struct JobActorState {
+  std::shared_ptr<Environment> env;
+  std::string job_id;
+  domain::JobState job;
+  uint64_t version = 0;
+  std::map<std::string, std::string> rows;  // family \0 key -> value, as last written
+  std::deque<Pending> queue;
+  std::optional<InFlight> in_flight;
+  uint64_t tickets = 0;
+  std::shared_ptr<spdlog::logger> schedule_log;
+  static inline const char* name = "flowstone.job";
+};
+
+using Self = job_actor::stateful_pointer<JobActorState>;
+
+void stamp(JobCommand& command, int64_t now) {
+  std::visit([now](auto& c) { c.now_ms = now; }, command);
+}
+
+std::map<std::string, std::string> rows_of(const domain::JobState& job) {
+  std::map<std::string, std::string> out;
+  for (auto& row : domain::job_views(job)) out[row.family + '\0' + row.key] = std::move(row.value);
+  return out;
+}
+
+// The view writes that turn `before` into `after`.
+std::vector<store::ViewWrite> diff_rows(const std::map<std::string, std::string>& before,
+                                        const std::map<std::string, std::string>& after) {
+  std::vector<store::ViewWrite> writes;
+  auto split = [](const std::string& k) {
+    auto sep = k.find('\0');
+    return std::make_pair(k.substr(0, sep), k.substr(sep + 1));
+  };
+  for (const auto& [k, v] : after) {
+    auto it = before.find(k);
+    if (it == before.end() || it->second != v) {
+      auto [family, key] = split(k);
+      writes.push_back({family, key, v});
+    }
+  }
+  for (const auto& [k, v] : before)
+    if (!after.count(k)) {
+      auto [family, key] = split(k);
+      writes.push_back({family, key, std::nullopt});
+    }
+  return writes;
+}
+
+JobReply reply_of(const Decision& d) { return JobReply{d.code, d.message, d.data}; }
+
+std::string describe(const domain::JobEvent& e) {
+  return std::visit(
+      [](const auto& b) -> std::string {
+        using T = std::decay_t<decltype(b)>;
+        auto party = [](const domain::PartyRef& p) { return p.role.empty() ? std::string("scheduler") : p.role + ":" + p.party_id; };
+        if constexpr (std::is_same_v<T, domain::JobCreated>) {
+          return "job created by " + b.initiator_party_id + ", scheduler " + b.scheduler_party_id;
+        } else if constexpr (std::is_same_v<T, domain::JobStatusChanged>) {
+          return "job status " + std::string(to_string(b.status)) + " at " + party(b.party) + " (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, domain::JobCancelRequested>) {
+          return "stop requested with " + std::string(to_string(b.stop_status)) + " (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, domain::JobNotesAdded>) {
+          return "notes at " + party(b.party) + ": " + b.notes;
+        } else if constexpr (std::is_same_v<T, domain::TaskVersionCreated>) {
+          return "task " + b.task_name + " version " + std::to_string(b.task_version) + " at " + party(b.party) +
+                 " (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, domain::TaskStatusChanged>) {
+          return "task " + b.task_name + "." + std::to_string(b.task_version) + " status " +
+                 std::string(to_string(b.status)) + " at " + party(b.party);
+        } else if constexpr (std::is_same_v<T, domain::TaskPartyStatusChanged>) {
+          return "task " + b.execution_id + " party_status " + std::string(to_string(b.status)) +
+                 (b.error.empty() ? "" : " error: " + b.error);
+        } else {
+          return "task " + b.execution_id + " launched, launcher pid " + std::to_string(b.launcher_pid);
+        }
+      },
+      e.body);
+}
+
+std::string task_dir_of(const Environment& env, const std::string& job_id, const domain::TaskRun& run) {
+  return env.config.job_dir() + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" + run.task_name +
+         "/" + std::to_string(run.task_version);
+}
+
+std::string log_dir_of(const Environment& env, const std::string& job_id, const domain::TaskRun& run) {
+  return env.config.log_dir + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" + run.task_name;
+}
+
+void carry_out(Self self, const std::vector<domain::Effect>& effects) {
+  auto& st = self->state;
+  const Environment& env = *st.env;
+  for (const auto& effect : effects) {
+    std::visit(
+        [&](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          const domain::TaskRun* run = st.job.run_by_execution(e.execution_id);
+          if (!run) return;
+          if constexpr (std::is_same_v<T, domain::LaunchRun>) {
+            Json config = domain::task_config(st.job, *run);
+            config["mlmd"] = Json{{"type", "flow"},
+                                  {"metadata",
+                                   {{"host", env.config.host},
+                                    {"port", env.http_port},
+                                    {"protocol", "http"},
+                                    {"api_version", "v2"}}}};
+            config["conf"]["computing"] =
+                Json{{"type", "standalone"},
+                     {"metadata",
+                      {{"computing_id", run->execution_id},
+                       {"options", {{"data_dir", env.config.data_dir + "/standalone"}}}}}};
+            config["conf"]["logger"] = Json{{"log_dir", log_dir_of(env, st.job_id, *run)}};
+            self->send(env.launcher, job_actor(self), LaunchMsg{st.job_id, run->execution_id, std::move(config),
+                                                                run->component, task_dir_of(env, st.job_id, *run),
+                                                                log_dir_of(env, st.job_id, *run)});
+          } else if constexpr (std::is_same_v<T, domain::KillRun>) {
+            self->send(env.launcher, KillMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+          } else {
+            self->send(env.launcher, job_actor(self),
+                       CheckMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+          }
+        },
+        effect);
+  }
+}
+
+void pump(Self self) {
+  auto& st = self->state;
+  while (!st.in_flight && !st.queue.empty()) {
+    Pending p = std::move(st.queue.front());
+    st.queue.pop_front();
+    const std::string& key = p.msg.idempotency_key;
+    if (!key.empty()) {
+      std::string stored;
+      if (st.env->log->LookupIdempotency(key, &stored).ok()) {
+        Json j = Json::parse(stored, nullptr, false);
+        answer(p, JobReply{j.value("code", 0), j.value("message", "success"), j.value("data", Json())});
+        continue;
+      }
+    }
+    int64_t now = Environment::now_ms();
+    stamp(p.msg.command, now);
+    Decision decision = domain::decide_and_advance(st.job, p.msg.command, now);
+    if (decision.code != 0 || decision.events.empty()) {
+      answer(p, reply_of(decision));
+      continue;
+    }
+    InFlight f;
+    f.ticket = ++st.tickets;
+    f.next = st.job;
+    for (const auto& e : decision.events) domain::apply(f.next, e);
+    f.next_rows = rows_of(f.next);
+
+    store::AppendRequest request;
+    request.stream = st.env->job_stream(st.job_id);
+    request.expected_version = st.version;
+    for (const auto& e : decision.events) request.events.push_back(store::encode_job_event(e));
+    request.views = diff_rows(st.rows, f.next_rows);
+    request.idempotency_key = key;
+    request.result = Json{{"code", decision.code}, {"message", decision.message}, {"data", decision.data}}.dump();
+    f.pending = std::move(p);
+    f.decision = std::move(decision);
+    uint64_t ticket = f.ticket;
+    st.in_flight = std::move(f);
+    auto handle = caf::actor_cast<job_actor>(self);
+    st.env->log->AppendAsync(std::move(request), [handle, ticket](store::AppendResult result) {
+      caf::anon_send(handle, AppendDoneMsg{ticket, std::move(result)});
+    });
+  }
+}
+
+void on_append_done(Self self, AppendDoneMsg& done) {
+  auto& st = self->state;
+  if (!st.in_flight || st.in_flight->ticket != done.ticket) return;
+  InFlight f = std::move(*st.in_flight);
+  st.in_flight.reset();
+  const store::AppendResult& r = done.result;
+  if (r.duplicate) {
+    Json j = Json::parse(r.result, nullptr, false);
+    answer(f.pending, JobReply{j.value("code", 0), j.value("message", "success"), j.value("data", Json())});
+  } else if (!r.status.ok()) {
+    // Not durable, so not acknowledged and not applied: the state stays as the log says.
+    st.env->server_log->error("job {}: append failed: {}", st.job_id, r.status.ToString());
+    answer(f.pending, JobReply{6000, "storage error: " + r.status.ToString(), nullptr});
+  } else {
+    st.job = std::move(f.next);
+    st.version = r.stream_version;
+    st.rows = std::move(f.next_rows);
+    for (const auto& e : f.decision.events) st.schedule_log->info("{}", describe(e));
+    answer(f.pending, reply_of(f.decision));
+    carry_out(self, f.decision.effects);
+  }
+  pump(self);
+}
+
+// Rebuilds the job from its stream. Returns false if the log cannot be read or decoded.
+bool replay(Self self) {
+  auto& st = self->state;
+  std::vector<store::StoredEvent> stored;
+  auto status = st.env->log->ReadStream(st.env->job_stream(st.job_id), 1, &stored);
+  if (!status.ok()) {
+    st.env->server_log->error("job {}: cannot read its stream: {}", st.job_id, status.ToString());
+    return false;
+  }
+  for (const auto& s : stored) {
+    std::string error;
+    auto event = store::decode_job_event(s.payload, &error);
+    if (!event) {
+      st.env->server_log->error("job {}: event {} undecodable: {}", st.job_id, s.version, error);
+      return false;
+    }
+    domain::apply(st.job, *event);
+    st.version = s.version;
+  }
+  st.rows = rows_of(st.job);
+  return true;
+}
+
+job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, std::string job_id) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.job_id = job_id;
+  std::string log_path = st.env->config.log_dir + "/" + job_id + "/fate_flow_schedule.log";
+  try {
+    fs::create_directories(st.env->config.log_dir + "/" + job_id);
+    st.schedule_log = std::make_shared<spdlog::logger>(
+        "job-" + job_id, std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_path));
+    st.schedule_log->flush_on(spdlog::level::info);
+  } catch (const std::exception& e) {
+    st.env->server_log->warn("job {}: no schedule log: {}", job_id, e.what());
+    st.schedule_log = std::make_shared<spdlog::logger>("job-" + job_id);
+  }
+  if (!replay(self)) {
+    self->quit(caf::make_error(caf::sec::runtime_error, "cannot replay job " + job_id));
+  } else if (st.job.exists) {
+    // Recovery after a restart: adopt or fail runs left running, start what the scheduler had decided
+    // to start, then let the scheduler look again.
+    st.schedule_log->info("recovered at version {}", st.version);
+    carry_out(self, domain::recovery_effects(st.job));
+    st.queue.push_back(Pending{JobCommandMsg{domain::Advance{}, ""}, {}});
+    pump(self);
+  }
+  return {
+      [=](JobCommandMsg& msg) -> caf::result<JobReply> {
+        auto promise = self->make_response_promise<JobReply>();
+        self->state.queue.push_back(Pending{std::move(msg), promise});
+        pump(self);
+        return promise;
+      },
+      [=](AppendDoneMsg& done) { on_append_done(self, done); },
+  };
+}
+
+}  // namespace
+
+job_actor spawn_job(caf::actor_system& system, std::shared_ptr<Environment> env, const std::string& job_id) {
+  return system.spawn(job_impl, std::move(env), job_id);
+}
+
+}  // namespace flowstone::actors

@@ -1,0 +1,14 @@
+// The actor that owns one job (see job_actor.cpp for its rules).
+#pragma once
+#include <memory>
+#include <string>
+
+#include "actors/environment.hpp"
+#include "actors/messages.hpp"
+
+namespace flowstone::actors {
+
+// Replays the job's stream first; if the job exists, recovers its runs and schedules again.
+job_actor spawn_job(caf::actor_system& system, std::shared_ptr<Environment> env, const std::string& job_id);
+
+}  // namespace flowstone::actors

@@ -1,0 +1,132 @@
+#include "actors/launcher_actor.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "actors/worker_process.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Watched {
+  job_actor job;
+  int64_t launcher_pid = 0;
+  std::string task_dir;
+};
+
+struct LauncherState {
+  ServerConfig config;
+  uint16_t http_port = 0;
+  std::map<std::string, Watched> watched;  // execution_id -> run
+  static inline const char* name = "flowstone.launcher";
+};
+
+using Self = launcher_actor::stateful_pointer<LauncherState>;
+
+void report(const job_actor& job, domain::JobCommand command) {
+  caf::anon_send(job, JobCommandMsg{std::move(command), ""});
+}
+
+void fail(const job_actor& job, const std::string& execution_id, const std::string& error) {
+  report(job, domain::FailRun{execution_id, error, 0});
+}
+
+std::string component_path(const ServerConfig& config, const std::string& component) {
+  return config.bin_dir + "/flowstone-" + component;
+}
+
+void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
+  const ServerConfig& config = self->state.config;
+  if (int64_t pid = running_launcher(msg.task_dir, msg.execution_id)) {
+    // Started before a crash that lost its record: adopt it rather than start a second worker.
+    self->state.watched[msg.execution_id] = Watched{job, pid, msg.task_dir};
+    report(job, domain::RecordLaunch{msg.execution_id, pid, "(adopted)", msg.log_dir, 0});
+    return;
+  }
+  std::string executable = component_path(config, msg.component);
+  if (!fs::exists(executable)) {
+    fail(job, msg.execution_id, "component '" + msg.component + "' is not in provider flowstone (" + executable + ")");
+    return;
+  }
+  std::string config_json = msg.task_config.dump();
+  std::error_code ec;
+  fs::create_directories(msg.task_dir, ec);
+  std::ofstream(msg.task_dir + "/task_config.json") << config_json << "\n";
+
+  LaunchSpec spec;
+  spec.execution_id = msg.execution_id;
+  spec.launcher_path = config.bin_dir + "/flowstone-launcher";
+  spec.worker_argv = {executable, "component", "entrypoint", "--env-name", "FATE_TASK_CONFIG"};
+  // FATE hands the config as YAML in FATE_TASK_CONFIG and as JSON in CONFIG; JSON is valid YAML.
+  spec.env = {{"FATE_TASK_CONFIG", config_json},
+              {"CONFIG", config_json},
+              {"FATE_JOB_ID", msg.job_id},
+              {"PROCESS_ROLE", "worker"}};
+  spec.task_dir = msg.task_dir;
+  spec.log_dir = msg.log_dir;
+  spec.server_host = config.host;
+  spec.server_port = self->state.http_port;
+  LaunchResult result = launch_worker(spec);
+  if (result.launcher_pid == 0) {
+    fail(job, msg.execution_id, "launch failed: " + result.error);
+    return;
+  }
+  self->state.watched[msg.execution_id] = Watched{job, result.launcher_pid, msg.task_dir};
+  report(job, domain::RecordLaunch{msg.execution_id, result.launcher_pid, result.cmd, msg.log_dir, 0});
+}
+
+std::string lost_reason(const std::string& task_dir, const char* what) {
+  std::string exit = recorded_exit(task_dir);
+  return std::string(what) + (exit.empty() ? ", no exit status recorded" : ": worker " + exit);
+}
+
+void check(Self self, const job_actor& job, const CheckMsg& msg) {
+  if (process_alive(msg.launcher_pid, msg.execution_id) || live_worker(msg.task_dir)) {
+    self->state.watched[msg.execution_id] = Watched{job, msg.launcher_pid, msg.task_dir};
+    return;
+  }
+  fail(job, msg.execution_id, lost_reason(msg.task_dir, "worker lost while the server was down"));
+}
+
+void sweep(Self self) {
+  auto& watched = self->state.watched;
+  for (auto it = watched.begin(); it != watched.end();) {
+    const auto& [execution_id, run] = *it;
+    if (process_alive(run.launcher_pid, execution_id) || live_worker(run.task_dir)) {
+      ++it;
+      continue;
+    }
+    // A launcher that reported normally leaves the run ended, and this report then changes nothing.
+    fail(run.job, execution_id, lost_reason(run.task_dir, "worker gone without a report"));
+    it = watched.erase(it);
+  }
+}
+
+launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint16_t http_port) {
+  self->state.config = std::move(config);
+  self->state.http_port = http_port;
+  self->send(self, caf::tick_atom_v);
+  return {
+      [=](job_actor job, LaunchMsg& msg) { launch(self, job, msg); },
+      [=](KillMsg& msg) {
+        spdlog::info("stop {}: {}", msg.execution_id, kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
+      },
+      [=](job_actor job, CheckMsg& msg) { check(self, job, msg); },
+      [=](caf::tick_atom) {
+        sweep(self);
+        self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom_v);
+      },
+  };
+}
+
+}  // namespace
+
+launcher_actor spawn_launcher(caf::actor_system& system, const ServerConfig& config, uint16_t http_port) {
+  return system.spawn<caf::detached>(launcher_impl, config, http_port);
+}
+
+}  // namespace flowstone::actors

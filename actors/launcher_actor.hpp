@@ -1,0 +1,16 @@
+// The worker launcher: starts task runs as detached launcher processes, stops them, and watches them.
+// Detached (its own thread), because fork and /proc reads block. A run's end is normally reported by
+// its launcher over the worker API; the watch here only catches launchers that vanish themselves
+// (kill -9), checked once a second, and runs adopted after a restart.
+#pragma once
+#include <memory>
+
+#include "actors/environment.hpp"
+#include "actors/messages.hpp"
+
+namespace flowstone::actors {
+
+// `http_port` is where launchers and workers report (the server's bound port).
+launcher_actor spawn_launcher(caf::actor_system& system, const ServerConfig& config, uint16_t http_port);
+
+}  // namespace flowstone::actors

@@ -1,0 +1,80 @@
+// The messages actors exchange and their typed interfaces. Everything stays in one process, so the
+// payload types are declared local-only (CAF_ALLOW_UNSAFE_MESSAGE_TYPE): they are never serialized.
+#pragma once
+#include <caf/all.hpp>
+#include <functional>
+#include <string>
+
+#include "events/job.hpp"
+#include "net/api.hpp"
+#include "store/event_log.hpp"
+
+namespace flowstone::actors {
+
+// A command for one job's aggregate. An idempotency key makes a retried command answer from the
+// first result instead of running again.
+struct JobCommandMsg {
+  domain::JobCommand command;
+  std::string idempotency_key;
+};
+
+struct JobReply {
+  int code = 0;
+  std::string message = "success";
+  Json data = nullptr;
+};
+
+// The event log finished an append the job actor started.
+struct AppendDoneMsg {
+  uint64_t ticket = 0;
+  store::AppendResult result;
+};
+
+// An API request on its way to the actor that answers it; `reply` may be called from any thread.
+struct ApiCallMsg {
+  net::ApiRequest request;
+  net::ApiCallback reply;
+};
+
+// Worker processes: start one, stop one, check one after a restart.
+struct LaunchMsg {
+  std::string job_id;
+  std::string execution_id;
+  Json task_config;
+  std::string component;
+  std::string task_dir;
+  std::string log_dir;
+};
+struct KillMsg {
+  std::string execution_id;
+  int64_t launcher_pid = 0;
+  std::string task_dir;
+};
+struct CheckMsg {
+  std::string execution_id;
+  int64_t launcher_pid = 0;
+  std::string task_dir;
+};
+
+using job_actor = caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>>;
+
+// Starts, stops and watches worker processes; answers by sending RecordLaunch / FailRun to the job.
+using launcher_actor =
+    caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,
+                     caf::reacts_to<job_actor, CheckMsg>, caf::reacts_to<caf::tick_atom>>;
+
+// Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
+using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
+
+// Answers read-only routes from the projections.
+using query_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
+
+}  // namespace flowstone::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::JobCommandMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::JobReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::AppendDoneMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ApiCallMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::LaunchMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CheckMsg)

@@ -1,0 +1,121 @@
+#include "actors/server.hpp"
+
+#include <signal.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <atomic>
+#include <caf/all.hpp>
+#include <filesystem>
+
+#include "actors/environment.hpp"
+#include "actors/launcher_actor.hpp"
+#include "actors/queries.hpp"
+#include "actors/registry.hpp"
+#include "net/api.hpp"
+#include "net/http_server.hpp"
+#include "store/projections.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The HTTP edge starts before the actors (the launcher must know the bound port); until the registry
+// exists, requests are answered "starting".
+struct Gate {
+  std::atomic<bool> ready{false};
+  registry_actor registry;
+};
+
+std::shared_ptr<spdlog::logger> make_server_log(const ServerConfig& config) {
+  auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_dir + "/flowstone.log");
+  auto logger = std::make_shared<spdlog::logger>("flowstone", spdlog::sinks_init_list{console, file});
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+  return logger;
+}
+
+}  // namespace
+
+int run_server(const ServerConfig& config) {
+  // Signals are taken by sigwait below, so block them before any thread exists (threads inherit the mask).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  for (const auto& dir : {config.data_dir, config.log_dir, config.job_dir(), config.db_dir()})
+    fs::create_directories(dir, ec);
+  auto server_log = make_server_log(config);
+
+  std::unique_ptr<store::EventLog> log;
+  store::Options options;
+  options.view_families = store::job_view_families();
+  if (auto s = store::EventLog::Open(config.db_dir(), options, &log); !s.ok()) {
+    server_log->critical("cannot open the event log at {}: {}", config.db_dir(), s.ToString());
+    return 1;
+  }
+
+  auto gate = std::make_shared<Gate>();
+  net::HttpServerOptions http_options;
+  http_options.host = config.host;
+  http_options.port = config.http_port;
+  http_options.threads = config.http_threads;
+  http_options.body_limit = config.body_limit;
+  net::HttpServer http(http_options, net::make_api_handler([gate](net::ApiRequest request, net::ApiCallback reply) {
+                         if (!gate->ready.load(std::memory_order_acquire)) {
+                           net::ApiReply starting;
+                           starting.code = 6000;
+                           starting.message = "server is starting";
+                           reply(std::move(starting));
+                           return;
+                         }
+                         caf::anon_send(gate->registry, ApiCallMsg{std::move(request), std::move(reply)});
+                       }));
+  if (std::string error = http.Start(); !error.empty()) {
+    server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);
+    return 1;
+  }
+
+  caf::actor_system_config caf_config;
+  caf_config.set("scheduler.max-threads", 2);
+  caf_config.set("scheduler.policy", caf::atom("sharing"));
+  int code = 0;
+  {
+    caf::actor_system system{caf_config};
+    auto env = std::make_shared<Environment>();
+    env->config = config;
+    env->http_port = http.port();
+    env->log = log.get();
+    env->server_log = server_log;
+    env->launcher = spawn_launcher(system, config, http.port());
+    env->queries = spawn_queries(system, log.get());
+    gate->registry = spawn_registry(system, env);
+    gate->ready.store(true, std::memory_order_release);
+    server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
+                     config.data_dir);
+
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    server_log->info("signal {}: stopping (running workers keep running)", signal_number);
+
+    http.Stop();  // answers what is in flight, then stops accepting
+    caf::anon_send_exit(gate->registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->launcher, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->queries, caf::exit_reason::user_shutdown);
+    gate->registry = nullptr;
+    env->launcher = nullptr;
+    env->queries = nullptr;
+    system.await_all_actors_done();
+  }
+  log->Close();
+  server_log->info("stopped");
+  return code;
+}
+
+}  // namespace flowstone::actors

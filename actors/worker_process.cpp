@@ -1,0 +1,170 @@
+#include "actors/worker_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace flowstone::actors {
+namespace fs = std::filesystem;
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int64_t read_pid(const std::string& path) {
+  std::string text = read_file(path);
+  try {
+    return text.empty() ? 0 : std::stoll(text);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::string shell_quote_join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool process_alive(int64_t pid, const std::string& execution_id) {
+  if (pid <= 0) return false;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+  std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  auto close = stat.rfind(')');
+  if (close != std::string::npos && close + 2 < stat.size() && (stat[close + 2] == 'Z' || stat[close + 2] == 'X'))
+    return false;
+  if (execution_id.empty()) return true;
+  std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  return cmdline.find(execution_id) != std::string::npos;
+}
+
+int64_t running_launcher(const std::string& task_dir, const std::string& execution_id) {
+  int64_t pid = read_pid(task_dir + "/launcher.pid");
+  return process_alive(pid, execution_id) ? pid : 0;
+}
+
+int64_t live_worker(const std::string& task_dir) {
+  int64_t pid = read_pid(task_dir + "/worker.pid");
+  return process_alive(pid, "") ? pid : 0;
+}
+
+std::string recorded_exit(const std::string& task_dir) {
+  std::string text = read_file(task_dir + "/exit_status");
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+LaunchResult launch_worker(const LaunchSpec& spec) {
+  LaunchResult result;
+  result.cmd = shell_quote_join(spec.worker_argv);
+  std::error_code ec;
+  fs::create_directories(spec.task_dir, ec);
+  fs::create_directories(spec.log_dir, ec);
+  if (ec) {
+    result.error = "cannot create task folders: " + ec.message();
+    return result;
+  }
+
+  // Everything the children need is prepared before fork: after it, only async-signal-safe calls.
+  std::vector<std::string> args = {spec.launcher_path,
+                                   "--execution-id", spec.execution_id,
+                                   "--task-dir",     spec.task_dir,
+                                   "--log-dir",      spec.log_dir,
+                                   "--server",       spec.server_host + ":" + std::to_string(spec.server_port),
+                                   "--"};
+  args.insert(args.end(), spec.worker_argv.begin(), spec.worker_argv.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::map<std::string, std::string> env_map;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env_map[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& [k, v] : spec.env) env_map[k] = v;
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+    result.error = std::string("pipe: ") + std::strerror(errno);
+    return result;
+  }
+  pid_t middle = ::fork();
+  if (middle < 0) {
+    result.error = std::string("fork: ") + std::strerror(errno);
+    ::close(pipefd[0]);
+    ::close(pipefd[1]);
+    return result;
+  }
+  if (middle == 0) {
+    // The middle child: fork the launcher and leave at once, so the launcher belongs to init, not to
+    // the server, and outlives it.
+    pid_t launcher = ::fork();
+    if (launcher == 0) {
+      ::setsid();
+      ::execve(argv[0], argv.data(), envp.data());
+      int64_t failed = -static_cast<int64_t>(errno);
+      (void)!::write(pipefd[1], &failed, sizeof failed);
+      ::_exit(127);
+    }
+    int64_t value = launcher;
+    (void)!::write(pipefd[1], &value, sizeof value);
+    ::_exit(0);
+  }
+  ::close(pipefd[1]);
+  int status = 0;
+  ::waitpid(middle, &status, 0);
+  int64_t pid = 0;
+  // The pipe closes on the launcher's exec (CLOEXEC); an exec failure writes a negative errno first.
+  int64_t value = 0;
+  while (::read(pipefd[0], &value, sizeof value) == static_cast<ssize_t>(sizeof value)) {
+    if (value < 0) {
+      result.error = "cannot start " + spec.launcher_path + ": " + std::strerror(static_cast<int>(-value));
+      pid = 0;
+      break;
+    }
+    pid = value;
+  }
+  ::close(pipefd[0]);
+  if (pid <= 0 && result.error.empty()) result.error = "launcher did not start";
+  result.launcher_pid = result.error.empty() ? pid : 0;
+  return result;
+}
+
+std::string kill_run(int64_t launcher_pid, const std::string& execution_id, const std::string& task_dir) {
+  if (process_alive(launcher_pid, execution_id)) {
+    ::kill(static_cast<pid_t>(launcher_pid), SIGTERM);  // the launcher stops its worker group
+    return "asked launcher " + std::to_string(launcher_pid) + " to stop the worker";
+  }
+  if (int64_t worker = live_worker(task_dir)) {
+    ::kill(-static_cast<pid_t>(worker), SIGKILL);
+    return "killed worker group " + std::to_string(worker);
+  }
+  return "no process left";
+}
+
+}  // namespace flowstone::actors

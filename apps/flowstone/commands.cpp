@@ -1,0 +1,262 @@
+#include "apps/flowstone/commands.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "actors/config.hpp"
+#include "apps/flowstone/yaml_json.hpp"
+#include "net/http_client.hpp"
+#include "net/json_io.hpp"
+
+namespace flowstone::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Address {
+  std::string host = "127.0.0.1";
+  uint16_t port = 9380;
+};
+
+Address server_address(const Flags& flags) {
+  Address a;
+  std::string spec;
+  if (flags.count("server")) {
+    spec = flags.at("server");
+  } else if (const char* env = std::getenv("FLOWSTONE_SERVER")) {
+    spec = env;
+  } else if (flags.count("config")) {
+    actors::ServerConfig config;
+    std::vector<std::string> warnings;
+    if (actors::load_config(flags.at("config"), &config, &warnings).empty()) {
+      a.host = config.host;
+      a.port = config.http_port;
+    }
+    return a;
+  }
+  if (spec.rfind("http://", 0) == 0) spec = spec.substr(7);
+  auto colon = spec.rfind(':');
+  if (colon != std::string::npos) {
+    a.host = spec.substr(0, colon);
+    a.port = static_cast<uint16_t>(std::atoi(spec.substr(colon + 1).c_str()));
+  } else if (!spec.empty()) {
+    a.host = spec;
+  }
+  return a;
+}
+
+std::optional<Json> call(const Address& a, const std::string& method, const std::string& route,
+                         const std::vector<std::pair<std::string, std::string>>& query, const Json& body,
+                         std::string* error) {
+  net::HttpCall c;
+  c.method = method;
+  c.host = a.host;
+  c.port = a.port;
+  c.target = "/v2/" + route;
+  if (!query.empty()) c.target += "?" + net::encode_query(query);
+  if (method == "POST") c.body = body.dump();
+  auto result = net::http_call(c);
+  if (!result.ok) {
+    *error = "cannot reach the server at " + a.host + ":" + std::to_string(a.port) + ": " + result.error;
+    return std::nullopt;
+  }
+  auto json = net::parse_json(result.body, error);
+  if (!json) *error = "the server answered something that is not JSON: " + result.body.substr(0, 200);
+  return json;
+}
+
+int print(const std::optional<Json>& reply, const std::string& error) {
+  if (!reply) {
+    std::cerr << error << "\n";
+    return 1;
+  }
+  std::cout << reply->dump(4) << std::endl;
+  return reply->value("code", -1) == 0 ? 0 : 1;
+}
+
+std::vector<std::pair<std::string, std::string>> query_of(const Flags& flags, std::initializer_list<const char*> names) {
+  std::vector<std::pair<std::string, std::string>> q;
+  for (const char* n : names)
+    if (flags.count(n)) q.emplace_back(n, flags.at(n));
+  return q;
+}
+
+Json body_of(const Flags& flags, std::initializer_list<const char*> names) {
+  Json b = Json::object();
+  for (const char* n : names)
+    if (flags.count(n)) b[n] = flags.at(n);
+  return b;
+}
+
+// A demo DAG: a_0 and d_0 start together (8 job cores, 4 per task); b_0 takes a_0's model; c_0 follows.
+const char* kDemoJob = R"(
+schema_version: 2.1.0
+dag:
+  parties:
+    - {role: guest, party_id: ["9999"]}
+  conf:
+    cores: 8
+    task: {engine_run: {cores: 4}}
+  stage: train
+  tasks:
+    a_0:
+      component_ref: noop
+      parameters: {sleep: 1}
+    d_0:
+      component_ref: noop
+      parameters: {sleep: 1}
+    b_0:
+      component_ref: noop_consumer
+      parameters: {sleep: 0.5}
+      inputs:
+        model:
+          input_model:
+            task_output_artifact: {producer_task: a_0, output_artifact_key: output_model}
+    c_0:
+      component_ref: noop_consumer
+      parameters: {sleep: 0.2}
+      inputs:
+        model:
+          input_model:
+            task_output_artifact: {producer_task: b_0, output_artifact_key: output_model}
+)";
+
+}  // namespace
+
+std::string self_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
+int run_client_command(const std::string& group, const std::string& action, const Flags& flags) {
+  Address a = server_address(flags);
+  std::string error;
+  if (group == "job" && action == "submit") {
+    if (!flags.count("conf_path")) {
+      std::cerr << "job submit needs -c <job.yaml|job.json>\n";
+      return 1;
+    }
+    Json dag_schema;
+    if (std::string e = load_yaml_or_json(flags.at("conf_path"), &dag_schema); !e.empty()) {
+      std::cerr << e << "\n";
+      return 1;
+    }
+    return print(call(a, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error), error);
+  }
+  if (group == "job" && action == "query")
+    return print(call(a, "GET", "job/query", query_of(flags, {"job_id", "role", "party_id", "status"}), {}, &error),
+                 error);
+  if (group == "job" && action == "list")
+    return print(call(a, "GET", "job/list/query",
+                      query_of(flags, {"job_id", "role", "party_id", "status", "limit", "page", "description"}), {},
+                      &error),
+                 error);
+  if (group == "job" && (action == "stop" || action == "rerun"))
+    return print(call(a, "POST", "job/" + action, {}, body_of(flags, {"job_id"}), &error), error);
+  if (group == "job" && action == "dependency")
+    return print(call(a, "GET", "job/dag/dependency", query_of(flags, {"job_id", "role", "party_id"}), {}, &error),
+                 error);
+  if (group == "job" && action == "add-notes")
+    return print(call(a, "POST", "job/notes/add", {}, body_of(flags, {"job_id", "role", "party_id", "notes"}), &error),
+                 error);
+  if (group == "task" && action == "query")
+    return print(call(a, "GET", "job/task/query",
+                      query_of(flags, {"job_id", "role", "party_id", "task_name", "status", "task_id", "task_version"}),
+                      {}, &error),
+                 error);
+  if (group == "task" && action == "list")
+    return print(call(a, "GET", "job/task/list/query",
+                      query_of(flags, {"job_id", "role", "party_id", "task_name", "limit", "page"}), {}, &error),
+                 error);
+  return -1;
+}
+
+int run_demo(const Flags& flags) {
+  fs::path dir = fs::absolute(flags.count("dir") ? flags.at("dir") : "demo-run");
+  uint16_t port = static_cast<uint16_t>(flags.count("port") ? std::atoi(flags.at("port").c_str()) : 9380);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir);
+  std::ofstream(dir / "service_conf.yaml") << "party_id: \"9999\"\n"
+                                           << "fateflow: {host: 127.0.0.1, http_port: " << port << "}\n"
+                                           << "computing: {standalone: {cores: 32}}\n"
+                                           << "flowstone: {data_dir: ./data}\n";
+  std::ofstream(dir / "demo_job.yaml") << kDemoJob;
+  std::cout << "demo: starting a party server (guest 9999) on 127.0.0.1:" << port << ", data in " << dir.string()
+            << "\n";
+
+  std::string exe = self_dir() + "/flowstone";
+  std::string conf = (dir / "service_conf.yaml").string();
+  std::string out = (dir / "server.out").string();
+  pid_t server = fork();
+  if (server == 0) {
+    FILE* f = std::freopen(out.c_str(), "w", stderr);
+    (void)f;
+    execl(exe.c_str(), exe.c_str(), "serve", "--config", conf.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto stop_server = [&] {
+    kill(server, SIGTERM);
+    int status = 0;
+    waitpid(server, &status, 0);
+  };
+
+  Address a{"127.0.0.1", port};
+  std::string error;
+  std::optional<Json> info;
+  for (int i = 0; i < 200; ++i) {
+    info = call(a, "GET", "site/info/query", {}, {}, &error);
+    if (info && info->value("code", -1) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (!info || info->value("code", -1) != 0) {
+    std::cerr << "demo: the server did not come up (see " << out << ")\n";
+    stop_server();
+    return 1;
+  }
+  Json dag_schema;
+  load_yaml_or_json((dir / "demo_job.yaml").string(), &dag_schema);
+  auto submitted = call(a, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error);
+  if (!submitted || submitted->value("code", -1) != 0) {
+    std::cerr << "demo: submit failed: " << (submitted ? submitted->dump() : error) << "\n";
+    stop_server();
+    return 1;
+  }
+  std::string job_id = submitted->value("job_id", "");
+  std::cout << "demo: submitted job " << job_id << "\n";
+  std::string status, last;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto q = call(a, "GET", "job/query", {{"job_id", job_id}}, {}, &error);
+    if (q && q->value("code", -1) == 0) status = (*q)["data"][0].value("status", "");
+    if (status != last) {
+      std::cout << "demo: job " << job_id << " is " << status << "\n";
+      last = status;
+    }
+    if (status == "success" || status == "failed" || status == "canceled" || status == "timeout") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto tasks = call(a, "GET", "job/task/list/query", {{"job_id", job_id}}, {}, &error);
+  if (tasks && tasks->value("code", -1) == 0) {
+    std::cout << "demo: tasks\n";
+    for (const auto& t : (*tasks)["data"]["data"])
+      std::cout << "  " << t.value("task_name", "") << " v" << t.value("task_version", 0) << "  "
+                << t.value("party_status", "") << "  " << t["elapsed"].dump() << " ms\n";
+  }
+  std::cout << "demo: try `" << exe << " job query -j " << job_id << " --server 127.0.0.1:" << port
+            << "` while a server runs; logs are in " << (dir / "data" / "logs").string() << "\n";
+  stop_server();
+  std::cout << "demo: job ended " << status << "\n";
+  return status == "success" ? 0 : 1;
+}
+
+}  // namespace flowstone::cli

@@ -1,0 +1,61 @@
+#include "apps/flowstone/yaml_json.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+namespace flowstone::cli {
+namespace {
+
+Json scalar(const YAML::Node& node) {
+  const std::string& text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted: always a string
+  static const std::regex null_re("^(~|null|Null|NULL|)$");
+  static const std::regex true_re("^(true|True|TRUE)$");
+  static const std::regex false_re("^(false|False|FALSE)$");
+  static const std::regex int_re("^[-+]?[0-9]+$");
+  static const std::regex float_re("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$");
+  if (std::regex_match(text, null_re)) return nullptr;
+  if (std::regex_match(text, true_re)) return true;
+  if (std::regex_match(text, false_re)) return false;
+  try {
+    if (std::regex_match(text, int_re)) return std::stoll(text);
+    if (std::regex_match(text, float_re)) return std::stod(text);
+  } catch (const std::out_of_range&) {
+  }
+  return text;
+}
+
+Json convert(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Scalar:
+      return scalar(node);
+    case YAML::NodeType::Sequence: {
+      Json out = Json::array();
+      for (const auto& item : node) out.push_back(convert(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      Json out = Json::object();
+      for (const auto& entry : node) out[entry.first.as<std::string>()] = convert(entry.second);
+      return out;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string load_yaml_or_json(const std::string& path, Json* out) {
+  try {
+    *out = convert(YAML::LoadFile(path));
+    return "";
+  } catch (const std::exception& e) {
+    return "cannot read " + path + ": " + e.what();
+  }
+}
+
+}  // namespace flowstone::cli

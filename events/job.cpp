@@ -1,0 +1,671 @@
+#include "events/job.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace flowstone::domain {
+namespace {
+
+const PartyRef kSchedule{};  // the schedule record
+
+bool is_schedule(const PartyRef& party) {
+  return party.role.empty();
+}
+
+int json_int(const Json& obj, const char* key, int fallback) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_integer()) return fallback;
+  return it->get<int>();
+}
+
+// Cores one run of the task takes at the party: the task's own engine_run.cores (task conf or
+// party_tasks conf), else dag.conf.task.engine_run.cores, else the default. Arbiters take none.
+int task_cores(const Dag& dag, const std::string& task, const PartyRef& party, const JobDefaults& defaults) {
+  if (party.role == "arbiter") return 0;
+  Json conf = task_conf(dag, task, party);
+  int cores = defaults.task_cores;
+  if (conf.contains("engine_run")) cores = json_int(conf["engine_run"], "cores", cores);
+  return std::max(cores, 0);
+}
+
+int64_t task_timeout(const Dag& dag, const std::string& task, const PartyRef& party,
+                     const JobDefaults& defaults) {
+  Json conf = task_conf(dag, task, party);
+  auto it = conf.find("timeout");
+  if (it != conf.end() && it->is_number_integer()) return it->get<int64_t>();
+  return defaults.task_timeout_s;
+}
+
+int auto_retries_of(const Dag& dag, const std::string& task, const JobDefaults& defaults) {
+  // Task conf wins, then the job conf; an explicit 0 means 0 (FATE-Flow cannot tell 0 from unset).
+  if (const TaskSpec* spec = dag.find_task(task)) {
+    if (spec->conf.contains("auto_retries") && spec->conf["auto_retries"].is_number_integer())
+      return spec->conf["auto_retries"].get<int>();
+  }
+  return json_int(dag.conf, "auto_retries", defaults.auto_retries);
+}
+
+JobEvent at(int64_t now_ms, JobEventBody body) {
+  return JobEvent{now_ms, std::move(body)};
+}
+
+TaskRun* find_run(JobState& s, const std::string& task, int version, const PartyRef& party) {
+  for (auto& run : s.runs)
+    if (run.task_name == task && run.task_version == version && run.party == party) return &run;
+  return nullptr;
+}
+
+JobCopy* find_copy(JobState& s, const PartyRef& party) {
+  for (auto& c : s.copies)
+    if (c.party == party) return &c;
+  return nullptr;
+}
+
+void stamp_times(Status status, int64_t now, int64_t& start, int64_t& end) {
+  if (status == Status::running && start == 0) start = now;
+  if (is_end(status)) end = now;
+  if (status == Status::waiting) end = 0;
+}
+
+// Builds decisions step by step: every event is applied at once to a working state, so later steps
+// of the same decision see what earlier steps did.
+class Builder {
+ public:
+  Builder(const JobState& state, int64_t now) : state_(state), now_(now) {}
+  const JobState& state() const { return state_; }
+  Decision& decision() { return decision_; }
+  int64_t now() const { return now_; }
+
+  void emit(JobEventBody body) {
+    JobEvent event = at(now_, std::move(body));
+    apply(state_, event);
+    decision_.events.push_back(std::move(event));
+  }
+  void effect(Effect e) { decision_.effects.push_back(std::move(e)); }
+
+  // Job status at the schedule record and every local copy where the transition is allowed.
+  void set_job_status(Status to, const std::string& reason) {
+    if (state_.is_scheduler && state_.schedule_status != to &&
+        job_transition_allowed(state_.schedule_status, to))
+      emit(JobStatusChanged{kSchedule, to, reason});
+    for (const auto& copy : std::vector<JobCopy>(state_.copies))
+      if (copy.status != to && job_transition_allowed(copy.status, to))
+        emit(JobStatusChanged{copy.party, to, reason});
+  }
+
+  // Federated task status at the schedule record and at every local copy's latest run.
+  void set_task_status(const std::string& task, Status to, const std::string& reason) {
+    if (state_.is_scheduler) {
+      const ScheduleTask& st = state_.schedule.at(task);
+      if (st.status != to && task_transition_allowed(st.status, to))
+        emit(TaskStatusChanged{task, st.task_version, kSchedule, "", to, reason});
+    }
+    for (const PartyRef& party : state_.parties_of(task)) {
+      const TaskRun* run = state_.latest_run(task, party);
+      if (run && run->status != to && task_transition_allowed(run->status, to))
+        emit(TaskStatusChanged{task, run->task_version, party, run->execution_id, to, reason});
+    }
+  }
+
+  // A party's own status; kills the worker when a running run is interrupted from outside. A run the
+  // scheduler started (federated status no longer waiting) whose launch is not yet recorded is stopped
+  // too: it passes through running, and whatever the launcher may already have started is killed (the
+  // launcher's own record, when it arrives, is answered with a kill as well).
+  void set_party_status(const TaskRun& run, Status to, const std::string& error) {
+    const std::string exec = run.execution_id;
+    const int64_t pid = run.launcher_pid;
+    if (run.party_status == Status::waiting && run.status != Status::waiting && is_interrupt(to)) {
+      emit(TaskPartyStatusChanged{run.task_name, run.task_version, run.party, exec, Status::running, ""});
+      emit(TaskPartyStatusChanged{run.task_name, run.task_version, run.party, exec, to, error});
+      effect(KillRun{exec, pid});
+      return;
+    }
+    if (!task_transition_allowed(run.party_status, to)) return;
+    bool kill = run.party_status == Status::running && is_interrupt(to) && pid != 0;
+    emit(TaskPartyStatusChanged{run.task_name, run.task_version, run.party, exec, to, error});
+    if (kill) effect(KillRun{exec, pid});
+  }
+
+  // New versions of a task at the schedule record and every local copy.
+  void new_version(const std::string& task, int auto_retries, const std::string& reason) {
+    int version = -1;
+    if (state_.is_scheduler) version = state_.schedule.at(task).task_version;
+    for (const PartyRef& party : state_.parties_of(task))
+      if (const TaskRun* run = state_.latest_run(task, party)) version = std::max(version, run->task_version);
+    int next = version + 1;
+    if (state_.is_scheduler) emit(TaskVersionCreated{task, next, kSchedule, "", auto_retries, reason});
+    for (const PartyRef& party : state_.parties_of(task))
+      emit(TaskVersionCreated{task, next, party, execution_id_of(state_.job_id, task, next, party),
+                              auto_retries, reason});
+  }
+
+ private:
+  JobState state_;
+  int64_t now_;
+  Decision decision_;
+};
+
+Decision reject(int code, std::string message) {
+  Decision d;
+  d.code = code;
+  d.message = std::move(message);
+  return d;
+}
+
+// ---- command handlers -------------------------------------------------------------------------------
+
+Decision on_create(const JobState& state, const CreateJob& cmd) {
+  if (state.exists) {
+    Decision d;  // a repeated create changes nothing (FATE-Flow swallows duplicate creates)
+    d.data = Json{{"model_id", state.model_id}, {"model_version", state.model_version}};
+    return d;
+  }
+  auto parsed = parse_dag(cmd.dag_schema);
+  if (auto* err = std::get_if<DagError>(&parsed)) return reject(err->code, err->message);
+  const Dag& dag = std::get<Dag>(parsed);
+
+  std::vector<PartyRef> local;
+  bool all_local_role = true;
+  for (const PartyRef& p : dag.parties) {
+    if (p.role != "local") all_local_role = false;
+    if (p.party_id == cmd.local_party_id || (p.role == "local" && p.party_id == "0")) {
+      local.push_back(p);
+    }
+  }
+  for (const PartyRef& p : dag.parties) {
+    if (std::find(local.begin(), local.end(), p) == local.end())
+      return reject(1000, "dag.parties: party " + p.role + ":" + p.party_id +
+                              " is not served by this site (party_id " + cmd.local_party_id +
+                              "); multi-party jobs need the interconnect");
+  }
+
+  Json schema = cmd.dag_schema;
+  Json& conf = schema["dag"]["conf"];
+  if (!conf.is_object()) conf = Json::object();
+  for (auto it = conf.begin(); it != conf.end();) it = it->is_null() ? conf.erase(it) : std::next(it);
+  conf["initiator_party_id"] = cmd.local_party_id;
+  if (!conf.contains("scheduler_party_id"))
+    conf["scheduler_party_id"] = all_local_role ? "0" : cmd.local_party_id;
+  if (!conf.contains("sync_type")) conf["sync_type"] = cmd.defaults.sync_type;
+  if (!conf.contains("computing_partitions"))
+    conf["computing_partitions"] = cmd.defaults.computing_partitions;
+  if (!conf.contains("auto_retries")) conf["auto_retries"] = cmd.defaults.auto_retries;
+  if (!conf.contains("model_id")) conf["model_id"] = cmd.job_id;
+  if (!conf.contains("model_version")) conf["model_version"] = "0";
+  if (conf["model_version"].is_number_integer())
+    conf["model_version"] = std::to_string(conf["model_version"].get<int64_t>());
+  std::string scheduler = conf["scheduler_party_id"].is_string()
+                              ? conf["scheduler_party_id"].get<std::string>()
+                              : conf["scheduler_party_id"].dump();
+  bool is_scheduler = scheduler == cmd.local_party_id || scheduler == "0";
+  if (!is_scheduler)
+    return reject(1000, "dag.conf.scheduler_party_id: " + scheduler +
+                            " is not this site; forwarding to another scheduler needs the interconnect");
+
+  Builder b(state, cmd.now_ms);
+  b.emit(JobCreated{cmd.job_id, schema, cmd.local_party_id, scheduler, local, is_scheduler, cmd.user_name,
+                    cmd.defaults});
+  b.set_job_status(Status::waiting, "created");
+  Decision d = std::move(b.decision());
+  d.data = Json{{"model_id", conf["model_id"]}, {"model_version", conf["model_version"]}};
+  return d;
+}
+
+Decision on_report(const JobState& state, const ReportTaskStatus& cmd) {
+  const TaskRun* run = state.run_by_execution(cmd.execution_id);
+  if (!run) return reject(2000, "No found task: execution_id[" + cmd.execution_id + "]");
+  Builder b(state, cmd.now_ms);
+  // The worker's end report overtook the launcher's record (the worker ran, so the run passes through
+  // running; waiting -> failed is not a transition and the error would otherwise be lost).
+  if (run->party_status == Status::waiting && run->status != Status::waiting && is_end(cmd.status))
+    b.emit(TaskPartyStatusChanged{run->task_name, run->task_version, run->party, run->execution_id,
+                                  Status::running, ""});
+  // A stale or repeated report is not an error: it simply takes no effect (spec 11, item 2).
+  const TaskRun* now = b.state().run_by_execution(cmd.execution_id);
+  if (task_transition_allowed(now->party_status, cmd.status))
+    b.emit(TaskPartyStatusChanged{now->task_name, now->task_version, now->party, now->execution_id,
+                                  cmd.status, cmd.error});
+  return std::move(b.decision());
+}
+
+Decision on_launch(const JobState& state, const RecordLaunch& cmd) {
+  const TaskRun* run = state.run_by_execution(cmd.execution_id);
+  if (!run) return reject(2000, "No found task: execution_id[" + cmd.execution_id + "]");
+  // A repeated record of the launcher already recorded changes nothing; the run must not be killed.
+  if (run->party_status == Status::running && run->launcher_pid == cmd.launcher_pid) return Decision{};
+  Builder b(state, cmd.now_ms);
+  b.emit(TaskLaunched{run->task_name, run->task_version, run->party, run->execution_id, cmd.launcher_pid,
+                      cmd.cmd, cmd.log_dir});
+  if (run->party_status == Status::waiting) {
+    b.emit(TaskPartyStatusChanged{run->task_name, run->task_version, run->party, run->execution_id,
+                                  Status::running, ""});
+  } else if (!is_success(run->party_status)) {
+    // Stopped while its launcher was starting: it must not run.
+    b.effect(KillRun{run->execution_id, cmd.launcher_pid});
+  }
+  return std::move(b.decision());
+}
+
+Decision on_fail_run(const JobState& state, const FailRun& cmd) {
+  const TaskRun* run = state.run_by_execution(cmd.execution_id);
+  if (!run) return reject(2000, "No found task: execution_id[" + cmd.execution_id + "]");
+  Builder b(state, cmd.now_ms);
+  if (run->party_status == Status::waiting)  // a run that never started still passes through running
+    b.emit(TaskPartyStatusChanged{run->task_name, run->task_version, run->party, run->execution_id,
+                                  Status::running, ""});
+  if (const TaskRun* now = b.state().run_by_execution(cmd.execution_id);
+      task_transition_allowed(now->party_status, Status::failed))
+    b.emit(TaskPartyStatusChanged{now->task_name, now->task_version, now->party, now->execution_id,
+                                  Status::failed, cmd.error});
+  return std::move(b.decision());
+}
+
+Decision on_stop(const JobState& state, const StopJob& cmd) {
+  if (!state.exists) return reject(1001, "No found job");
+  Builder b(state, cmd.now_ms);
+  if (state.is_scheduler && !is_end(state.schedule_status) && !state.cancel_requested)
+    b.emit(JobCancelRequested{cmd.stop_status, cmd.reason});
+  // Every run that is running, or started by the scheduler with its launch not yet recorded, is stopped
+  // with the requested status; finished runs and runs never started are left alone (spec 4.6).
+  for (const auto& copy : state.copies) {
+    for (const std::string& task : state.topo) {
+      const TaskRun* run = b.state().latest_run(task, copy.party);
+      if (run && (run->party_status == Status::running ||
+                  (run->party_status == Status::waiting && run->status == Status::running)))
+        b.set_party_status(*run, cmd.stop_status, cmd.reason);
+    }
+  }
+  for (const auto& copy : state.copies)
+    if (!is_end(copy.status) && job_transition_allowed(copy.status, cmd.stop_status))
+      b.emit(JobStatusChanged{copy.party, cmd.stop_status, cmd.reason});
+  return std::move(b.decision());
+}
+
+Decision on_rerun(const JobState& state, const RerunJob& cmd) {
+  if (!state.exists) return reject(1001, "No found job");
+  Builder b(state, cmd.now_ms);
+  for (const std::string& task : state.topo) {
+    Status fed = state.is_scheduler ? state.schedule.at(task).status : Status::waiting;
+    if (!state.is_scheduler) continue;
+    if (fed == Status::canceled || fed == Status::failed || fed == Status::timeout)
+      b.new_version(task, state.schedule.at(task).auto_retries, "rerun");
+  }
+  if (b.decision().events.empty()) return std::move(b.decision());
+  if (is_end(state.schedule_status)) b.set_job_status(Status::waiting, "rerun");
+  return std::move(b.decision());
+}
+
+Decision on_notes(const JobState& state, const AddNotes& cmd) {
+  if (!state.exists || !state.copy(cmd.party)) return reject(1001, "No found job");
+  Builder b(state, cmd.now_ms);
+  b.emit(JobNotesAdded{cmd.party, cmd.notes});
+  return std::move(b.decision());
+}
+
+// Every local party running the task has room for its cores next to the runs already started.
+bool fits(const JobState& s, const std::string& task) {
+  for (const PartyRef& party : s.parties_of(task)) {
+    const TaskRun* candidate = s.latest_run(task, party);
+    const JobCopy* copy = s.copy(party);
+    if (!candidate || !copy || candidate->cores == 0) continue;
+    int used = 0;
+    for (const std::string& other : s.topo) {
+      const TaskRun* run = s.latest_run(other, party);
+      if (run && run->status == Status::running && !is_end(run->party_status)) used += run->cores;
+    }
+    if (used + candidate->cores > copy->cores) return false;
+  }
+  return true;
+}
+
+void advance(Builder& b) {
+  const JobState& s = b.state();
+  if (!s.exists || !s.is_scheduler) return;
+
+  if (s.schedule_status == Status::waiting) {
+    if (s.cancel_requested) {
+      b.set_job_status(s.cancel_status, "canceled while waiting");
+      return;
+    }
+    b.set_job_status(Status::running, "admitted");
+  }
+  if (b.state().schedule_status != Status::running) return;
+
+  // 1. Federated task statuses from the party statuses; interrupted tasks are stopped or retried.
+  bool interrupted = false;
+  for (const std::string& task : s.topo) {
+    const ScheduleTask& st = b.state().schedule.at(task);
+    std::vector<Status> parties;
+    for (const auto& [party, status] : st.party_status) parties.push_back(status);
+    std::optional<Status> fed = fold_task_status(parties);
+    if (fed && *fed != st.status && task_transition_allowed(st.status, *fed))
+      b.set_task_status(task, *fed, "parties reported");
+    const ScheduleTask& now = b.state().schedule.at(task);
+    if (!is_interrupt(now.status)) continue;
+    for (const PartyRef& party : b.state().parties_of(task))
+      if (const TaskRun* run = b.state().latest_run(task, party))
+        b.set_party_status(*run, now.status,
+                           "task " + std::string(to_string(now.status)) + " at another party");
+    bool retry = !b.state().cancel_requested &&
+                 (now.status == Status::failed || now.status == Status::timeout) && now.auto_retries > 0;
+    if (retry) {
+      b.new_version(task, now.auto_retries - 1, "auto retry");
+    } else {
+      interrupted = true;
+    }
+  }
+
+  // 2. Start every waiting task whose producers all succeeded, while there is room.
+  bool have_next = false;
+  if (!b.state().cancel_requested && !interrupted) {
+    for (const std::string& task : s.topo) {
+      const JobState& cur = b.state();
+      if (cur.schedule.at(task).status != Status::waiting) continue;
+      const auto& deps = cur.dependencies.at(task);
+      bool ready = std::all_of(deps.begin(), deps.end(), [&](const std::string& dep) {
+        return cur.schedule.at(dep).status == Status::success;
+      });
+      if (!ready) continue;
+      have_next = true;
+      if (!fits(cur, task)) break;  // no room: later tasks wait too, so order is kept
+      b.set_task_status(task, Status::running, "dependencies succeeded");
+      for (const PartyRef& party : b.state().parties_of(task))
+        if (const TaskRun* run = b.state().latest_run(task, party)) b.effect(LaunchRun{run->execution_id});
+    }
+  }
+
+  // 3. The job status from the latest version of every task.
+  std::vector<Status> statuses;
+  for (const std::string& task : s.topo) statuses.push_back(b.state().schedule.at(task).status);
+  std::optional<Status> job =
+      fold_job_status(statuses, have_next ? SchedulingCode::have_next : SchedulingCode::no_next);
+  if (!job || *job == b.state().schedule_status) return;
+  if (*job == Status::waiting && b.state().cancel_requested) job = b.state().cancel_status;
+  b.set_job_status(*job, "tasks " + std::string(to_string(*job)));
+}
+
+}  // namespace
+
+// ---- state helpers ----------------------------------------------------------------------------------
+
+const JobCopy* JobState::copy(const PartyRef& party) const {
+  for (const auto& c : copies)
+    if (c.party == party) return &c;
+  return nullptr;
+}
+
+const TaskRun* JobState::latest_run(const std::string& task_name, const PartyRef& party) const {
+  const TaskRun* best = nullptr;
+  for (const auto& run : runs)
+    if (run.task_name == task_name && run.party == party && (!best || run.task_version > best->task_version))
+      best = &run;
+  return best;
+}
+
+const TaskRun* JobState::run_by_execution(const std::string& execution_id) const {
+  for (const auto& run : runs)
+    if (run.execution_id == execution_id) return &run;
+  return nullptr;
+}
+
+std::vector<PartyRef> JobState::parties_of(const std::string& task_name) const {
+  std::vector<PartyRef> out;
+  for (const PartyRef& p : task_parties(dag, task_name))
+    if (is_local(p)) out.push_back(p);
+  return out;
+}
+
+bool JobState::is_local(const PartyRef& party) const {
+  return copy(party) != nullptr;
+}
+
+std::string task_id_of(const std::string& job_id, const std::string& task_name) {
+  return job_id + "_" + task_name;
+}
+
+std::string execution_id_of(const std::string& job_id, const std::string& task_name, int version,
+                            const PartyRef& party) {
+  return task_id_of(job_id, task_name) + "_" + std::to_string(version) + "_" + party.role + "_" +
+         party.party_id;
+}
+
+// ---- decide -----------------------------------------------------------------------------------------
+
+Decision decide(const JobState& state, const JobCommand& command) {
+  return std::visit(
+      [&](const auto& cmd) -> Decision {
+        using T = std::decay_t<decltype(cmd)>;
+        if constexpr (std::is_same_v<T, CreateJob>) {
+          return on_create(state, cmd);
+        } else if constexpr (std::is_same_v<T, ReportTaskStatus>) {
+          return on_report(state, cmd);
+        } else if constexpr (std::is_same_v<T, RecordLaunch>) {
+          return on_launch(state, cmd);
+        } else if constexpr (std::is_same_v<T, FailRun>) {
+          return on_fail_run(state, cmd);
+        } else if constexpr (std::is_same_v<T, StopJob>) {
+          return on_stop(state, cmd);
+        } else if constexpr (std::is_same_v<T, RerunJob>) {
+          return on_rerun(state, cmd);
+        } else if constexpr (std::is_same_v<T, AddNotes>) {
+          return on_notes(state, cmd);
+        } else {
+          Builder b(state, cmd.now_ms);
+          advance(b);
+          return std::move(b.decision());
+        }
+      },
+      command);
+}
+
+Decision decide_and_advance(const JobState& state, const JobCommand& command, int64_t now_ms) {
+  Decision first = decide(state, command);
+  if (first.code != 0) return first;
+  JobState next = state;
+  for (const auto& e : first.events) apply(next, e);
+  Builder b(next, now_ms);
+  advance(b);
+  Decision& more = b.decision();
+  first.events.insert(first.events.end(), more.events.begin(), more.events.end());
+  first.effects.insert(first.effects.end(), more.effects.begin(), more.effects.end());
+  return first;
+}
+
+std::vector<Effect> recovery_effects(const JobState& state) {
+  std::vector<Effect> out;
+  for (const auto& copy : state.copies) {
+    for (const std::string& task : state.topo) {
+      const TaskRun* run = state.latest_run(task, copy.party);
+      if (!run) continue;
+      if (run->status == Status::running && run->party_status == Status::waiting && run->launcher_pid == 0)
+        out.push_back(LaunchRun{run->execution_id});
+      else if (run->party_status == Status::running)
+        out.push_back(CheckRun{run->execution_id, run->launcher_pid});
+    }
+  }
+  return out;
+}
+
+// ---- evolve -----------------------------------------------------------------------------------------
+
+void apply(JobState& s, const JobEvent& event) {
+  const int64_t now = event.at_ms;
+  s.update_time = std::max(s.update_time, now);
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, JobCreated>) {
+          auto parsed = parse_dag(e.dag_schema);
+          if (auto* dag = std::get_if<Dag>(&parsed)) s.dag = std::move(*dag);
+          s.exists = true;
+          s.job_id = e.job_id;
+          s.initiator_party_id = e.initiator_party_id;
+          s.scheduler_party_id = e.scheduler_party_id;
+          s.user_name = e.user_name;
+          s.is_scheduler = e.is_scheduler;
+          s.defaults = e.defaults;
+          s.create_time = s.update_time = now;
+          const Json& conf = s.dag.conf;
+          s.priority = json_int(conf, "priority", 0);
+          s.sync_type = conf.value("sync_type", e.defaults.sync_type);
+          s.model_id = conf.value("model_id", e.job_id);
+          s.model_version = conf.value("model_version", std::string("0"));
+          s.topo = topological_order(s.dag);
+          for (const std::string& task : s.topo) s.dependencies[task] = task_dependencies(s.dag, task);
+          int job_cores = json_int(conf, "cores", e.defaults.job_cores);
+          for (const PartyRef& party : e.local_parties) {
+            JobCopy copy;
+            copy.party = party;
+            copy.create_time = copy.update_time = now;
+            copy.cores = party.role == "arbiter" ? 0 : job_cores;
+            s.copies.push_back(copy);
+          }
+          for (const std::string& task : s.topo) {
+            const TaskSpec* spec = s.dag.find_task(task);
+            int retries = auto_retries_of(s.dag, task, e.defaults);
+            for (const PartyRef& party : s.parties_of(task)) {
+              TaskRun run;
+              run.task_name = task;
+              run.party = party;
+              run.execution_id = execution_id_of(e.job_id, task, 0, party);
+              run.component = spec ? spec->component_ref : "";
+              run.cores = task_cores(s.dag, task, party, e.defaults);
+              run.timeout_s = task_timeout(s.dag, task, party, e.defaults);
+              run.auto_retries = retries;
+              run.create_time = run.update_time = now;
+              s.runs.push_back(run);
+              if (JobCopy* copy = find_copy(s, party)) copy->cores = std::max(copy->cores, run.cores);
+            }
+            if (s.is_scheduler) {
+              ScheduleTask st;
+              st.task_name = task;
+              st.auto_retries = retries;
+              for (const PartyRef& party : task_parties(s.dag, task))
+                st.party_status[party] = Status::waiting;
+              s.schedule[task] = st;
+            }
+          }
+        } else if constexpr (std::is_same_v<T, JobStatusChanged>) {
+          if (is_schedule(e.party)) {
+            s.schedule_status = e.status;
+            stamp_times(e.status, now, s.start_time, s.end_time);
+            if (e.status == Status::waiting) s.cancel_requested = false;  // a rerun clears the cancel
+          } else if (JobCopy* copy = find_copy(s, e.party)) {
+            copy->status = e.status;
+            copy->update_time = now;
+            stamp_times(e.status, now, copy->start_time, copy->end_time);
+          }
+        } else if constexpr (std::is_same_v<T, JobCancelRequested>) {
+          s.cancel_requested = true;
+          s.cancel_status = e.stop_status;
+        } else if constexpr (std::is_same_v<T, JobNotesAdded>) {
+          if (JobCopy* copy = find_copy(s, e.party)) {
+            copy->description = e.notes;
+            copy->update_time = now;
+          }
+        } else if constexpr (std::is_same_v<T, TaskVersionCreated>) {
+          if (is_schedule(e.party)) {
+            ScheduleTask& st = s.schedule[e.task_name];
+            st.task_version = e.task_version;
+            st.status = Status::waiting;
+            st.auto_retries = e.auto_retries;
+            for (auto& [party, status] : st.party_status) status = Status::waiting;
+          } else if (const TaskRun* prev = s.latest_run(e.task_name, e.party)) {
+            TaskRun run;
+            run.task_name = e.task_name;
+            run.task_version = e.task_version;
+            run.party = e.party;
+            run.execution_id = e.execution_id;
+            run.component = prev->component;
+            run.cores = prev->cores;
+            run.timeout_s = prev->timeout_s;
+            run.auto_retries = e.auto_retries;
+            run.create_time = run.update_time = now;
+            s.runs.push_back(run);
+          }
+        } else if constexpr (std::is_same_v<T, TaskStatusChanged>) {
+          if (is_schedule(e.party)) {
+            auto it = s.schedule.find(e.task_name);
+            if (it != s.schedule.end() && it->second.task_version == e.task_version)
+              it->second.status = e.status;
+          } else if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {
+            run->status = e.status;
+            run->update_time = now;
+          }
+        } else if constexpr (std::is_same_v<T, TaskPartyStatusChanged>) {
+          if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {
+            run->party_status = e.status;
+            run->update_time = now;
+            stamp_times(e.status, now, run->start_time, run->end_time);
+            if (!e.error.empty()) run->error = e.error;
+          }
+          if (s.is_scheduler) {  // the scheduler's mirror of this party
+            auto it = s.schedule.find(e.task_name);
+            if (it != s.schedule.end() && it->second.task_version == e.task_version)
+              it->second.party_status[e.party] = e.status;
+          }
+        } else if constexpr (std::is_same_v<T, TaskLaunched>) {
+          if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {
+            run->launcher_pid = e.launcher_pid;
+            run->cmd = e.cmd;
+            run->log_dir = e.log_dir;
+            run->update_time = now;
+          }
+        }
+      },
+      event.body);
+}
+
+JobState evolve(JobState state, const JobEvent& event) {
+  apply(state, event);
+  return state;
+}
+
+// ---- worker config ----------------------------------------------------------------------------------
+
+Json task_config(const JobState& state, const TaskRun& run) {
+  const TaskSpec* spec = state.dag.find_task(run.task_name);
+  std::string stage =
+      spec && !spec->stage.empty() ? spec->stage : (state.dag.stage.empty() ? "default" : state.dag.stage);
+  Json parties = Json::array();
+  for (const PartyRef& p : task_parties(state.dag, run.task_name))
+    parties.push_back(Json{{"role", p.role}, {"partyid", p.party_id}});
+  Json conf = task_conf(state.dag, run.task_name, run.party);
+  Json engine_run =
+      conf.contains("engine_run") && conf["engine_run"].is_object() ? conf["engine_run"] : Json::object();
+  engine_run["cores"] = run.cores;
+  return Json{
+      {"job_id", state.job_id},
+      {"task_id", task_id_of(state.job_id, run.task_name)},
+      {"task_version", std::to_string(run.task_version)},
+      {"task_name", run.task_name},
+      {"role", run.party.role},
+      {"party_id", run.party.party_id},
+      {"party_task_id", run.execution_id},
+      {"component", run.component},
+      {"stage", stage},
+      {"model_id", state.model_id},
+      {"model_version", state.model_version},
+      {"parameters", task_parameters(state.dag, run.task_name, run.party)},
+      {"input_artifacts", task_input_artifacts(state.dag, run.task_name, run.party)},
+      {"conf",
+       {{"device", {{"type", "CPU"}}},
+        {"federation",
+         {{"type", "standalone"},
+          {"metadata",
+           {{"federation_id",
+             task_id_of(state.job_id, run.task_name) + "_" + std::to_string(run.task_version)},
+            {"parties",
+             {{"local", {{"role", run.party.role}, {"partyid", run.party.party_id}}},
+              {"parties", parties}}}}}}},
+        {"storage", "standalone"}}},
+      {"engine_run", engine_run},
+      {"computing_partitions",
+       json_int(state.dag.conf, "computing_partitions", state.defaults.computing_partitions)},
+      {"launcher_name", "default"},
+      {"launcher_conf", Json::object()},
+  };
+}
+
+}  // namespace flowstone::domain

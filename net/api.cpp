@@ -1,0 +1,180 @@
+#include "net/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "net/json_io.hpp"
+
+namespace flowstone::net {
+namespace {
+
+enum class Kind { str, integer, object, list, any };
+
+struct Field {
+  const char* name;
+  Kind kind;
+  bool required;
+};
+
+struct Route {
+  const char* method;
+  const char* path;  // under /v2/
+  std::vector<Field> fields;
+};
+
+// Fields are listed where FATE-Flow validates them; others pass through untouched.
+const std::vector<Route>& routes() {
+  static const std::vector<Route> table = {
+      {"POST", "job/submit", {{"dag_schema", Kind::object, true}}},
+      {"GET", "job/query",
+       {{"job_id", Kind::str, false}, {"role", Kind::str, false}, {"party_id", Kind::str, false},
+        {"status", Kind::str, false}}},
+      {"GET", "job/list/query", {{"limit", Kind::integer, false}, {"page", Kind::integer, false}}},
+      {"POST", "job/stop", {{"job_id", Kind::str, true}}},
+      {"POST", "job/rerun", {{"job_id", Kind::str, true}}},
+      {"GET", "job/task/query", {{"task_version", Kind::integer, false}}},
+      {"GET", "job/task/list/query", {{"limit", Kind::integer, false}, {"page", Kind::integer, false}}},
+      {"GET", "job/dag/dependency",
+       {{"job_id", Kind::str, true}, {"role", Kind::str, true}, {"party_id", Kind::str, true}}},
+      {"POST", "job/notes/add",
+       {{"job_id", Kind::str, true},
+        {"role", Kind::str, true},
+        {"party_id", Kind::str, true},
+        {"notes", Kind::str, true}}},
+      {"POST", "worker/task/status",
+       {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
+      {"GET", "site/info/query", {}},
+  };
+  return table;
+}
+
+const char* kind_problem(Kind kind) {
+  switch (kind) {
+    case Kind::str:
+      return "Not a valid string.";
+    case Kind::integer:
+      return "Not a valid integer.";
+    case Kind::object:
+      return "Not a valid mapping type.";
+    case Kind::list:
+      return "Not a valid list.";
+    case Kind::any:
+      break;
+  }
+  return "Invalid value.";
+}
+
+// Query strings carry text; integers are converted the way webargs does, strings stay strings.
+bool coerce(Json& value, Kind kind, bool from_query) {
+  switch (kind) {
+    case Kind::str:
+      if (value.is_number_integer() && !from_query) return false;
+      return value.is_string();
+    case Kind::integer:
+      if (value.is_number_integer()) return true;
+      if (value.is_string()) {
+        const std::string& s = value.get_ref<const std::string&>();
+        char* end = nullptr;
+        long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || *end != '\0') return false;
+        value = v;
+        return true;
+      }
+      return false;
+    case Kind::object:
+      return value.is_object();
+    case Kind::list:
+      return value.is_array();
+    case Kind::any:
+      return true;
+  }
+  return false;
+}
+
+HttpResponse to_http(const ApiReply& reply) {
+  if (reply.raw) return *reply.raw;
+  HttpResponse response;
+  response.body = envelope_text(reply.code, reply.message, reply.data, reply.extra);
+  return response;
+}
+
+HttpResponse error_response(int code, const std::string& message) {
+  HttpResponse response;
+  response.body = envelope_text(code, message);
+  return response;
+}
+
+}  // namespace
+
+ApiReply invalid_request(const std::string& location, const std::string& field, const std::string& problem) {
+  ApiReply reply;
+  reply.code = 5001;
+  reply.message = "Invalid request.";
+  reply.data = Json{{location, {{field, Json::array({problem})}}}};
+  return reply;
+}
+
+Handler make_api_handler(Dispatch dispatch) {
+  return [dispatch = std::move(dispatch)](HttpRequest&& http, Responder respond) {
+    std::string path = http.path;
+    if (path.rfind("/v2/", 0) != 0) {
+      respond(error_response(6003, "No found route: " + http.method + " " + path));
+      return;
+    }
+    std::string name = path.substr(4);
+    const Route* route = nullptr;
+    bool path_known = false;
+    for (const Route& r : routes()) {
+      if (name != r.path) continue;
+      path_known = true;
+      if (http.method == r.method) route = &r;
+    }
+    if (!route) {
+      respond(error_response(path_known ? 6000 : 6003, (path_known ? "Method not allowed: " : "No found route: ") +
+                                                           http.method + " " + path));
+      return;
+    }
+
+    ApiRequest request;
+    request.route = name;
+    request.headers = http.headers;
+    for (const auto& [key, value] : http.query) request.params[key] = value;
+    bool has_body = http.body.find_first_not_of(" \t\r\n") != std::string::npos;
+    if (http.method == "POST" && has_body) {
+      std::string error;
+      auto body = parse_json(http.body, &error);
+      if (!body) {
+        respond(error_response(5001, "Invalid request: body is not JSON (" + error + ")"));
+        return;
+      }
+      if (!body->is_object()) {
+        respond(error_response(5001, "Invalid request: body must be a JSON object"));
+        return;
+      }
+      for (auto& [key, value] : body->items()) request.params[key] = value;
+    }
+
+    const std::string location = http.method == "GET" ? "query" : "json";
+    for (const Field& field : route->fields) {
+      auto it = request.params.find(field.name);
+      if (it == request.params.end() || it->is_null()) {
+        if (field.required) {
+          respond(to_http(invalid_request(location, field.name, "Missing data for required field.")));
+          return;
+        }
+        if (it != request.params.end()) request.params.erase(it);
+        continue;
+      }
+      if (!coerce(*it, field.kind, http.method == "GET")) {
+        respond(to_http(invalid_request(location, field.name, kind_problem(field.kind))));
+        return;
+      }
+    }
+
+    dispatch(std::move(request), [respond = std::move(respond)](ApiReply reply) { respond(to_http(reply)); });
+  };
+}
+
+}  // namespace flowstone::net

@@ -1,0 +1,42 @@
+// The Open Flow API edge: FATE-Flow 2.x routes (/v2/<page>/<rule>) over HttpServer. It checks each
+// route's method and required fields (webargs' rules: code 5001 "Invalid request." with the field
+// messages), merges query string and JSON body into one parameter object, and hands an ApiRequest to
+// the backend's Dispatch. Replies become the {code, message, data} envelope with HTTP 200, or a raw
+// response for the routes that answer without one. Unknown routes and malformed JSON get an envelope
+// with a non-zero code, never an HTML page.
+//
+// Thread rules: runs on I/O threads; Dispatch must not block and may answer from any thread.
+#pragma once
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "events/json.hpp"
+#include "net/http_server.hpp"
+
+namespace flowstone::net {
+
+struct ApiRequest {
+  std::string route;  // e.g. "job/submit", "worker/task/status"
+  Json params = Json::object();  // query parameters and JSON body members, body wins
+  std::map<std::string, std::string> headers;
+};
+
+struct ApiReply {
+  int code = 0;
+  std::string message = "success";
+  Json data = nullptr;
+  Json extra = Json::object();       // top-level members next to code/message/data (e.g. job_id)
+  std::optional<HttpResponse> raw;   // answered as is, without the envelope
+};
+
+using ApiCallback = std::function<void(ApiReply)>;
+using Dispatch = std::function<void(ApiRequest, ApiCallback)>;
+
+Handler make_api_handler(Dispatch dispatch);
+
+// The FATE-Flow error reply of a request whose fields failed validation.
+ApiReply invalid_request(const std::string& location, const std::string& field, const std::string& problem);
+
+}  // namespace flowstone::net

@@ -1,0 +1,204 @@
+#include "store/job_codec.hpp"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <cstring>
+
+#include "events.capnp.h"
+
+namespace flowstone::store {
+namespace {
+
+using domain::PartyRef;
+using domain::Status;
+
+std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+
+void put_party(schema::Party::Builder b, const PartyRef& p) {
+  b.setRole(p.role);
+  b.setPartyId(p.party_id);
+}
+PartyRef get_party(schema::Party::Reader r) { return PartyRef{text(r.getRole()), text(r.getPartyId())}; }
+
+Status get_status(capnp::Text::Reader t, bool* ok) {
+  auto s = domain::parse_status(std::string_view(t.cStr(), t.size()));
+  if (!s) *ok = false;
+  return s.value_or(Status::failed);
+}
+
+}  // namespace
+
+std::string encode_job_event(const domain::JobEvent& event) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::JobEvent>();
+  root.setAtMs(event.at_ms);
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, domain::JobCreated>) {
+          auto b = root.initJobCreated();
+          b.setJobId(e.job_id);
+          b.setDagSchemaJson(e.dag_schema.dump());
+          b.setInitiatorPartyId(e.initiator_party_id);
+          b.setSchedulerPartyId(e.scheduler_party_id);
+          auto parties = b.initLocalParties(e.local_parties.size());
+          for (size_t i = 0; i < e.local_parties.size(); ++i) put_party(parties[i], e.local_parties[i]);
+          b.setIsScheduler(e.is_scheduler);
+          b.setUserName(e.user_name);
+          auto d = b.initDefaults();
+          d.setJobCores(e.defaults.job_cores);
+          d.setTaskCores(e.defaults.task_cores);
+          d.setTaskTimeoutS(e.defaults.task_timeout_s);
+          d.setAutoRetries(e.defaults.auto_retries);
+          d.setSyncType(e.defaults.sync_type);
+          d.setComputingPartitions(e.defaults.computing_partitions);
+        } else if constexpr (std::is_same_v<T, domain::JobStatusChanged>) {
+          auto b = root.initJobStatusChanged();
+          put_party(b.initParty(), e.party);
+          b.setStatus(std::string(to_string(e.status)));
+          b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::JobCancelRequested>) {
+          auto b = root.initJobCancelRequested();
+          b.setStopStatus(std::string(to_string(e.stop_status)));
+          b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::JobNotesAdded>) {
+          auto b = root.initJobNotesAdded();
+          put_party(b.initParty(), e.party);
+          b.setNotes(e.notes);
+        } else if constexpr (std::is_same_v<T, domain::TaskVersionCreated>) {
+          auto b = root.initTaskVersionCreated();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setExecutionId(e.execution_id);
+          b.setAutoRetries(e.auto_retries);
+          b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::TaskStatusChanged>) {
+          auto b = root.initTaskStatusChanged();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setExecutionId(e.execution_id);
+          b.setStatus(std::string(to_string(e.status)));
+          b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::TaskPartyStatusChanged>) {
+          auto b = root.initTaskPartyStatusChanged();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setExecutionId(e.execution_id);
+          b.setStatus(std::string(to_string(e.status)));
+          b.setError(e.error);
+        } else if constexpr (std::is_same_v<T, domain::TaskLaunched>) {
+          auto b = root.initTaskLaunched();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setExecutionId(e.execution_id);
+          b.setLauncherPid(e.launcher_pid);
+          b.setCmd(e.cmd);
+          b.setLogDir(e.log_dir);
+        }
+      },
+      event.body);
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::string* error) {
+  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
+    if (error) *error = "event of " + std::to_string(bytes.size()) + " bytes is not a Cap'n Proto message";
+    return std::nullopt;
+  }
+  // Stored bytes carry no alignment guarantee: copy into words before reading.
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    auto root = reader.getRoot<schema::JobEvent>();
+    domain::JobEvent event;
+    event.at_ms = root.getAtMs();
+    bool ok = true;
+    switch (root.which()) {
+      case schema::JobEvent::JOB_CREATED: {
+        auto r = root.getJobCreated();
+        domain::JobCreated e;
+        e.job_id = text(r.getJobId());
+        e.dag_schema = Json::parse(text(r.getDagSchemaJson()));
+        e.initiator_party_id = text(r.getInitiatorPartyId());
+        e.scheduler_party_id = text(r.getSchedulerPartyId());
+        for (auto p : r.getLocalParties()) e.local_parties.push_back(get_party(p));
+        e.is_scheduler = r.getIsScheduler();
+        e.user_name = text(r.getUserName());
+        auto d = r.getDefaults();
+        e.defaults.job_cores = d.getJobCores();
+        e.defaults.task_cores = d.getTaskCores();
+        e.defaults.task_timeout_s = d.getTaskTimeoutS();
+        e.defaults.auto_retries = d.getAutoRetries();
+        e.defaults.sync_type = text(d.getSyncType());
+        e.defaults.computing_partitions = d.getComputingPartitions();
+        event.body = std::move(e);
+        break;
+      }
+      case schema::JobEvent::JOB_STATUS_CHANGED: {
+        auto r = root.getJobStatusChanged();
+        event.body = domain::JobStatusChanged{get_party(r.getParty()), get_status(r.getStatus(), &ok),
+                                              text(r.getReason())};
+        break;
+      }
+      case schema::JobEvent::JOB_CANCEL_REQUESTED: {
+        auto r = root.getJobCancelRequested();
+        event.body = domain::JobCancelRequested{get_status(r.getStopStatus(), &ok), text(r.getReason())};
+        break;
+      }
+      case schema::JobEvent::JOB_NOTES_ADDED: {
+        auto r = root.getJobNotesAdded();
+        event.body = domain::JobNotesAdded{get_party(r.getParty()), text(r.getNotes())};
+        break;
+      }
+      case schema::JobEvent::TASK_VERSION_CREATED: {
+        auto r = root.getTaskVersionCreated();
+        event.body = domain::TaskVersionCreated{text(r.getTaskName()),    r.getTaskVersion(),
+                                                get_party(r.getParty()),  text(r.getExecutionId()),
+                                                r.getAutoRetries(),       text(r.getReason())};
+        break;
+      }
+      case schema::JobEvent::TASK_STATUS_CHANGED: {
+        auto r = root.getTaskStatusChanged();
+        event.body = domain::TaskStatusChanged{text(r.getTaskName()),   r.getTaskVersion(),
+                                               get_party(r.getParty()), text(r.getExecutionId()),
+                                               get_status(r.getStatus(), &ok), text(r.getReason())};
+        break;
+      }
+      case schema::JobEvent::TASK_PARTY_STATUS_CHANGED: {
+        auto r = root.getTaskPartyStatusChanged();
+        event.body = domain::TaskPartyStatusChanged{text(r.getTaskName()),   r.getTaskVersion(),
+                                                    get_party(r.getParty()), text(r.getExecutionId()),
+                                                    get_status(r.getStatus(), &ok), text(r.getError())};
+        break;
+      }
+      case schema::JobEvent::TASK_LAUNCHED: {
+        auto r = root.getTaskLaunched();
+        event.body = domain::TaskLaunched{text(r.getTaskName()),   r.getTaskVersion(),      get_party(r.getParty()),
+                                          text(r.getExecutionId()), r.getLauncherPid(), text(r.getCmd()),
+                                          text(r.getLogDir())};
+        break;
+      }
+      default:
+        if (error) *error = "unknown event kind " + std::to_string(static_cast<int>(root.which()));
+        return std::nullopt;
+    }
+    if (!ok) {
+      if (error) *error = "event has an unknown status value";
+      return std::nullopt;
+    }
+    return event;
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("undecodable event: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+}  // namespace flowstone::store

@@ -1,0 +1,96 @@
+#include "store/projections.hpp"
+
+#include <map>
+
+#include "events/job_views.hpp"
+#include "store/job_codec.hpp"
+
+namespace flowstone::store {
+namespace {
+
+const char* kJobStreamPrefix = "job:";
+
+using Rows = std::map<std::string, std::map<std::string, std::string>>;  // family -> key -> value
+
+Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
+  std::vector<std::string> streams;
+  Status s = log.ListStreams(&streams);
+  if (!s.ok()) return s;
+  for (const std::string& stream : streams) {
+    if (stream.rfind(kJobStreamPrefix, 0) != 0) continue;
+    ++report->streams;
+    std::vector<StoredEvent> events;
+    s = log.ReadStream(stream, 1, &events);
+    if (!s.ok()) {
+      report->errors.push_back(stream + ": " + s.ToString());
+      continue;
+    }
+    domain::JobState state;
+    for (const StoredEvent& stored : events) {
+      std::string error;
+      auto event = decode_job_event(stored.payload, &error);
+      if (!event) {
+        report->errors.push_back(stream + " event " + std::to_string(stored.version) + ": " + error);
+        break;
+      }
+      domain::apply(state, *event);
+      ++report->events;
+    }
+    for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
+  }
+  for (const auto& family : job_view_families()) report->rows += (*rows)[family].size();
+  return Status::OK();
+}
+
+std::string printable(const std::string& key) {
+  std::string out = key;
+  for (char& c : out)
+    if (c == '\0') c = '/';
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> job_view_families() {
+  return {domain::kJobsView, domain::kTasksView, domain::kExecutionsView};
+}
+
+Status RebuildViews(EventLog& log, ProjectionReport* report) {
+  Rows rows;
+  Status s = replay_all(log, &rows, report);
+  if (!s.ok()) return s;
+  for (const auto& family : job_view_families()) {
+    std::vector<std::pair<std::string, std::string>> list(rows[family].begin(), rows[family].end());
+    s = log.ReplaceView(family, list);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status VerifyViews(EventLog& log, ProjectionReport* report) {
+  Rows rebuilt;
+  Status s = replay_all(log, &rebuilt, report);
+  if (!s.ok()) return s;
+  for (const auto& family : job_view_families()) {
+    std::map<std::string, std::string> stored;
+    s = log.ScanView(family, "", [&](const std::string& key, const std::string& value) {
+      stored[key] = value;
+      return true;
+    });
+    if (!s.ok()) return s;
+    const auto& expected = rebuilt[family];
+    for (const auto& [key, value] : expected) {
+      auto it = stored.find(key);
+      if (it == stored.end())
+        report->differences.push_back(family + " " + printable(key) + ": missing from the stored view");
+      else if (it->second != value)
+        report->differences.push_back(family + " " + printable(key) + ": stored row differs from the log");
+    }
+    for (const auto& [key, value] : stored)
+      if (!expected.count(key))
+        report->differences.push_back(family + " " + printable(key) + ": stored row has no events behind it");
+  }
+  return Status::OK();
+}
+
+}  // namespace flowstone::store
