@@ -28,22 +28,28 @@ struct Route {
 const std::vector<Route>& routes() {
   static const std::vector<Route> table = {
       {"POST", "job/submit", {{"dag_schema", Kind::object, true}}},
-      {"GET", "job/query",
-       {{"job_id", Kind::str, false}, {"role", Kind::str, false}, {"party_id", Kind::str, false},
+      {"GET",
+       "job/query",
+       {{"job_id", Kind::str, false},
+        {"role", Kind::str, false},
+        {"party_id", Kind::str, false},
         {"status", Kind::str, false}}},
       {"GET", "job/list/query", {{"limit", Kind::integer, false}, {"page", Kind::integer, false}}},
       {"POST", "job/stop", {{"job_id", Kind::str, true}}},
       {"POST", "job/rerun", {{"job_id", Kind::str, true}}},
       {"GET", "job/task/query", {{"task_version", Kind::integer, false}}},
       {"GET", "job/task/list/query", {{"limit", Kind::integer, false}, {"page", Kind::integer, false}}},
-      {"GET", "job/dag/dependency",
+      {"GET",
+       "job/dag/dependency",
        {{"job_id", Kind::str, true}, {"role", Kind::str, true}, {"party_id", Kind::str, true}}},
-      {"POST", "job/notes/add",
+      {"POST",
+       "job/notes/add",
        {{"job_id", Kind::str, true},
         {"role", Kind::str, true},
         {"party_id", Kind::str, true},
         {"notes", Kind::str, true}}},
-      {"POST", "worker/task/status",
+      {"POST",
+       "worker/task/status",
        {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
       {"GET", "site/info/query", {}},
   };
@@ -132,8 +138,9 @@ Handler make_api_handler(Dispatch dispatch) {
       if (http.method == r.method) route = &r;
     }
     if (!route) {
-      respond(error_response(path_known ? 6000 : 6003, (path_known ? "Method not allowed: " : "No found route: ") +
-                                                           http.method + " " + path));
+      respond(error_response(
+          path_known ? 6000 : 6003,
+          (path_known ? "Method not allowed: " : "No found route: ") + http.method + " " + path));
       return;
     }
 

@@ -1,0 +1,734 @@
+// The Job aggregate, driven only as a host drives it: decide_and_advance() for every command, then apply()
+// of the decided events. Every scenario ends by replaying the recorded events into a fresh state.
+#include "events/job.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "events/job_views.hpp"
+
+namespace flowstone::domain {
+
+void PrintTo(Status status, std::ostream* os) {
+  *os << to_string(status);
+}
+
+namespace {
+
+const PartyRef kGuest{"guest", "9999"};
+const PartyRef kSchedule{};
+constexpr const char* kJob = "202401010000000000001";
+
+Json J(const char* text) {
+  return Json::parse(text);
+}
+
+// a_0 -> b_0 -> c_0 at guest 9999, linked by model inputs.
+Json chain_dag() {
+  return J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}],
+      "tasks": {
+        "a_0": {"component_ref": "noop"},
+        "b_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
+                  {"producer_task": "a_0", "output_artifact_key": "output_model"}}}}},
+        "c_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
+                  {"producer_task": "b_0", "output_artifact_key": "output_model"}}}}}
+      }
+    }
+  })");
+}
+
+// x_0, y_0, z_0 independent; 8 job cores and 4 cores a task: two run at a time.
+Json parallel_dag(int auto_retries = 0) {
+  Json dag = J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}],
+      "conf": {"cores": 8, "task": {"engine_run": {"cores": 4}}},
+      "tasks": {
+        "x_0": {"component_ref": "noop"},
+        "y_0": {"component_ref": "noop"},
+        "z_0": {"component_ref": "noop"}
+      }
+    }
+  })");
+  dag["dag"]["conf"]["auto_retries"] = auto_retries;
+  return dag;
+}
+
+std::string exec(const std::string& task, int version = 0) {
+  return execution_id_of(kJob, task, version, kGuest);
+}
+
+template <typename T>
+std::vector<T> events_of(const std::vector<JobEvent>& events) {
+  std::vector<T> out;
+  for (const auto& e : events)
+    if (const T* body = std::get_if<T>(&e.body)) out.push_back(*body);
+  return out;
+}
+
+template <typename T>
+std::vector<T> effects_of(const Decision& d) {
+  std::vector<T> out;
+  for (const auto& e : d.effects)
+    if (const T* body = std::get_if<T>(&e)) out.push_back(*body);
+  return out;
+}
+
+std::vector<std::string> launched(const Decision& d) {
+  std::vector<std::string> out;
+  for (const auto& e : effects_of<LaunchRun>(d)) out.push_back(e.execution_id);
+  return out;
+}
+
+// The host: decides, appends, applies; time moves 10 ms a command.
+class JobTest : public ::testing::Test {
+ protected:
+  Decision Run(JobCommand command) {
+    now_ += 10;
+    std::visit([&](auto& c) { c.now_ms = now_; }, command);
+    Decision d = decide_and_advance(state_, command, now_);
+    if (d.code != 0) {
+      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
+      EXPECT_TRUE(d.effects.empty());
+      return d;
+    }
+    for (const auto& e : d.events) {
+      apply(state_, e);
+      log_.push_back(e);
+    }
+    return d;
+  }
+
+  Decision Create(Json dag, const std::string& party_id = "9999") {
+    CreateJob c;
+    c.job_id = kJob;
+    c.dag_schema = std::move(dag);
+    c.local_party_id = party_id;
+    c.user_name = "tester";
+    return Run(c);
+  }
+  Decision Launch(const std::string& execution_id, int64_t pid = 4242) {
+    RecordLaunch c;
+    c.execution_id = execution_id;
+    c.launcher_pid = pid;
+    c.cmd = "flowstone-launcher " + execution_id;
+    c.log_dir = "/logs/" + execution_id;
+    return Run(c);
+  }
+  Decision Report(const std::string& execution_id, Status status, const std::string& error = "") {
+    ReportTaskStatus c;
+    c.execution_id = execution_id;
+    c.status = status;
+    c.error = error;
+    return Run(c);
+  }
+  // Launch recorded, then the worker's report.
+  Decision Finish(const std::string& execution_id, Status status, const std::string& error = "") {
+    Launch(execution_id);
+    return Report(execution_id, status, error);
+  }
+
+  const TaskRun& RunOf(const std::string& task, int version = 0) {
+    const TaskRun* run = state_.run_by_execution(exec(task, version));
+    EXPECT_NE(run, nullptr) << task << " v" << version;
+    static TaskRun none;
+    return run ? *run : none;
+  }
+  Status CopyStatus() { return state_.copy(kGuest)->status; }
+  Json JobRow() { return job_row(state_, *state_.copy(kGuest)); }
+
+  // Replaying the recorded log gives the live state's views.
+  void ExpectReplayMatches() {
+    JobState replayed;
+    for (const auto& e : log_) apply(replayed, e);
+    EXPECT_EQ(job_views(replayed), job_views(state_));
+    EXPECT_EQ(replayed.schedule_status, state_.schedule_status);
+    EXPECT_EQ(replayed.cancel_requested, state_.cancel_requested);
+    EXPECT_EQ(replayed.runs.size(), state_.runs.size());
+  }
+  void TearDown() override {
+    if (state_.exists) ExpectReplayMatches();
+  }
+
+  JobState state_;
+  std::vector<JobEvent> log_;
+  int64_t now_ = 1700000000000;
+};
+
+TEST_F(JobTest, CreateAdmitsAndLaunchesOnlyTheFirstTaskOfAChain) {
+  Decision d = Create(chain_dag());
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.data["model_id"], kJob);
+  EXPECT_EQ(d.data["model_version"], "0");
+  ASSERT_FALSE(d.events.empty());
+  EXPECT_TRUE(std::holds_alternative<JobCreated>(d.events.front().body));
+
+  // waiting, then (same decision) admitted to running, at the schedule record and the copy.
+  auto job = events_of<JobStatusChanged>(d.events);
+  std::vector<std::pair<PartyRef, Status>> seen;
+  for (const auto& e : job) seen.emplace_back(e.party, e.status);
+  std::vector<std::pair<PartyRef, Status>> want = {{kSchedule, Status::waiting},
+                                                   {kGuest, Status::waiting},
+                                                   {kSchedule, Status::running},
+                                                   {kGuest, Status::running}};
+  EXPECT_EQ(seen, want);
+
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("a_0")});
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  EXPECT_EQ(CopyStatus(), Status::running);
+  EXPECT_EQ(state_.schedule.at("a_0").status, Status::running);
+  EXPECT_EQ(state_.schedule.at("b_0").status, Status::waiting);
+  EXPECT_EQ(RunOf("a_0").status, Status::running);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::waiting);
+  EXPECT_EQ(RunOf("b_0").status, Status::waiting);
+  EXPECT_EQ(RunOf("a_0").component, "noop");
+  EXPECT_EQ(RunOf("b_0").component, "noop_consumer");
+  EXPECT_EQ(state_.topo, (std::vector<std::string>{"a_0", "b_0", "c_0"}));
+  EXPECT_EQ(state_.dependencies.at("b_0"), std::vector<std::string>{"a_0"});
+  EXPECT_EQ(state_.dependencies.at("c_0"), std::vector<std::string>{"b_0"});
+
+  // Defaults filled in and recorded in the creation event.
+  const JobCreated& created = std::get<JobCreated>(d.events.front().body);
+  EXPECT_EQ(created.dag_schema["dag"]["conf"]["initiator_party_id"], "9999");
+  EXPECT_EQ(created.dag_schema["dag"]["conf"]["scheduler_party_id"], "9999");
+  EXPECT_EQ(created.dag_schema["dag"]["conf"]["sync_type"], "callback");
+  EXPECT_TRUE(created.is_scheduler);
+  EXPECT_EQ(created.local_parties, std::vector<PartyRef>{kGuest});
+
+  // The worker config the host will hand to a_0.
+  Json config = task_config(state_, RunOf("a_0"));
+  EXPECT_EQ(config["party_task_id"], exec("a_0"));
+  EXPECT_EQ(config["task_id"], std::string(kJob) + "_a_0");
+  EXPECT_EQ(config["task_version"], "0");
+  EXPECT_EQ(config["component"], "noop");
+}
+
+TEST_F(JobTest, ChainRunsToSuccess) {
+  Create(chain_dag());
+
+  Decision d = Launch(exec("a_0"), 111);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::running);
+  EXPECT_EQ(RunOf("a_0").launcher_pid, 111);
+  EXPECT_EQ(RunOf("a_0").cmd, "flowstone-launcher " + exec("a_0"));
+  EXPECT_GT(RunOf("a_0").start_time, 0);
+  EXPECT_EQ(state_.schedule.at("a_0").party_status.at(kGuest), Status::running);
+  EXPECT_TRUE(d.effects.empty());
+
+  d = Report(exec("a_0"), Status::success);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::success);
+  EXPECT_EQ(RunOf("a_0").status, Status::success);
+  EXPECT_EQ(state_.schedule.at("a_0").status, Status::success);
+  EXPECT_GT(RunOf("a_0").end_time, 0);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("b_0")});
+  EXPECT_EQ(state_.schedule.at("b_0").status, Status::running);
+  EXPECT_EQ(state_.schedule.at("c_0").status, Status::waiting);
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  EXPECT_EQ(JobRow()["progress"], 33);
+
+  d = Finish(exec("b_0"), Status::success);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("c_0")});
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  EXPECT_EQ(JobRow()["progress"], 66);
+
+  d = Finish(exec("c_0"), Status::success);
+  EXPECT_TRUE(launched(d).empty());
+  EXPECT_EQ(state_.schedule.at("c_0").status, Status::success);
+  EXPECT_EQ(state_.schedule_status, Status::success);
+  EXPECT_EQ(CopyStatus(), Status::success);
+  EXPECT_GT(state_.end_time, 0);
+
+  Json row = JobRow();
+  EXPECT_EQ(row["status"], "success");
+  EXPECT_EQ(row["progress"], 100);
+  EXPECT_EQ(row["tag"], "job_end");
+  EXPECT_TRUE(row["end_time"].is_number_integer());
+  EXPECT_TRUE(row["start_time"].is_number_integer());
+  EXPECT_TRUE(row["elapsed"].is_number_integer());
+  EXPECT_EQ(row["user_name"], "tester");
+
+  Json task = task_row(state_, RunOf("c_0"));
+  EXPECT_EQ(task["status"], "success");
+  EXPECT_EQ(task["party_status"], "success");
+  EXPECT_EQ(task["run_pid"], 4242);
+  EXPECT_TRUE(task["end_time"].is_number_integer());
+
+  // Nothing more to do: a further Advance decides nothing.
+  d = Run(Advance{});
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+}
+
+TEST_F(JobTest, IndependentTasksRunInParallelUpToJobCores) {
+  Decision d = Create(parallel_dag());
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(state_.copy(kGuest)->cores, 8);
+  EXPECT_EQ(RunOf("x_0").cores, 4);
+  EXPECT_EQ(launched(d), (std::vector<std::string>{exec("x_0"), exec("y_0")}));
+  EXPECT_EQ(state_.schedule.at("z_0").status, Status::waiting);
+
+  Launch(exec("x_0"));
+  d = Launch(exec("y_0"));
+  EXPECT_TRUE(launched(d).empty());
+  EXPECT_EQ(state_.schedule.at("z_0").status, Status::waiting);
+
+  d = Report(exec("y_0"), Status::success);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("z_0")});
+  EXPECT_EQ(state_.schedule.at("z_0").status, Status::running);
+
+  Report(exec("x_0"), Status::success);
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  Finish(exec("z_0"), Status::success);
+  EXPECT_EQ(state_.schedule_status, Status::success);
+  EXPECT_EQ(CopyStatus(), Status::success);
+}
+
+TEST_F(JobTest, DefaultCoresRunOneTaskAtATime) {
+  Json dag = parallel_dag();
+  dag["dag"].erase("conf");
+  Decision d = Create(dag);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("x_0")});  // 4 job cores / 4 task cores
+  d = Finish(exec("x_0"), Status::success);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("y_0")});
+}
+
+TEST_F(JobTest, FailedTaskWithoutRetriesFailsTheJobOnceSiblingsFinish) {
+  Create(parallel_dag());
+  Launch(exec("x_0"));
+  Launch(exec("y_0"));
+
+  Decision d = Report(exec("x_0"), Status::failed, "component raised ValueError: boom");
+  EXPECT_EQ(RunOf("x_0").party_status, Status::failed);
+  EXPECT_EQ(RunOf("x_0").status, Status::failed);
+  EXPECT_EQ(state_.schedule.at("x_0").status, Status::failed);
+  // The failure stops further starts, but the running sibling finishes first.
+  EXPECT_TRUE(launched(d).empty());
+  EXPECT_TRUE(events_of<TaskVersionCreated>(d.events).empty());
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  EXPECT_EQ(CopyStatus(), Status::running);
+  EXPECT_EQ(state_.schedule.at("z_0").status, Status::waiting);
+
+  d = Report(exec("y_0"), Status::success);
+  EXPECT_TRUE(launched(d).empty());
+  EXPECT_EQ(state_.schedule_status, Status::failed);
+  EXPECT_EQ(CopyStatus(), Status::failed);
+  EXPECT_EQ(state_.schedule.at("z_0").status, Status::waiting);  // never started
+
+  Json task = task_row(state_, RunOf("x_0"));
+  EXPECT_EQ(task["error_report"], "component raised ValueError: boom");
+  EXPECT_EQ(task["status"], "failed");
+  Json row = JobRow();
+  EXPECT_EQ(row["status"], "failed");
+  EXPECT_EQ(row["progress"], 66);
+  EXPECT_TRUE(row["end_time"].is_number_integer());
+}
+
+TEST_F(JobTest, AutoRetryCreatesANewVersionAndTheJobNeverFails) {
+  Decision d = Create(parallel_dag(/*auto_retries=*/1));
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(state_.schedule.at("x_0").auto_retries, 1);
+  Launch(exec("x_0"));
+  Launch(exec("y_0"));
+
+  d = Report(exec("x_0"), Status::failed, "first attempt failed");
+  auto versions = events_of<TaskVersionCreated>(d.events);
+  ASSERT_EQ(versions.size(), 2u);  // the schedule record and the guest copy
+  EXPECT_EQ(versions[0].party, kSchedule);
+  EXPECT_EQ(versions[1].party, kGuest);
+  EXPECT_EQ(versions[1].task_version, 1);
+  EXPECT_EQ(versions[1].execution_id, exec("x_0", 1));
+  EXPECT_NE(exec("x_0", 1), exec("x_0", 0));
+  EXPECT_EQ(versions[1].auto_retries, 0);
+
+  EXPECT_EQ(RunOf("x_0", 0).status, Status::failed);
+  EXPECT_EQ(RunOf("x_0", 0).error, "first attempt failed");
+  EXPECT_EQ(state_.schedule.at("x_0").task_version, 1);
+  EXPECT_EQ(state_.schedule.at("x_0").auto_retries, 0);
+  EXPECT_EQ(state_.latest_run("x_0", kGuest)->task_version, 1);
+  // x_0 v1 takes the freed cores at once.
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("x_0", 1)});
+  EXPECT_EQ(state_.schedule.at("x_0").status, Status::running);
+
+  Finish(exec("x_0", 1), Status::success);
+  Report(exec("y_0"), Status::success);
+  Finish(exec("z_0"), Status::success);
+  EXPECT_EQ(state_.schedule_status, Status::success);
+  EXPECT_EQ(CopyStatus(), Status::success);
+  EXPECT_EQ(JobRow()["progress"], 100);
+
+  // The job was never failed, neither at the schedule record nor at the copy.
+  for (const auto& e : events_of<JobStatusChanged>(log_)) EXPECT_NE(e.status, Status::failed);
+}
+
+TEST_F(JobTest, AutoRetryIsUsedUpThenTheJobFails) {
+  Json dag = chain_dag();
+  dag["dag"]["conf"] = J(R"({"auto_retries": 1})");
+  Create(dag);
+  Decision d = Finish(exec("a_0"), Status::failed, "one");
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("a_0", 1)});
+  d = Finish(exec("a_0", 1), Status::failed, "two");
+  EXPECT_TRUE(events_of<TaskVersionCreated>(d.events).empty());
+  EXPECT_EQ(state_.schedule_status, Status::failed);
+  EXPECT_EQ(CopyStatus(), Status::failed);
+  EXPECT_EQ(RunOf("a_0", 1).error, "two");
+}
+
+TEST_F(JobTest, StopDuringRunningCancelsAndKillsAndLateReportsChangeNothing) {
+  Create(chain_dag());
+  Launch(exec("a_0"), 777);
+
+  StopJob stop;
+  stop.stop_status = Status::canceled;
+  stop.reason = "user stop";
+  Decision d = Run(stop);
+  ASSERT_EQ(d.code, 0);
+  auto kills = effects_of<KillRun>(d);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].execution_id, exec("a_0"));
+  EXPECT_EQ(kills[0].launcher_pid, 777);
+  EXPECT_TRUE(launched(d).empty());
+
+  EXPECT_TRUE(state_.cancel_requested);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::canceled);
+  EXPECT_EQ(RunOf("a_0").status, Status::canceled);
+  EXPECT_EQ(state_.schedule.at("a_0").status, Status::canceled);
+  EXPECT_EQ(state_.schedule_status, Status::canceled);
+  EXPECT_EQ(CopyStatus(), Status::canceled);
+  EXPECT_EQ(RunOf("b_0").party_status, Status::waiting);  // never started: left alone
+  Json row = JobRow();
+  EXPECT_EQ(row["status"], "canceled");
+  EXPECT_EQ(row["cancel_signal"], true);
+
+  // The killed worker's last words, the launcher noticing it gone, a second stop: nothing changes.
+  d = Report(exec("a_0"), Status::failed, "killed");
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  FailRun gone;
+  gone.execution_id = exec("a_0");
+  gone.error = "worker gone without a report";
+  d = Run(gone);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  d = Run(stop);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_EQ(RunOf("a_0").error, "user stop");  // the stop's reason, not the late report's
+  EXPECT_EQ(state_.schedule_status, Status::canceled);
+}
+
+TEST_F(JobTest, StopWhileTheLaunchIsInFlightCancelsAndKillsTheLateLauncher) {
+  Create(chain_dag());  // a_0 started by the scheduler; the launcher has not reported yet
+  StopJob stop;
+  Decision d = Run(stop);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::canceled);
+  auto kills = effects_of<KillRun>(d);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].execution_id, exec("a_0"));
+  EXPECT_EQ(state_.schedule_status, Status::canceled);
+  EXPECT_EQ(CopyStatus(), Status::canceled);
+
+  d = Launch(exec("a_0"), 999);  // the launcher's record arrives late: it must not run
+  kills = effects_of<KillRun>(d);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].launcher_pid, 999);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::canceled);
+  EXPECT_EQ(state_.schedule_status, Status::canceled);
+}
+
+TEST_F(JobTest, RerunAfterFailureRerunsOnlyFailedTasks) {
+  Create(parallel_dag());
+  Launch(exec("x_0"));
+  Launch(exec("y_0"));
+  Report(exec("x_0"), Status::failed, "boom");
+  Report(exec("y_0"), Status::success);
+  ASSERT_EQ(state_.schedule_status, Status::failed);
+
+  Decision d = Run(RerunJob{});
+  ASSERT_EQ(d.code, 0);
+  auto versions = events_of<TaskVersionCreated>(d.events);
+  ASSERT_EQ(versions.size(), 2u);
+  for (const auto& v : versions) {
+    EXPECT_EQ(v.task_name, "x_0");
+    EXPECT_EQ(v.task_version, 1);
+  }
+  // The job goes back to waiting, then is admitted again, in one decision.
+  std::vector<Status> schedule;
+  for (const auto& e : events_of<JobStatusChanged>(d.events))
+    if (e.party == kSchedule) schedule.push_back(e.status);
+  EXPECT_EQ(schedule, (std::vector<Status>{Status::waiting, Status::running}));
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  EXPECT_EQ(CopyStatus(), Status::running);
+  EXPECT_FALSE(state_.cancel_requested);
+
+  // x_0 v1 and the never-started z_0 fill the 8 cores; y_0 keeps its successful version 0.
+  EXPECT_EQ(launched(d), (std::vector<std::string>{exec("x_0", 1), exec("z_0")}));
+  EXPECT_EQ(state_.latest_run("y_0", kGuest)->task_version, 0);
+  EXPECT_EQ(state_.latest_run("y_0", kGuest)->status, Status::success);
+  EXPECT_EQ(state_.latest_run("z_0", kGuest)->task_version, 0);
+  EXPECT_EQ(state_.schedule.at("y_0").task_version, 0);
+  EXPECT_EQ(state_.schedule.at("y_0").status, Status::success);
+
+  Finish(exec("x_0", 1), Status::success);
+  Finish(exec("z_0"), Status::success);
+  EXPECT_EQ(state_.schedule_status, Status::success);
+  EXPECT_EQ(CopyStatus(), Status::success);
+  EXPECT_EQ(JobRow()["progress"], 100);
+  EXPECT_EQ(JobRow()["end_time"], state_.copy(kGuest)->end_time);
+}
+
+TEST_F(JobTest, RerunAfterCancelRestartsCanceledTasks) {
+  Create(chain_dag());
+  Launch(exec("a_0"));
+  Run(StopJob{});
+  ASSERT_EQ(state_.schedule_status, Status::canceled);
+
+  Decision d = Run(RerunJob{});
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("a_0", 1)});
+  EXPECT_EQ(state_.schedule_status, Status::running);
+  EXPECT_EQ(CopyStatus(), Status::running);
+  EXPECT_FALSE(state_.cancel_requested);
+  Finish(exec("a_0", 1), Status::success);
+  Finish(exec("b_0"), Status::success);
+  Finish(exec("c_0"), Status::success);
+  EXPECT_EQ(state_.schedule_status, Status::success);
+}
+
+TEST_F(JobTest, RerunOfASuccessfulJobChangesNothing) {
+  Create(chain_dag());
+  Finish(exec("a_0"), Status::success);
+  Finish(exec("b_0"), Status::success);
+  Finish(exec("c_0"), Status::success);
+  Decision d = Run(RerunJob{});
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+}
+
+TEST_F(JobTest, StaleRepeatedAndUnknownReports) {
+  Create(chain_dag());
+  Finish(exec("a_0"), Status::success);
+
+  // Repeated success, and a late failure after success: no events, code 0.
+  Decision d = Report(exec("a_0"), Status::success);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  d = Report(exec("a_0"), Status::failed, "late");
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_EQ(RunOf("a_0").error, "");
+
+  // A repeated launch record does not kill the running worker.
+  Decision first = Launch(exec("b_0"), 55);
+  EXPECT_FALSE(first.events.empty());
+  d = Launch(exec("b_0"), 55);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  EXPECT_EQ(RunOf("b_0").party_status, Status::running);
+
+  // Unknown execution ids.
+  d = Report("no_such_execution", Status::success);
+  EXPECT_EQ(d.code, 2000);
+  EXPECT_NE(d.message.find("no_such_execution"), std::string::npos);
+  d = Launch("no_such_execution");
+  EXPECT_EQ(d.code, 2000);
+  FailRun fail;
+  fail.execution_id = "no_such_execution";
+  EXPECT_EQ(Run(fail).code, 2000);
+}
+
+TEST_F(JobTest, AFailureReportOvertakingTheLaunchRecordIsKept) {
+  Create(chain_dag());
+  Decision d = Report(exec("a_0"), Status::failed, "crashed at import");
+  EXPECT_EQ(RunOf("a_0").party_status, Status::failed);
+  EXPECT_EQ(RunOf("a_0").error, "crashed at import");
+  EXPECT_EQ(state_.schedule_status, Status::failed);
+  d = Launch(exec("a_0"), 31);  // its launcher, recorded late, is stopped
+  EXPECT_EQ(effects_of<KillRun>(d).size(), 1u);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::failed);
+}
+
+TEST_F(JobTest, ASuccessReportOvertakingTheLaunchRecordCounts) {
+  Create(chain_dag());
+  Decision d = Report(exec("a_0"), Status::success);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::success);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("b_0")});
+  d = Launch(exec("a_0"), 32);
+  EXPECT_TRUE(effects_of<KillRun>(d).empty());
+  EXPECT_EQ(RunOf("a_0").launcher_pid, 32);
+}
+
+TEST_F(JobTest, LaunchFailureFailsTheRun) {
+  Create(chain_dag());
+  FailRun fail;
+  fail.execution_id = exec("a_0");
+  fail.error = "component 'noop' is not in provider flowstone";
+  Decision d = Run(fail);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(RunOf("a_0").party_status, Status::failed);
+  EXPECT_EQ(RunOf("a_0").error, fail.error);
+  EXPECT_EQ(state_.schedule_status, Status::failed);
+  EXPECT_EQ(CopyStatus(), Status::failed);
+}
+
+// Two parties served by this site: a failure at one stops the other's run of the same task.
+TEST_F(JobTest, TwoLocalPartiesFailureAtOneStopsTheOther) {
+  const PartyRef host{"host", "9999"};
+  Json dag = chain_dag();
+  dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["9999"]})"));
+  Decision d = Create(dag);
+  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(state_.copies.size(), 2u);
+  std::string guest_a = exec("a_0"), host_a = execution_id_of(kJob, "a_0", 0, host);
+  EXPECT_EQ(launched(d), (std::vector<std::string>{guest_a, host_a}));
+  Launch(guest_a, 10);
+  Launch(host_a, 20);
+
+  d = Report(guest_a, Status::success);  // one party done, the other still running: task running
+  EXPECT_EQ(state_.schedule.at("a_0").status, Status::running);
+  EXPECT_TRUE(launched(d).empty());
+
+  Finish(guest_a, Status::success);  // repeated: nothing
+  d = Report(host_a, Status::failed, "host side error");
+  EXPECT_EQ(state_.schedule.at("a_0").status, Status::failed);
+  EXPECT_EQ(state_.schedule_status, Status::failed);
+  EXPECT_EQ(state_.copy(kGuest)->status, Status::failed);
+  EXPECT_EQ(state_.copy(host)->status, Status::failed);
+  EXPECT_EQ(state_.run_by_execution(guest_a)->status, Status::failed);
+  EXPECT_EQ(state_.run_by_execution(guest_a)->party_status, Status::success);
+}
+
+TEST_F(JobTest, TwoLocalPartiesInterruptKillsTheOtherRun) {
+  const PartyRef host{"host", "9999"};
+  Json dag = chain_dag();
+  dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["9999"]})"));
+  Create(dag);
+  std::string guest_a = exec("a_0"), host_a = execution_id_of(kJob, "a_0", 0, host);
+  Launch(guest_a, 10);
+  Launch(host_a, 20);
+  Decision d = Report(host_a, Status::failed, "host side error");
+  EXPECT_EQ(state_.schedule.at("a_0").status, Status::failed);
+  auto kills = effects_of<KillRun>(d);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].execution_id, guest_a);
+  EXPECT_EQ(kills[0].launcher_pid, 10);
+  EXPECT_EQ(state_.run_by_execution(guest_a)->party_status, Status::failed);
+  EXPECT_EQ(state_.schedule_status, Status::failed);
+}
+
+TEST_F(JobTest, CycleIsRejected) {
+  Json dag = chain_dag();
+  dag["dag"]["tasks"]["a_0"]["inputs"] = J(R"({"model": {"input_model": {"task_output_artifact":
+      {"producer_task": "c_0", "output_artifact_key": "output_model"}}}})");
+  Decision d = Create(dag);
+  EXPECT_EQ(d.code, 1000);
+  EXPECT_NE(d.message.find("cycle"), std::string::npos) << d.message;
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(log_.empty());
+  EXPECT_FALSE(state_.exists);
+}
+
+TEST_F(JobTest, PartyOfAnotherSiteIsRejected) {
+  Json dag = chain_dag();
+  dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
+  Decision d = Create(dag);
+  EXPECT_EQ(d.code, 1000);
+  EXPECT_NE(d.message.find("dag.parties"), std::string::npos) << d.message;
+  EXPECT_NE(d.message.find("10000"), std::string::npos) << d.message;
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_FALSE(state_.exists);
+}
+
+TEST_F(JobTest, RepeatedCreateChangesNothing) {
+  Create(chain_dag());
+  size_t events = log_.size();
+  Decision d = Create(chain_dag());
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  EXPECT_EQ(d.data["model_id"], kJob);
+  EXPECT_EQ(log_.size(), events);
+}
+
+TEST_F(JobTest, CommandsOnNoJob) {
+  EXPECT_EQ(Run(StopJob{}).code, 1001);
+  EXPECT_EQ(Run(RerunJob{}).code, 1001);
+  Decision d = Run(Advance{});
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+}
+
+TEST_F(JobTest, NotesAreKeptInTheJobRow) {
+  Create(chain_dag());
+  AddNotes notes;
+  notes.party = kGuest;
+  notes.notes = "first try";
+  EXPECT_EQ(Run(notes).code, 0);
+  EXPECT_EQ(JobRow()["description"], "first try");
+  notes.party = PartyRef{"host", "10000"};
+  EXPECT_EQ(Run(notes).code, 1001);
+}
+
+TEST_F(JobTest, RecoveryEffects) {
+  Create(parallel_dag());  // x_0 and y_0 started, no launcher yet
+  Launch(exec("x_0"), 1234);
+  std::vector<Effect> effects = recovery_effects(state_);
+  ASSERT_EQ(effects.size(), 2u);
+  const CheckRun* check = std::get_if<CheckRun>(&effects[0]);
+  ASSERT_NE(check, nullptr);
+  EXPECT_EQ(check->execution_id, exec("x_0"));
+  EXPECT_EQ(check->launcher_pid, 1234);
+  const LaunchRun* launch = std::get_if<LaunchRun>(&effects[1]);
+  ASSERT_NE(launch, nullptr);
+  EXPECT_EQ(launch->execution_id, exec("y_0"));
+
+  // Finished and never-started runs need nothing.
+  Report(exec("x_0"), Status::success);
+  effects = recovery_effects(state_);
+  ASSERT_EQ(effects.size(), 2u);  // y_0 still to launch, z_0 now launched too
+  for (const auto& e : effects) EXPECT_TRUE(std::holds_alternative<LaunchRun>(e));
+}
+
+TEST_F(JobTest, ReplayOfTheRecordedLogGivesTheSameViews) {
+  Create(parallel_dag(1));
+  Launch(exec("x_0"));
+  Launch(exec("y_0"));
+  Report(exec("x_0"), Status::failed, "retry me");
+  Report(exec("y_0"), Status::success);
+  AddNotes notes;
+  notes.party = kGuest;
+  notes.notes = "n";
+  Run(notes);
+  Run(StopJob{});
+  Run(RerunJob{});
+  ASSERT_FALSE(log_.empty());
+
+  JobState replayed;
+  for (const auto& e : log_) replayed = evolve(replayed, e);
+  auto live = job_views(state_);
+  EXPECT_EQ(job_views(replayed), live);
+  // Every run has a task row and an execution row; one job row for the guest copy.
+  size_t jobs = 0, tasks = 0, executions = 0;
+  for (const auto& row : live) {
+    if (row.family == kJobsView) ++jobs;
+    if (row.family == kTasksView) ++tasks;
+    if (row.family == kExecutionsView) ++executions;
+  }
+  EXPECT_EQ(jobs, 1u);
+  EXPECT_EQ(tasks, state_.runs.size());
+  EXPECT_EQ(executions, state_.runs.size());
+  EXPECT_EQ(job_view_key(kJob, kGuest).rfind(job_view_prefix(kJob), 0), 0u);
+}
+
+}  // namespace
+}  // namespace flowstone::domain
