@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -31,7 +32,8 @@ bool load_context(int argc, char** argv, TaskContext* ctx, std::string* error) {
   ctx->role = config->value("role", "");
   ctx->party_id = config->value("party_id", "");
   ctx->task_version = std::atoi(config->value("task_version", "0").c_str());
-  if (config->contains("parameters") && (*config)["parameters"].is_object()) ctx->parameters = (*config)["parameters"];
+  if (config->contains("parameters") && (*config)["parameters"].is_object())
+    ctx->parameters = (*config)["parameters"];
   if (config->contains("input_artifacts") && (*config)["input_artifacts"].is_object())
     ctx->input_artifacts = (*config)["input_artifacts"];
   const Json& meta = (*config)["mlmd"]["metadata"];
@@ -63,6 +65,8 @@ bool report_status(const TaskContext& context, const std::string& status, const 
       int code = body ? body->value("code", -1) : -1;
       if (code != 6000 && code != -1) {  // 6000: the server is starting or could not store it yet
         if (code != 0) std::cerr << "report answered " << result.body << "\n";
+        // Tells the launcher (our cwd is the task folder) that it need not report this exit itself.
+        if (status != "running") std::ofstream("status_reported") << status << "\n";
         return true;
       }
     }
@@ -81,16 +85,16 @@ int run_component(int argc, char** argv, const std::function<Outcome(const TaskC
     std::cerr << "cannot start: " << error << "\n";
     return 2;
   }
-  std::cout << "task " << context.execution_id << " (" << context.config.value("component", "") << ") starting"
-            << std::endl;
+  std::cout << "task " << context.execution_id << " (" << context.config.value("component", "")
+            << ") starting" << std::endl;
   Outcome outcome;
   try {
     outcome = body(context);
   } catch (const std::exception& e) {
     outcome = Outcome{false, std::string("component raised: ") + e.what()};
   }
-  std::cout << "task " << context.execution_id << (outcome.success ? " succeeded" : " failed: " + outcome.error)
-            << std::endl;
+  std::cout << "task " << context.execution_id
+            << (outcome.success ? " succeeded" : " failed: " + outcome.error) << std::endl;
   if (!report_status(context, outcome.success ? "success" : "failed", outcome.error)) return 3;
   return outcome.success ? 0 : 1;
 }
@@ -100,7 +104,8 @@ Outcome noop_behaviour(const TaskContext& context) {
   double sleep_s = p.contains("sleep") && p["sleep"].is_number() ? p["sleep"].get<double>() : 0.0;
   if (sleep_s > 0) std::this_thread::sleep_for(std::chrono::duration<double>(sleep_s));
   if (p.contains("fail") && p["fail"].is_boolean() && p["fail"].get<bool>())
-    return Outcome{false, p.value("error_message", std::string("noop failed as asked (parameter fail: true)"))};
+    return Outcome{false,
+                   p.value("error_message", std::string("noop failed as asked (parameter fail: true)"))};
   if (p.contains("fail_below_version") && p["fail_below_version"].is_number_integer()) {
     int below = p["fail_below_version"].get<int>();
     if (context.task_version < below)

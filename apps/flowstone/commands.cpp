@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "actors/config.hpp"
+#include "apps/flowstone/party_process.hpp"
 #include "apps/flowstone/yaml_json.hpp"
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
@@ -82,7 +83,8 @@ int print(const std::optional<Json>& reply, const std::string& error) {
   return reply->value("code", -1) == 0 ? 0 : 1;
 }
 
-std::vector<std::pair<std::string, std::string>> query_of(const Flags& flags, std::initializer_list<const char*> names) {
+std::vector<std::pair<std::string, std::string>> query_of(const Flags& flags,
+                                                          std::initializer_list<const char*> names) {
   std::vector<std::pair<std::string, std::string>> q;
   for (const char* n : names)
     if (flags.count(n)) q.emplace_back(n, flags.at(n));
@@ -153,30 +155,36 @@ int run_client_command(const std::string& group, const std::string& action, cons
     return print(call(a, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error), error);
   }
   if (group == "job" && action == "query")
-    return print(call(a, "GET", "job/query", query_of(flags, {"job_id", "role", "party_id", "status"}), {}, &error),
-                 error);
+    return print(
+        call(a, "GET", "job/query", query_of(flags, {"job_id", "role", "party_id", "status"}), {}, &error),
+        error);
   if (group == "job" && action == "list")
-    return print(call(a, "GET", "job/list/query",
-                      query_of(flags, {"job_id", "role", "party_id", "status", "limit", "page", "description"}), {},
-                      &error),
-                 error);
+    return print(
+        call(a, "GET", "job/list/query",
+             query_of(flags, {"job_id", "role", "party_id", "status", "limit", "page", "description"}), {},
+             &error),
+        error);
   if (group == "job" && (action == "stop" || action == "rerun"))
     return print(call(a, "POST", "job/" + action, {}, body_of(flags, {"job_id"}), &error), error);
   if (group == "job" && action == "dependency")
-    return print(call(a, "GET", "job/dag/dependency", query_of(flags, {"job_id", "role", "party_id"}), {}, &error),
-                 error);
+    return print(
+        call(a, "GET", "job/dag/dependency", query_of(flags, {"job_id", "role", "party_id"}), {}, &error),
+        error);
   if (group == "job" && action == "add-notes")
-    return print(call(a, "POST", "job/notes/add", {}, body_of(flags, {"job_id", "role", "party_id", "notes"}), &error),
-                 error);
+    return print(
+        call(a, "POST", "job/notes/add", {}, body_of(flags, {"job_id", "role", "party_id", "notes"}), &error),
+        error);
   if (group == "task" && action == "query")
     return print(call(a, "GET", "job/task/query",
-                      query_of(flags, {"job_id", "role", "party_id", "task_name", "status", "task_id", "task_version"}),
+                      query_of(flags, {"job_id", "role", "party_id", "task_name", "status", "task_id",
+                                       "task_version"}),
                       {}, &error),
                  error);
   if (group == "task" && action == "list")
-    return print(call(a, "GET", "job/task/list/query",
-                      query_of(flags, {"job_id", "role", "party_id", "task_name", "limit", "page"}), {}, &error),
-                 error);
+    return print(
+        call(a, "GET", "job/task/list/query",
+             query_of(flags, {"job_id", "role", "party_id", "task_name", "limit", "page"}), {}, &error),
+        error);
   return -1;
 }
 
@@ -186,43 +194,17 @@ int run_demo(const Flags& flags) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir);
-  std::ofstream(dir / "service_conf.yaml") << "party_id: \"9999\"\n"
-                                           << "fateflow: {host: 127.0.0.1, http_port: " << port << "}\n"
-                                           << "computing: {standalone: {cores: 32}}\n"
-                                           << "flowstone: {data_dir: ./data}\n";
   std::ofstream(dir / "demo_job.yaml") << kDemoJob;
+  PartyProcess party(self_dir() + "/flowstone", dir.string(), "9999", port);
   std::cout << "demo: starting a party server (guest 9999) on 127.0.0.1:" << port << ", data in " << dir.string()
             << "\n";
-
-  std::string exe = self_dir() + "/flowstone";
-  std::string conf = (dir / "service_conf.yaml").string();
-  std::string out = (dir / "server.out").string();
-  pid_t server = fork();
-  if (server == 0) {
-    FILE* f = std::freopen(out.c_str(), "w", stderr);
-    (void)f;
-    execl(exe.c_str(), exe.c_str(), "serve", "--config", conf.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  auto stop_server = [&] {
-    kill(server, SIGTERM);
-    int status = 0;
-    waitpid(server, &status, 0);
-  };
-
-  Address a{"127.0.0.1", port};
-  std::string error;
-  std::optional<Json> info;
-  for (int i = 0; i < 200; ++i) {
-    info = call(a, "GET", "site/info/query", {}, {}, &error);
-    if (info && info->value("code", -1) == 0) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!info || info->value("code", -1) != 0) {
-    std::cerr << "demo: the server did not come up (see " << out << ")\n";
-    stop_server();
+  if (std::string e = party.Start(); !e.empty()) {
+    std::cerr << "demo: " << e << "\n";
     return 1;
   }
+  auto stop_server = [&] { party.Stop(); };
+  Address a{"127.0.0.1", port};
+  std::string error;
   Json dag_schema;
   load_yaml_or_json((dir / "demo_job.yaml").string(), &dag_schema);
   auto submitted = call(a, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error);
@@ -252,7 +234,7 @@ int run_demo(const Flags& flags) {
       std::cout << "  " << t.value("task_name", "") << " v" << t.value("task_version", 0) << "  "
                 << t.value("party_status", "") << "  " << t["elapsed"].dump() << " ms\n";
   }
-  std::cout << "demo: try `" << exe << " job query -j " << job_id << " --server 127.0.0.1:" << port
+  std::cout << "demo: try `" << self_dir() << "/flowstone job query -j " << job_id << " --server 127.0.0.1:" << port
             << "` while a server runs; logs are in " << (dir / "data" / "logs").string() << "\n";
   stop_server();
   std::cout << "demo: job ended " << status << "\n";

@@ -25,29 +25,48 @@
 namespace flowstone::cli {
 namespace {
 
-const std::map<std::string, std::string> kFlagAliases = {
-    {"-j", "job_id"},         {"--job-id", "job_id"},       {"-r", "role"},          {"--role", "role"},
-    {"-p", "party_id"},       {"--party-id", "party_id"},   {"-tn", "task_name"},    {"--task-name", "task_name"},
-    {"-s", "status"},         {"--status", "status"},       {"-l", "limit"},         {"--limit", "limit"},
-    {"-c", "conf_path"},      {"--conf-path", "conf_path"}, {"--notes", "notes"},    {"-tid", "task_id"},
-    {"--task-id", "task_id"}, {"-tv", "task_version"},      {"--task-version", "task_version"},
-    {"--page", "page"},       {"--server", "server"},       {"--config", "config"},  {"--description", "description"},
-    {"--dir", "dir"},         {"--port", "port"},           {"--timeout", "timeout"}};
+const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
+                                                         {"--job-id", "job_id"},
+                                                         {"-r", "role"},
+                                                         {"--role", "role"},
+                                                         {"-p", "party_id"},
+                                                         {"--party-id", "party_id"},
+                                                         {"-tn", "task_name"},
+                                                         {"--task-name", "task_name"},
+                                                         {"-s", "status"},
+                                                         {"--status", "status"},
+                                                         {"-l", "limit"},
+                                                         {"--limit", "limit"},
+                                                         {"-c", "conf_path"},
+                                                         {"--conf-path", "conf_path"},
+                                                         {"--notes", "notes"},
+                                                         {"-tid", "task_id"},
+                                                         {"--task-id", "task_id"},
+                                                         {"-tv", "task_version"},
+                                                         {"--task-version", "task_version"},
+                                                         {"--page", "page"},
+                                                         {"--server", "server"},
+                                                         {"--config", "config"},
+                                                         {"--description", "description"},
+                                                         {"--dir", "dir"},
+                                                         {"--port", "port"},
+                                                         {"--timeout", "timeout"}};
 
 int usage() {
-  std::cerr << "usage:\n"
-               "  flowstone serve --config service_conf.yaml\n"
-               "  flowstone job submit -c job.yaml\n"
-               "  flowstone job query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-s STATUS]\n"
-               "  flowstone job list [-j JOB_ID] [-r ROLE] [-p PARTY_ID] [-s STATUS] [-l LIMIT] [--page N]\n"
-               "  flowstone job stop|rerun -j JOB_ID\n"
-               "  flowstone job dependency -j JOB_ID -r ROLE -p PARTY_ID\n"
-               "  flowstone job add-notes -j JOB_ID -r ROLE -p PARTY_ID --notes TEXT\n"
-               "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
-               "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
-               "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
-               "  flowstone demo [--dir DIR] [--port PORT]\n"
-               "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
+  std::cerr
+      << "usage:\n"
+         "  flowstone serve --config service_conf.yaml\n"
+         "  flowstone job submit -c job.yaml\n"
+         "  flowstone job query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-s STATUS]\n"
+         "  flowstone job list [-j JOB_ID] [-r ROLE] [-p PARTY_ID] [-s STATUS] [-l LIMIT] [--page N]\n"
+         "  flowstone job stop|rerun -j JOB_ID\n"
+         "  flowstone job dependency -j JOB_ID -r ROLE -p PARTY_ID\n"
+         "  flowstone job add-notes -j JOB_ID -r ROLE -p PARTY_ID --notes TEXT\n"
+         "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
+         "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
+         "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
+         "  flowstone demo [--dir DIR] [--port PORT]\n"
+         "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
   return 2;
 }
 
@@ -90,7 +109,8 @@ int store_tool(const std::string& action, const Flags& flags) {
   store::Options options;
   options.view_families = store::job_view_families();
   if (auto s = store::EventLog::Open(config.db_dir(), options, &log); !s.ok()) {
-    std::cerr << "cannot open " << config.db_dir() << ": " << s.ToString() << " (is the server still running?)\n";
+    std::cerr << "cannot open " << config.db_dir() << ": " << s.ToString()
+              << " (is the server still running?)\n";
     return 1;
   }
   store::ProjectionReport report;

@@ -5,8 +5,8 @@
 // The server starts it detached (its own session, parent init), so it outlives a server restart. It
 // starts the worker in the worker's own process group with stdout/stderr appended to files in the log
 // folder, records its own pid and the worker's in the task folder, waits for the worker, writes the
-// exit status to <task-dir>/exit_status, and reports the exit through POST /v2/worker/task/status as
-// `failed` (a worker that already reported success or failure makes this report change nothing),
+// exit status to <task-dir>/exit_status and, unless the worker's own final report was accepted (it
+// leaves <task-dir>/status_reported), reports the exit through POST /v2/worker/task/status as `failed`,
 // retrying until the server answers. SIGTERM stops the worker group: SIGTERM, then SIGKILL after 5 s.
 #include <fcntl.h>
 #include <signal.h>
@@ -57,7 +57,8 @@ bool parse_args(int argc, char** argv, Args* args) {
       return false;
     }
   }
-  return !args->execution_id.empty() && !args->task_dir.empty() && !args->log_dir.empty() && !args->worker.empty();
+  return !args->execution_id.empty() && !args->task_dir.empty() && !args->log_dir.empty() &&
+         !args->worker.empty();
 }
 
 // Written to a temporary name and renamed, so a reader never sees half a file.
@@ -87,10 +88,12 @@ void report_exit(const Args& args, const std::string& error) {
   call.host = args.host;
   call.port = args.port;
   call.target = "/v2/worker/task/status";
-  call.body = flowstone::Json{{"execution_id", args.execution_id}, {"status", "failed"}, {"error", error}}.dump();
+  call.body =
+      flowstone::Json{{"execution_id", args.execution_id}, {"status", "failed"}, {"error", error}}.dump();
   auto delay = std::chrono::milliseconds(100);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::hours(24);
-  while (std::chrono::steady_clock::now() < deadline) {
+  // A task folder that is gone belongs to a deleted data directory: no server will ever want this report.
+  while (std::chrono::steady_clock::now() < deadline && access(args.task_dir.c_str(), F_OK) == 0) {
     auto result = flowstone::net::http_call(call);
     if (result.ok && result.status == 200) {
       std::string parse_error;
@@ -107,10 +110,18 @@ void report_exit(const Args& args, const std::string& error) {
 int main(int argc, char** argv) {
   Args args;
   if (!parse_args(argc, argv, &args)) {
-    std::cerr << "usage: flowstone-launcher --execution-id ID --task-dir DIR --log-dir DIR --server HOST:PORT -- "
-                 "WORKER ARGS...\n";
+    std::cerr
+        << "usage: flowstone-launcher --execution-id ID --task-dir DIR --log-dir DIR --server HOST:PORT -- "
+           "WORKER ARGS...\n";
     return 2;
   }
+  // Nothing of the server's may stay open here (its listening socket, its log files, its stdout), or a
+  // restarted server could not bind its port and a caller waiting on the server's output would wait on us.
+  close_range(3, ~0U, 0);
+  int devnull = open("/dev/null", O_RDWR);
+  dup2(devnull, 0);
+  dup2(devnull, 1);
+  if (devnull > 2) close(devnull);
   // The server blocks its stop signals; a process inherits that mask, so set ours explicitly.
   sigset_t waited;
   sigemptyset(&waited);
@@ -126,9 +137,11 @@ int main(int argc, char** argv) {
   int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out < 0 || err < 0) {
-    report_exit(args, "launcher cannot open the task log files in " + args.log_dir + ": " + std::strerror(errno));
+    report_exit(args,
+                "launcher cannot open the task log files in " + args.log_dir + ": " + std::strerror(errno));
     return 1;
   }
+  dup2(err, 2);  // the launcher's own complaints go to the task's stderr log
   std::time_t now = std::time(nullptr);
   std::string banner = "=== " + args.execution_id + " started " + std::string(std::ctime(&now));
   (void)!write(out, banner.data(), banner.size());
@@ -149,8 +162,6 @@ int main(int argc, char** argv) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
     dup2(out, 1);
     dup2(err, 2);
     if (chdir(args.task_dir.c_str()) != 0) _exit(126);
@@ -182,10 +193,17 @@ int main(int argc, char** argv) {
     }
   }
   kill(-worker, SIGKILL);  // whatever the worker left behind in its group goes with it
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &stop, nullptr);  // from now on a stop request simply ends the launcher
   std::string exit = describe_exit(status);
   write_atomically(args.task_dir + "/exit_status", exit);
   std::string tail = "=== worker " + exit + "\n";
   (void)!write(err, tail.data(), tail.size());
-  report_exit(args, stopping ? "worker stopped: " + exit : "worker " + exit + " without reporting success");
+  // A worker that got its final report accepted leaves this marker; then there is nothing to add.
+  if (access((args.task_dir + "/status_reported").c_str(), F_OK) != 0)
+    report_exit(args, stopping ? "worker stopped: " + exit : "worker " + exit + " without reporting its status");
   return 0;
 }
