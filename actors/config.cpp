@@ -12,10 +12,11 @@ namespace {
 // FATE-Flow's service_conf.yaml sections: read where Flowstone has a meaning for them, accepted silently
 // otherwise, so an existing FATE config loads unchanged.
 const std::set<std::string> kFateKeys = {
-    "party_id",      "use_registry", "encrypt",        "fateflow",      "database",   "default_engines",
-    "default_provider", "federation", "computing",     "storage",       "hook_module", "authentication",
-    "model_store",   "zookeeper",    "log_level",      "encrypt_module", "private_key", "private_key_file",
-    "public_key",    "public_key_file", "api_version", "job_default_config"};
+    "party_id",        "use_registry",      "encrypt",          "fateflow",   "database",
+    "default_engines", "default_provider",  "federation",       "computing",  "storage",
+    "hook_module",     "authentication",    "model_store",      "zookeeper",  "log_level",
+    "encrypt_module",  "private_key",       "private_key_file", "public_key", "public_key_file",
+    "api_version",     "job_default_config"};
 
 std::string resolve(const fs::path& base, const std::string& p) {
   fs::path path(p);
@@ -38,7 +39,8 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
   try {
     for (const auto& entry : root) {
       std::string key = entry.first.as<std::string>();
-      if (key != "flowstone" && !kFateKeys.count(key)) warnings->push_back("unknown config key '" + key + "' ignored");
+      if (key != "flowstone" && !kFateKeys.count(key))
+        warnings->push_back("unknown config key '" + key + "' ignored");
     }
     if (root["party_id"]) c.party_id = root["party_id"].as<std::string>();
     if (auto f = root["fateflow"]) {
@@ -50,14 +52,16 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
     if (auto d = root["job_default_config"]) {
       if (d["job_cores"]) c.defaults.job_cores = d["job_cores"].as<int>();
       if (d["task_cores"]) c.defaults.task_cores = d["task_cores"].as<int>();
-      if (auto run = d["task_run"]["standalone"]; run && run["cores"]) c.defaults.task_cores = run["cores"].as<int>();
+      if (auto run = d["task_run"]["standalone"]; run && run["cores"])
+        c.defaults.task_cores = run["cores"].as<int>();
       if (d["task_timeout"]) c.defaults.task_timeout_s = d["task_timeout"].as<int64_t>();
       if (d["auto_retries"]) c.defaults.auto_retries = d["auto_retries"].as<int>();
       if (d["sync_type"]) c.defaults.sync_type = d["sync_type"].as<std::string>();
       if (d["computing_partitions"]) c.defaults.computing_partitions = d["computing_partitions"].as<int>();
     }
     if (auto f = root["flowstone"]) {
-      static const std::set<std::string> known = {"data_dir", "log_dir", "bin_dir", "body_limit_mb", "http_threads"};
+      static const std::set<std::string> known = {"data_dir", "log_dir", "bin_dir", "body_limit_mb",
+                                                  "http_threads"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");

@@ -86,24 +86,29 @@ std::vector<store::ViewWrite> diff_rows(const std::map<std::string, std::string>
   return writes;
 }
 
-JobReply reply_of(const Decision& d) { return JobReply{d.code, d.message, d.data}; }
+JobReply reply_of(const Decision& d) {
+  return JobReply{d.code, d.message, d.data};
+}
 
 std::string describe(const domain::JobEvent& e) {
   return std::visit(
       [](const auto& b) -> std::string {
         using T = std::decay_t<decltype(b)>;
-        auto party = [](const domain::PartyRef& p) { return p.role.empty() ? std::string("scheduler") : p.role + ":" + p.party_id; };
+        auto party = [](const domain::PartyRef& p) {
+          return p.role.empty() ? std::string("scheduler") : p.role + ":" + p.party_id;
+        };
         if constexpr (std::is_same_v<T, domain::JobCreated>) {
           return "job created by " + b.initiator_party_id + ", scheduler " + b.scheduler_party_id;
         } else if constexpr (std::is_same_v<T, domain::JobStatusChanged>) {
-          return "job status " + std::string(to_string(b.status)) + " at " + party(b.party) + " (" + b.reason + ")";
+          return "job status " + std::string(to_string(b.status)) + " at " + party(b.party) + " (" +
+                 b.reason + ")";
         } else if constexpr (std::is_same_v<T, domain::JobCancelRequested>) {
           return "stop requested with " + std::string(to_string(b.stop_status)) + " (" + b.reason + ")";
         } else if constexpr (std::is_same_v<T, domain::JobNotesAdded>) {
           return "notes at " + party(b.party) + ": " + b.notes;
         } else if constexpr (std::is_same_v<T, domain::TaskVersionCreated>) {
-          return "task " + b.task_name + " version " + std::to_string(b.task_version) + " at " + party(b.party) +
-                 " (" + b.reason + ")";
+          return "task " + b.task_name + " version " + std::to_string(b.task_version) + " at " +
+                 party(b.party) + " (" + b.reason + ")";
         } else if constexpr (std::is_same_v<T, domain::TaskStatusChanged>) {
           return "task " + b.task_name + "." + std::to_string(b.task_version) + " status " +
                  std::string(to_string(b.status)) + " at " + party(b.party);
@@ -118,12 +123,13 @@ std::string describe(const domain::JobEvent& e) {
 }
 
 std::string task_dir_of(const Environment& env, const std::string& job_id, const domain::TaskRun& run) {
-  return env.config.job_dir() + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" + run.task_name +
-         "/" + std::to_string(run.task_version);
+  return env.config.job_dir() + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" +
+         run.task_name + "/" + std::to_string(run.task_version);
 }
 
 std::string log_dir_of(const Environment& env, const std::string& job_id, const domain::TaskRun& run) {
-  return env.config.log_dir + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" + run.task_name;
+  return env.config.log_dir + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" +
+         run.task_name;
 }
 
 void carry_out(Self self, const std::vector<domain::Effect>& effects) {
@@ -149,11 +155,12 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects) {
                       {{"computing_id", run->execution_id},
                        {"options", {{"data_dir", env.config.data_dir + "/standalone"}}}}}};
             config["conf"]["logger"] = Json{{"log_dir", log_dir_of(env, st.job_id, *run)}};
-            self->send(env.launcher, job_actor(self), LaunchMsg{st.job_id, run->execution_id, std::move(config),
-                                                                run->component, task_dir_of(env, st.job_id, *run),
-                                                                log_dir_of(env, st.job_id, *run)});
+            self->send(env.launcher, job_actor(self),
+                       LaunchMsg{st.job_id, run->execution_id, std::move(config), run->component,
+                                 task_dir_of(env, st.job_id, *run), log_dir_of(env, st.job_id, *run)});
           } else if constexpr (std::is_same_v<T, domain::KillRun>) {
-            self->send(env.launcher, KillMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+            self->send(env.launcher,
+                       KillMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
           } else {
             self->send(env.launcher, job_actor(self),
                        CheckMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
@@ -196,7 +203,8 @@ void pump(Self self) {
     for (const auto& e : decision.events) request.events.push_back(store::encode_job_event(e));
     request.views = diff_rows(st.rows, f.next_rows);
     request.idempotency_key = key;
-    request.result = Json{{"code", decision.code}, {"message", decision.message}, {"data", decision.data}}.dump();
+    request.result =
+        Json{{"code", decision.code}, {"message", decision.message}, {"data", decision.data}}.dump();
     f.pending = std::move(p);
     f.decision = std::move(decision);
     uint64_t ticket = f.ticket;

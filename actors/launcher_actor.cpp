@@ -49,7 +49,8 @@ void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
   }
   std::string executable = component_path(config, msg.component);
   if (!fs::exists(executable)) {
-    fail(job, msg.execution_id, "component '" + msg.component + "' is not in provider flowstone (" + executable + ")");
+    fail(job, msg.execution_id,
+         "component '" + msg.component + "' is not in provider flowstone (" + executable + ")");
     return;
   }
   std::string config_json = msg.task_config.dump();
@@ -113,7 +114,8 @@ launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint
   return {
       [=](job_actor job, LaunchMsg& msg) { launch(self, job, msg); },
       [=](KillMsg& msg) {
-        spdlog::info("stop {}: {}", msg.execution_id, kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
+        spdlog::info("stop {}: {}", msg.execution_id,
+                     kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
       },
       [=](job_actor job, CheckMsg& msg) { check(self, job, msg); },
       [=](caf::tick_atom) {

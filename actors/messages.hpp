@@ -56,12 +56,12 @@ struct CheckMsg {
   std::string task_dir;
 };
 
-using job_actor = caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>>;
+using job_actor =
+    caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>>;
 
 // Starts, stops and watches worker processes; answers by sending RecordLaunch / FailRun to the job.
-using launcher_actor =
-    caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,
-                     caf::reacts_to<job_actor, CheckMsg>, caf::reacts_to<caf::tick_atom>>;
+using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,
+                                        caf::reacts_to<job_actor, CheckMsg>, caf::reacts_to<caf::tick_atom>>;
 
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;

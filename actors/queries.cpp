@@ -11,19 +11,8 @@ namespace {
 
 using net::ApiReply;
 
-ApiReply reply(int code, std::string message, Json data = nullptr) {
-  ApiReply r;
-  r.code = code;
-  r.message = std::move(message);
-  r.data = std::move(data);
-  return r;
-}
-
-std::string param(const Json& params, const char* name) {
-  auto it = params.find(name);
-  if (it == params.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
+using net::param;
+using net::reply;
 
 // A filter value may be one value or a list (FATE's role[] / status[] list parameters).
 std::vector<std::string> values(const Json& params, const char* name) {
@@ -79,8 +68,8 @@ Json page(std::vector<Json> rows, const Json& params) {
 }
 
 ApiReply query_jobs(store::EventLog& log, const Json& params) {
-  std::string job_id = param(params, "job_id"), role = param(params, "role"), party_id = param(params, "party_id"),
-              status = param(params, "status");
+  std::string job_id = param(params, "job_id"), role = param(params, "role"),
+              party_id = param(params, "party_id"), status = param(params, "status");
   if (job_id.empty() && role.empty() && party_id.empty() && status.empty())
     return reply(1001, "No found job: a filter (job_id, role, party_id or status) is required");
   Json data = Json::array();
@@ -101,7 +90,8 @@ ApiReply list_jobs(store::EventLog& log, const Json& params) {
     return part.empty() || (v.is_string() && v.get<std::string>().find(part) != std::string::npos);
   };
   auto in = [](const std::vector<std::string>& set, const Json& v) {
-    return set.empty() || (v.is_string() && std::find(set.begin(), set.end(), v.get<std::string>()) != set.end());
+    return set.empty() ||
+           (v.is_string() && std::find(set.begin(), set.end(), v.get<std::string>()) != set.end());
   };
   std::vector<Json> rows;
   for (Json& row : scan(log, domain::kJobsView, "")) {
@@ -127,13 +117,15 @@ std::vector<Json> filter_tasks(store::EventLog& log, const Json& params) {
   for (Json& row : scan(log, domain::kTasksView, job_prefix(job_id))) {
     if (!matches(row, "job_id", job_id) || !matches(row, "role", param(params, "role")) ||
         !matches(row, "party_id", param(params, "party_id")) ||
-        !matches(row, "task_name", param(params, "task_name")) || !matches(row, "task_id", param(params, "task_id")))
+        !matches(row, "task_name", param(params, "task_name")) ||
+        !matches(row, "task_id", param(params, "task_id")))
       continue;
     if (any_version && row["task_version"] != params["task_version"]) continue;
     // Rows of one (task, role, party) are stored in version order: a later one replaces an earlier one.
     if (!any_version && !latest.empty()) {
       Json& last = latest.back();
-      if (last["task_id"] == row["task_id"] && last["role"] == row["role"] && last["party_id"] == row["party_id"]) {
+      if (last["task_id"] == row["task_id"] && last["role"] == row["role"] &&
+          last["party_id"] == row["party_id"]) {
         last = std::move(row);
         continue;
       }
@@ -173,7 +165,8 @@ ApiReply dag_dependency(store::EventLog& log, const Json& params) {
   domain::PartyRef party{param(params, "role"), param(params, "party_id")};
   std::string value;
   if (!log.GetView(domain::kJobsView, domain::job_view_key(job_id, party), &value).ok())
-    return reply(1001, "No found job: job_id[" + job_id + "], role[" + party.role + "], party_id[" + party.party_id + "]");
+    return reply(1001, "No found job: job_id[" + job_id + "], role[" + party.role + "], party_id[" +
+                           party.party_id + "]");
   Json row = Json::parse(value, nullptr, false);
   auto parsed = domain::parse_dag(row["dag"]);
   if (auto* err = std::get_if<domain::DagError>(&parsed)) return reply(1000, err->message);
@@ -207,7 +200,8 @@ struct QueryState {
   static inline const char* name = "flowstone.queries";
 };
 
-query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState> self, store::EventLog* log) {
+query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState> self,
+                                        store::EventLog* log) {
   self->state.log = log;
   return {
       [=](ApiCallMsg& call) { call.reply(answer_query(*self->state.log, call.request)); },

@@ -27,19 +27,8 @@ struct RegistryState {
 
 using Self = registry_actor::stateful_pointer<RegistryState>;
 
-ApiReply reply(int code, std::string message, Json data = nullptr) {
-  ApiReply r;
-  r.code = code;
-  r.message = std::move(message);
-  r.data = std::move(data);
-  return r;
-}
-
-std::string param(const Json& params, const char* name) {
-  auto it = params.find(name);
-  if (it == params.end() || it->is_null()) return "";
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
+using net::param;
+using net::reply;
 
 job_actor start_job(Self self, const std::string& job_id) {
   auto job = spawn_job(self->system(), self->state.env, job_id);
@@ -79,7 +68,8 @@ void submit(Self self, ApiCallMsg& call) {
                           : nullptr;
   if (tasks && tasks->is_object()) {
     for (const auto& [name, task] : tasks->items()) {
-      if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string()) continue;
+      if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string())
+        continue;
       std::string component = task["component_ref"].get<std::string>();
       if (component.find('/') != std::string::npos ||
           !fs::exists(st.env->config.bin_dir + "/flowstone-" + component)) {
@@ -124,7 +114,8 @@ void handle(Self self, ApiCallMsg& call) {
   const Json& params = call.request.params;
 
   if (route == "job/submit") return submit(self, call);
-  if (route == "site/info/query") return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
+  if (route == "site/info/query")
+    return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
 
   if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add") {
     std::string job_id = param(params, "job_id");
@@ -136,7 +127,8 @@ void handle(Self self, ApiCallMsg& call) {
     } else if (route == "job/rerun") {
       command = domain::RerunJob{0};
     } else {
-      command = domain::AddNotes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
+      command =
+          domain::AddNotes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
     }
     return send_command(self, job, std::move(command), call.request, call.reply);
   }
@@ -145,8 +137,9 @@ void handle(Self self, ApiCallMsg& call) {
     std::string execution_id = param(params, "execution_id");
     auto status = domain::parse_status(param(params, "status"));
     if (!status || !domain::is_task_status(*status))
-      return call.reply(net::invalid_request("json", "status", "Must be one of: waiting, running, canceled, timeout, "
-                                                               "failed, pass, success."));
+      return call.reply(net::invalid_request("json", "status",
+                                             "Must be one of: waiting, running, canceled, timeout, "
+                                             "failed, pass, success."));
     std::string job_id;
     if (!st.env->log->GetView(domain::kExecutionsView, execution_id, &job_id).ok())
       return call.reply(reply(2000, "No found task: execution_id[" + execution_id + "]"));

@@ -67,7 +67,8 @@ int run_server(const ServerConfig& config) {
   http_options.port = config.http_port;
   http_options.threads = config.http_threads;
   http_options.body_limit = config.body_limit;
-  net::HttpServer http(http_options, net::make_api_handler([gate](net::ApiRequest request, net::ApiCallback reply) {
+  net::HttpServer http(http_options,
+                       net::make_api_handler([gate](net::ApiRequest request, net::ApiCallback reply) {
                          if (!gate->ready.load(std::memory_order_acquire)) {
                            net::ApiReply starting;
                            starting.code = 6000;

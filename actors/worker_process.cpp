@@ -49,7 +49,8 @@ bool process_alive(int64_t pid, const std::string& execution_id) {
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
   std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
-  if (close != std::string::npos && close + 2 < stat.size() && (stat[close + 2] == 'Z' || stat[close + 2] == 'X'))
+  if (close != std::string::npos && close + 2 < stat.size() &&
+      (stat[close + 2] == 'Z' || stat[close + 2] == 'X'))
     return false;
   if (execution_id.empty()) return true;
   std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
@@ -85,10 +86,14 @@ LaunchResult launch_worker(const LaunchSpec& spec) {
 
   // Everything the children need is prepared before fork: after it, only async-signal-safe calls.
   std::vector<std::string> args = {spec.launcher_path,
-                                   "--execution-id", spec.execution_id,
-                                   "--task-dir",     spec.task_dir,
-                                   "--log-dir",      spec.log_dir,
-                                   "--server",       spec.server_host + ":" + std::to_string(spec.server_port),
+                                   "--execution-id",
+                                   spec.execution_id,
+                                   "--task-dir",
+                                   spec.task_dir,
+                                   "--log-dir",
+                                   spec.log_dir,
+                                   "--server",
+                                   spec.server_host + ":" + std::to_string(spec.server_port),
                                    "--"};
   args.insert(args.end(), spec.worker_argv.begin(), spec.worker_argv.end());
   std::vector<char*> argv;

@@ -96,8 +96,9 @@ struct TaskLaunched {
   std::string log_dir;
 };
 
-using JobEventBody = std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded,
-                                  TaskVersionCreated, TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched>;
+using JobEventBody =
+    std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded, TaskVersionCreated,
+                 TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;

@@ -114,6 +114,20 @@ HttpResponse error_response(int code, const std::string& message) {
 
 }  // namespace
 
+ApiReply reply(int code, std::string message, Json data) {
+  ApiReply r;
+  r.code = code;
+  r.message = std::move(message);
+  r.data = std::move(data);
+  return r;
+}
+
+std::string param(const Json& params, const char* name) {
+  auto it = params.find(name);
+  if (it == params.end() || it->is_null()) return "";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
 ApiReply invalid_request(const std::string& location, const std::string& field, const std::string& problem) {
   ApiReply reply;
   reply.code = 5001;

@@ -36,6 +36,12 @@ using Dispatch = std::function<void(ApiRequest, ApiCallback)>;
 
 Handler make_api_handler(Dispatch dispatch);
 
+// A reply with code, message and data.
+ApiReply reply(int code, std::string message, Json data = nullptr);
+
+// A parameter as text ("" when absent or null; non-strings as their JSON text).
+std::string param(const Json& params, const char* name);
+
 // The FATE-Flow error reply of a request whose fields failed validation.
 ApiReply invalid_request(const std::string& location, const std::string& field, const std::string& problem);
 

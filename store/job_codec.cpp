@@ -13,13 +13,17 @@ namespace {
 using domain::PartyRef;
 using domain::Status;
 
-std::string text(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+std::string text(capnp::Text::Reader t) {
+  return std::string(t.cStr(), t.size());
+}
 
 void put_party(schema::Party::Builder b, const PartyRef& p) {
   b.setRole(p.role);
   b.setPartyId(p.party_id);
 }
-PartyRef get_party(schema::Party::Reader r) { return PartyRef{text(r.getRole()), text(r.getPartyId())}; }
+PartyRef get_party(schema::Party::Reader r) {
+  return PartyRef{text(r.getRole()), text(r.getPartyId())};
+}
 
 Status get_status(capnp::Text::Reader t, bool* ok) {
   auto s = domain::parse_status(std::string_view(t.cStr(), t.size()));
@@ -160,30 +164,30 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
       }
       case schema::JobEvent::TASK_VERSION_CREATED: {
         auto r = root.getTaskVersionCreated();
-        event.body = domain::TaskVersionCreated{text(r.getTaskName()),    r.getTaskVersion(),
-                                                get_party(r.getParty()),  text(r.getExecutionId()),
-                                                r.getAutoRetries(),       text(r.getReason())};
+        event.body =
+            domain::TaskVersionCreated{text(r.getTaskName()),    r.getTaskVersion(), get_party(r.getParty()),
+                                       text(r.getExecutionId()), r.getAutoRetries(), text(r.getReason())};
         break;
       }
       case schema::JobEvent::TASK_STATUS_CHANGED: {
         auto r = root.getTaskStatusChanged();
-        event.body = domain::TaskStatusChanged{text(r.getTaskName()),   r.getTaskVersion(),
-                                               get_party(r.getParty()), text(r.getExecutionId()),
+        event.body = domain::TaskStatusChanged{text(r.getTaskName()),          r.getTaskVersion(),
+                                               get_party(r.getParty()),        text(r.getExecutionId()),
                                                get_status(r.getStatus(), &ok), text(r.getReason())};
         break;
       }
       case schema::JobEvent::TASK_PARTY_STATUS_CHANGED: {
         auto r = root.getTaskPartyStatusChanged();
-        event.body = domain::TaskPartyStatusChanged{text(r.getTaskName()),   r.getTaskVersion(),
-                                                    get_party(r.getParty()), text(r.getExecutionId()),
+        event.body = domain::TaskPartyStatusChanged{text(r.getTaskName()),          r.getTaskVersion(),
+                                                    get_party(r.getParty()),        text(r.getExecutionId()),
                                                     get_status(r.getStatus(), &ok), text(r.getError())};
         break;
       }
       case schema::JobEvent::TASK_LAUNCHED: {
         auto r = root.getTaskLaunched();
-        event.body = domain::TaskLaunched{text(r.getTaskName()),   r.getTaskVersion(),      get_party(r.getParty()),
-                                          text(r.getExecutionId()), r.getLauncherPid(), text(r.getCmd()),
-                                          text(r.getLogDir())};
+        event.body = domain::TaskLaunched{
+            text(r.getTaskName()), r.getTaskVersion(), get_party(r.getParty()), text(r.getExecutionId()),
+            r.getLauncherPid(),    text(r.getCmd()),   text(r.getLogDir())};
         break;
       }
       default:
