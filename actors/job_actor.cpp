@@ -132,6 +132,24 @@ std::string log_dir_of(const Environment& env, const std::string& job_id, const 
          run.task_name;
 }
 
+// The job's schedule log (LOG_DIR/<job_id>/fate_flow_schedule.log), opened on first use so that a job
+// that is never created leaves no folder behind.
+spdlog::logger& schedule_log(JobActorState& st) {
+  if (st.schedule_log) return *st.schedule_log;
+  std::string dir = st.env->config.log_dir + "/" + st.job_id;
+  try {
+    fs::create_directories(dir);
+    st.schedule_log = std::make_shared<spdlog::logger>(
+        "job-" + st.job_id,
+        std::make_shared<spdlog::sinks::basic_file_sink_mt>(dir + "/fate_flow_schedule.log"));
+    st.schedule_log->flush_on(spdlog::level::info);
+  } catch (const std::exception& e) {
+    st.env->server_log->warn("job {}: no schedule log: {}", st.job_id, e.what());
+    st.schedule_log = std::make_shared<spdlog::logger>("job-" + st.job_id);
+  }
+  return *st.schedule_log;
+}
+
 void carry_out(Self self, const std::vector<domain::Effect>& effects) {
   auto& st = self->state;
   const Environment& env = *st.env;
@@ -233,7 +251,7 @@ void on_append_done(Self self, AppendDoneMsg& done) {
     st.job = std::move(f.next);
     st.version = r.stream_version;
     st.rows = std::move(f.next_rows);
-    for (const auto& e : f.decision.events) st.schedule_log->info("{}", describe(e));
+    for (const auto& e : f.decision.events) schedule_log(st).info("{}", describe(e));
     answer(f.pending, reply_of(f.decision));
     carry_out(self, f.decision.effects);
   }
@@ -267,22 +285,12 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
   auto& st = self->state;
   st.env = std::move(env);
   st.job_id = job_id;
-  std::string log_path = st.env->config.log_dir + "/" + job_id + "/fate_flow_schedule.log";
-  try {
-    fs::create_directories(st.env->config.log_dir + "/" + job_id);
-    st.schedule_log = std::make_shared<spdlog::logger>(
-        "job-" + job_id, std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_path));
-    st.schedule_log->flush_on(spdlog::level::info);
-  } catch (const std::exception& e) {
-    st.env->server_log->warn("job {}: no schedule log: {}", job_id, e.what());
-    st.schedule_log = std::make_shared<spdlog::logger>("job-" + job_id);
-  }
   if (!replay(self)) {
     self->quit(caf::make_error(caf::sec::runtime_error, "cannot replay job " + job_id));
   } else if (st.job.exists) {
     // Recovery after a restart: adopt or fail runs left running, start what the scheduler had decided
     // to start, then let the scheduler look again.
-    st.schedule_log->info("recovered at version {}", st.version);
+    schedule_log(st).info("recovered at version {}", st.version);
     carry_out(self, domain::recovery_effects(st.job));
     st.queue.push_back(Pending{JobCommandMsg{domain::Advance{}, ""}, {}});
     pump(self);

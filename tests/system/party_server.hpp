@@ -1,0 +1,138 @@
+// PartyServer: a real `flowstone serve` child process for end-to-end tests.
+//
+// Each instance owns a fresh temporary folder holding a generated service_conf.yaml (party 9999 on
+// 127.0.0.1 and a free port) and the server's data dir (./data). It talks to the server over HTTP with
+// net::http_call, can stop it (SIGTERM), kill it (SIGKILL) and start it again on the same folder and port.
+// The destructor makes sure nothing it started survives: the server, and every launcher and worker
+// found through the pid files under data/jobs or by their cwd/command line pointing into the folder.
+//
+// Waiting is always polling for a condition with a deadline, never a fixed sleep.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "events/json.hpp"
+#include "net/http_client.hpp"
+
+namespace flowstone::systest {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using Query = std::vector<std::pair<std::string, std::string>>;
+using Headers = std::map<std::string, std::string>;
+
+struct ServerOptions {
+  int body_limit_mb = 0;  // 0: the server's default
+  std::string party_id = "9999";
+  std::string job_default_yaml;  // body of job_default_config (YAML flow mapping), empty: none
+};
+
+// Polls `condition` every `period` until it holds or `deadline` passes. True if it held.
+bool poll_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
+                std::chrono::milliseconds period = 50ms);
+
+// Process helpers.
+bool pid_running(pid_t pid);  // exists and is not a zombie
+// Processes (not zombies) whose command line or environment mentions `needle`.
+std::vector<pid_t> processes_mentioning(const std::string& needle);
+// What the process's open descriptors point at (readlink of /proc/<pid>/fd/*), e.g. "socket:[123]".
+std::vector<std::string> open_files(pid_t pid);
+
+class PartyServer {
+ public:
+  explicit PartyServer(ServerOptions options = {});
+  ~PartyServer();
+  PartyServer(const PartyServer&) = delete;
+  PartyServer& operator=(const PartyServer&) = delete;
+
+  // Starts `flowstone serve` and waits (20 s) until GET /v2/site/info/query answers code 0.
+  // Returns an error message, empty on success.
+  std::string start();
+  // SIGTERM and wait (deadline) for the exit. Returns the raw wait status, or -1 if it had to be killed.
+  int stop(std::chrono::milliseconds deadline = 30s);
+  void kill9();           // SIGKILL and reap
+  std::string restart();  // start() again on the same folder and port
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+  // HTTP. Transport failures and non-JSON answers come back as {"code": -1, "message": ...}.
+  Json get(const std::string& route, const Query& query = {});
+  Json post(const std::string& route, const Json& body, const Headers& headers = {});
+  net::HttpResult raw(const std::string& method, const std::string& target, const std::string& body,
+                      const Headers& headers = {});
+
+  // Submits {"dag_schema": schema}; returns the job_id, empty on failure (the answer in *reply).
+  std::string submit(const Json& dag_schema, Json* reply = nullptr);
+
+  // The job's row at (role, party_id) from /v2/job/query, or null if not found.
+  Json job_row(const std::string& job_id, const std::string& role = "guest",
+               const std::string& party_id = "");
+  // Latest-version task rows of the job (/v2/job/task/query), by task name; role defaults to guest.
+  std::map<std::string, Json> task_rows(const std::string& job_id, const std::string& role = "guest");
+
+  struct Waited {
+    bool met = false;
+    Json row;  // the last job row seen (null if never found)
+  };
+  // Polls /v2/job/query every 50 ms until predicate(row) holds.
+  Waited wait_job(const std::string& job_id, const std::function<bool(const Json&)>& predicate,
+                  std::chrono::milliseconds deadline = 30s, const std::string& role = "guest");
+  Waited wait_job_status(const std::string& job_id, const std::string& status,
+                         std::chrono::milliseconds deadline = 30s);
+  // Polls /v2/job/task/query for the task's latest row (guest) until predicate(row) holds.
+  Waited wait_task(const std::string& job_id, const std::string& task,
+                   const std::function<bool(const Json&)>& predicate,
+                   std::chrono::milliseconds deadline = 30s);
+  // The task's launch is recorded: its party_status is running.
+  Waited wait_task_running(const std::string& job_id, const std::string& task,
+                           std::chrono::milliseconds deadline = 30s);
+
+  // Task folders: <data_dir>/jobs/<job_id>/<role>/<party_id>/<task>/<version>.
+  std::string task_dir(const std::string& job_id, const std::string& task, int version = 0,
+                       const std::string& role = "guest", const std::string& party_id = "") const;
+  // Waits for <task_dir>/<file> ("worker.pid", "launcher.pid") and returns the pid, 0 on timeout.
+  pid_t wait_pid_file(const std::string& task_dir, const std::string& file,
+                      std::chrono::milliseconds deadline = 30s) const;
+
+  const std::string& dir() const { return dir_; }
+  std::string conf_path() const { return dir_ + "/service_conf.yaml"; }
+  std::string data_dir() const { return dir_ + "/data"; }
+  uint16_t port() const { return port_; }
+  const std::string& party_id() const { return options_.party_id; }
+
+  // Tails of the server output, flowstone.log and (if given) the job's schedule log, for failure messages.
+  std::string diagnostics(const std::string& job_id = "") const;
+
+  // Kills every launcher and worker this server's data dir knows of (SIGKILL to their groups).
+  void kill_task_processes();
+
+ private:
+  void write_config() const;
+
+  ServerOptions options_;
+  std::string dir_;
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+// ---- DAG builders ------------------------------------------------------------------------------------
+
+// {"schema_version": "2.1.0", "dag": {"parties": [guest 9999], "conf": conf, "stage": "train", "tasks":
+// tasks}}
+Json make_dag(const Json& tasks, const Json& conf = Json::object(),
+              const Json& parties = Json::array({Json{{"role", "guest"}, {"party_id", {"9999"}}}}));
+Json noop_task(const Json& parameters = Json::object());
+// noop_consumer taking `producer`'s output_model as its input_model.
+Json consumer_task(const std::string& producer, const Json& parameters = Json::object());
+
+std::string read_text(const std::string& path);
+std::string tail(const std::string& text, size_t max_chars);
+
+}  // namespace flowstone::systest
