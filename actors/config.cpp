@@ -74,6 +74,9 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
   } catch (const std::exception& e) {
     return "config " + path + ": " + e.what();
   }
+  if (c.defaults.sync_type != "callback" && c.defaults.sync_type != "poll")
+    return "config " + path + ": job_default_config.sync_type must be callback or poll, not '" +
+           c.defaults.sync_type + "'";
   if (c.log_dir.empty()) c.log_dir = c.data_dir + "/logs";
   return "";
 }

@@ -146,8 +146,6 @@ ApiReply query_tasks(store::EventLog& log, const Json& params) {
 }
 
 ApiReply list_tasks(store::EventLog& log, const Json& params) {
-  Json filters = params;
-  filters.erase("status");
   // Every attempt is listed, so retries are visible.
   std::vector<Json> rows;
   for (Json& row : scan(log, domain::kTasksView, job_prefix(param(params, "job_id")))) {

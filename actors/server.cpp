@@ -86,7 +86,6 @@ int run_server(const ServerConfig& config) {
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", 2);
   caf_config.set("scheduler.policy", caf::atom("sharing"));
-  int code = 0;
   {
     caf::actor_system system{caf_config};
     auto env = std::make_shared<Environment>();
@@ -116,7 +115,7 @@ int run_server(const ServerConfig& config) {
   }
   log->Close();
   server_log->info("stopped");
-  return code;
+  return 0;
 }
 
 }  // namespace flowstone::actors

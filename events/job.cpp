@@ -285,11 +285,12 @@ Decision on_stop(const JobState& state, const StopJob& cmd) {
 Decision on_rerun(const JobState& state, const RerunJob& cmd) {
   if (!state.exists) return reject(1001, "No found job");
   Builder b(state, cmd.now_ms);
-  for (const std::string& task : state.topo) {
-    Status fed = state.is_scheduler ? state.schedule.at(task).status : Status::waiting;
-    if (!state.is_scheduler) continue;
-    if (fed == Status::canceled || fed == Status::failed || fed == Status::timeout)
-      b.new_version(task, state.schedule.at(task).auto_retries, "rerun");
+  // Only the scheduler decides reruns (spec 4.7): interrupted tasks get a new version.
+  if (state.is_scheduler) {
+    for (const std::string& task : state.topo) {
+      const ScheduleTask& st = state.schedule.at(task);
+      if (is_interrupt(st.status)) b.new_version(task, st.auto_retries, "rerun");
+    }
   }
   if (b.decision().events.empty()) return std::move(b.decision());
   if (is_end(state.schedule_status)) b.set_job_status(Status::waiting, "rerun");

@@ -31,6 +31,20 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
+// Waits until no process (launcher, worker) mentions the job; names what is left if some remain.
+::testing::AssertionResult no_process_left(const std::string& job_id) {
+  std::vector<pid_t> left;
+  if (poll_until(
+          [&] {
+            left = processes_mentioning(job_id);
+            return left.empty();
+          },
+          30s))
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << left.size() << " processes of job " << job_id << " still run, first " << left[0];
+}
+
 class SystemTest : public ::testing::Test {
  protected:
   void start(ServerOptions options = {}) {
@@ -155,14 +169,7 @@ TEST_F(SystemTest, ChainOfThreeTasksRunsInDependencyOrderAndAnswersQueries) {
   EXPECT_TRUE(list["data"]["data"][0].contains("partners")) << list.dump(2);
 
   // Every launcher and worker of the ended job is gone.
-  std::vector<pid_t> left;
-  EXPECT_TRUE(poll_until(
-      [&] {
-        left = processes_mentioning(job_id);
-        return left.empty();
-      },
-      30s))
-      << left.size() << " processes of the ended job are still running";
+  EXPECT_TRUE(no_process_left(job_id));
 }
 
 // 2 -----------------------------------------------------------------------------------------------------
@@ -485,14 +492,7 @@ TEST_F(SystemTest, StopCancelsTheJobAndEndsItsProcesses) {
   EXPECT_TRUE(poll_until([&] { return !pid_running(worker); }, 30s)) << "worker " << worker << " still runs";
   EXPECT_TRUE(poll_until([&] { return !pid_running(launcher); }, 30s))
       << "launcher " << launcher << " still runs";
-  std::vector<pid_t> left;
-  EXPECT_TRUE(poll_until(
-      [&] {
-        left = processes_mentioning(job_id);
-        return left.empty();
-      },
-      30s))
-      << left.size() << " processes still mention the job, first " << (left.empty() ? 0 : left[0]);
+  EXPECT_TRUE(no_process_left(job_id));
   // Nothing changes afterwards (no late report turns it into something else).
   EXPECT_EQ(server->job_row(job_id).value("status", ""), "canceled");
 }
@@ -642,14 +642,7 @@ TEST_F(SystemTest, WorkerThatEndsWhileTheServerIsDownIsRecordedAfterRestart) {
   EXPECT_EQ(tasks["a_0"]["task_version"], 0) << tasks["a_0"].dump(2);
   EXPECT_EQ(tasks["a_0"]["party_status"], "success") << tasks["a_0"].dump(2);
   EXPECT_EQ(tasks["b_0"]["party_status"], "success") << tasks["b_0"].dump(2);
-  std::vector<pid_t> left;
-  EXPECT_TRUE(poll_until(
-      [&] {
-        left = processes_mentioning(job_id);
-        return left.empty();
-      },
-      30s))
-      << left.size() << " processes of the ended job are still running";
+  EXPECT_TRUE(no_process_left(job_id));
 }
 
 // 11 ----------------------------------------------------------------------------------------------------
