@@ -18,6 +18,16 @@ const std::set<std::string> kFateKeys = {
     "encrypt_module",  "private_key",       "private_key_file", "public_key", "public_key_file",
     "api_version",     "job_default_config"};
 
+// "host:port" as a route table entry.
+net::PartyAddress parse_address(const std::string& key, const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    throw std::runtime_error(key + ": '" + text + "' is not host:port");
+  int port = std::stoi(text.substr(colon + 1));
+  if (port <= 0 || port > 65535) throw std::runtime_error(key + ": port out of range in '" + text + "'");
+  return net::PartyAddress{text.substr(0, colon), static_cast<uint16_t>(port)};
+}
+
 std::string resolve(const fs::path& base, const std::string& p) {
   fs::path path(p);
   return (path.is_absolute() ? path : base / path).lexically_normal().string();
@@ -43,9 +53,20 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
         warnings->push_back("unknown config key '" + key + "' ignored");
     }
     if (root["party_id"]) c.party_id = root["party_id"].as<std::string>();
+    std::string proxy_name;
     if (auto f = root["fateflow"]) {
       if (f["host"]) c.host = f["host"].as<std::string>();
       if (f["http_port"]) c.http_port = f["http_port"].as<uint16_t>();
+      if (f["proxy_name"]) proxy_name = f["proxy_name"].as<std::string>();
+    }
+    // FATE-Flow reads the proxy address from federation.nginx, not fateflow.nginx (interop.md).
+    if (auto nginx = root["federation"]["nginx"]; nginx && nginx["host"] && nginx["http_port"]) {
+      if (proxy_name.empty() || proxy_name == "nginx")
+        c.federation.proxy =
+            net::PartyAddress{nginx["host"].as<std::string>(), nginx["http_port"].as<uint16_t>()};
+      else
+        warnings->push_back("fateflow.proxy_name '" + proxy_name +
+                            "' is not supported (only nginx); federation.nginx ignored");
     }
     if (auto std_conf = root["computing"]["standalone"]; std_conf && std_conf["cores"])
       c.computing_cores = std_conf["cores"].as<int>();
@@ -60,8 +81,8 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (d["computing_partitions"]) c.defaults.computing_partitions = d["computing_partitions"].as<int>();
     }
     if (auto f = root["flowstone"]) {
-      static const std::set<std::string> known = {"data_dir", "log_dir", "bin_dir", "body_limit_mb",
-                                                  "http_threads"};
+      static const std::set<std::string> known = {"data_dir",     "log_dir",     "bin_dir",   "body_limit_mb",
+                                                  "http_threads", "route_table", "federation"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
@@ -70,6 +91,23 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (f["bin_dir"]) c.bin_dir = resolve(base, f["bin_dir"].as<std::string>());
       if (f["body_limit_mb"]) c.body_limit = f["body_limit_mb"].as<size_t>() << 20;
       if (f["http_threads"]) c.http_threads = std::max(1, f["http_threads"].as<int>());
+      if (auto table = f["route_table"]) {
+        for (const auto& entry : table) {
+          std::string party = entry.first.as<std::string>();
+          c.federation.routes[party] =
+              parse_address("flowstone.route_table." + party, entry.second.as<std::string>());
+        }
+      }
+      if (auto fed = f["federation"]) {
+        FederationConfig& x = c.federation;
+        if (fed["threads"]) x.threads = std::max(1, fed["threads"].as<int>());
+        if (fed["create_timeout_ms"]) x.create_timeout_ms = fed["create_timeout_ms"].as<int64_t>();
+        if (fed["call_timeout_ms"]) x.call_timeout_ms = fed["call_timeout_ms"].as<int64_t>();
+        if (fed["poll_interval_ms"])
+          x.poll_interval_ms = std::max<int64_t>(10, fed["poll_interval_ms"].as<int64_t>());
+        if (fed["reconcile_after_ms"])
+          x.reconcile_after_ms = std::max<int64_t>(10, fed["reconcile_after_ms"].as<int64_t>());
+      }
     }
   } catch (const std::exception& e) {
     return "config " + path + ": " + e.what();

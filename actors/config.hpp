@@ -4,12 +4,26 @@
 // Unknown keys produce warnings, never a failure. Immutable after loading; safe to share.
 #pragma once
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "events/job.hpp"
+#include "net/party_client.hpp"
 
 namespace flowstone::actors {
+
+// How this party reaches the others (spec 1.5) and how it supervises their runs (spec 4.5).
+struct FederationConfig {
+  std::map<std::string, net::PartyAddress> routes;  // flowstone.route_table: party_id -> "host:port"
+  std::optional<net::PartyAddress> proxy;           // federation.nginx when fateflow.proxy_name is nginx
+  int threads = 4;                                  // concurrent partner calls
+  int64_t create_timeout_ms = 60000;                // how long a party may stay unreachable at job creation
+  int64_t call_timeout_ms = 600000;                 // how long any other partner call is retried
+  int64_t poll_interval_ms = 1000;                  // poll mode: how often unfinished runs are collected
+  int64_t reconcile_after_ms = 10000;               // callback mode: collect a run not heard of for this long
+};
 
 struct ServerConfig {
   std::string party_id = "9999";
@@ -22,6 +36,7 @@ struct ServerConfig {
   int http_threads = 1;
   int computing_cores = 32;  // computing.standalone.cores: the party's total
   domain::JobDefaults defaults;
+  FederationConfig federation;
 
   std::string db_dir() const { return data_dir + "/db"; }
   std::string job_dir() const { return data_dir + "/jobs"; }

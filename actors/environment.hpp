@@ -8,6 +8,7 @@
 
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
+#include "net/party_client.hpp"
 #include "store/event_log.hpp"
 
 namespace flowstone::actors {
@@ -19,6 +20,7 @@ struct Environment {
   launcher_actor launcher;
   query_actor queries;
   std::shared_ptr<spdlog::logger> server_log;
+  std::shared_ptr<net::PartyClient> parties;  // calls to other parties' servers
 
   // Wall-clock milliseconds: the only place time enters; commands carry it into events.
   static int64_t now_ms() {

@@ -9,7 +9,9 @@
 
 #include <deque>
 #include <filesystem>
+#include <set>
 
+#include "actors/supervisor.hpp"
 #include "events/job_views.hpp"
 #include "store/job_codec.hpp"
 
@@ -48,6 +50,9 @@ struct JobActorState {
   std::optional<InFlight> in_flight;
   uint64_t tickets = 0;
   std::shared_ptr<spdlog::logger> schedule_log;
+  std::unique_ptr<Supervisor> supervisor;  // at the scheduler of a job with remote parties
+  bool supervise_armed = false;
+  std::set<std::string> collecting;  // collect calls in flight, by task and party
   static inline const char* name = "flowstone.job";
 };
 
@@ -90,38 +95,6 @@ JobReply reply_of(const Decision& d) {
   return JobReply{d.code, d.message, d.data};
 }
 
-std::string describe(const domain::JobEvent& e) {
-  return std::visit(
-      [](const auto& b) -> std::string {
-        using T = std::decay_t<decltype(b)>;
-        auto party = [](const domain::PartyRef& p) {
-          return p.role.empty() ? std::string("scheduler") : p.role + ":" + p.party_id;
-        };
-        if constexpr (std::is_same_v<T, domain::JobCreated>) {
-          return "job created by " + b.initiator_party_id + ", scheduler " + b.scheduler_party_id;
-        } else if constexpr (std::is_same_v<T, domain::JobStatusChanged>) {
-          return "job status " + std::string(to_string(b.status)) + " at " + party(b.party) + " (" +
-                 b.reason + ")";
-        } else if constexpr (std::is_same_v<T, domain::JobCancelRequested>) {
-          return "stop requested with " + std::string(to_string(b.stop_status)) + " (" + b.reason + ")";
-        } else if constexpr (std::is_same_v<T, domain::JobNotesAdded>) {
-          return "notes at " + party(b.party) + ": " + b.notes;
-        } else if constexpr (std::is_same_v<T, domain::TaskVersionCreated>) {
-          return "task " + b.task_name + " version " + std::to_string(b.task_version) + " at " +
-                 party(b.party) + " (" + b.reason + ")";
-        } else if constexpr (std::is_same_v<T, domain::TaskStatusChanged>) {
-          return "task " + b.task_name + "." + std::to_string(b.task_version) + " status " +
-                 std::string(to_string(b.status)) + " at " + party(b.party);
-        } else if constexpr (std::is_same_v<T, domain::TaskPartyStatusChanged>) {
-          return "task " + b.execution_id + " party_status " + std::string(to_string(b.status)) +
-                 (b.error.empty() ? "" : " error: " + b.error);
-        } else {
-          return "task " + b.execution_id + " launched, launcher pid " + std::to_string(b.launcher_pid);
-        }
-      },
-      e.body);
-}
-
 std::string task_dir_of(const Environment& env, const std::string& job_id, const domain::TaskRun& run) {
   return env.config.job_dir() + "/" + job_id + "/" + run.party.role + "/" + run.party.party_id + "/" +
          run.task_name + "/" + std::to_string(run.task_version);
@@ -150,42 +123,121 @@ spdlog::logger& schedule_log(JobActorState& st) {
   return *st.schedule_log;
 }
 
-void carry_out(Self self, const std::vector<domain::Effect>& effects) {
+std::string collect_key(const domain::PartnerCall& call) {
+  return call.task_name + '\0' + call.party.role + '\0' + call.party.party_id;
+}
+
+// Sends a call to another party (in order per job and destination). Tracked calls come back to this
+// actor: collects as CollectAnsweredMsg, the others as a PartnerAnswered command.
+void send_partner_call(Self self, const domain::PartnerCall& call, std::string idempotency_key) {
+  auto& st = self->state;
+  const FederationConfig& fed = st.env->config.federation;
+  const bool create = call.endpoint == "partner/job/create";
+  const bool collect = call.endpoint == "partner/task/collect";
+  net::PartyCall out;
+  out.dest_party_id = call.party.party_id;
+  // Collects take their own lane: a status question must not wait behind commands to the same party.
+  out.lane = st.job_id + (collect ? "/collect/" : "/") + call.party.party_id;
+  out.endpoint = call.endpoint;
+  out.body = call.body;
+  if (create) out.initiator_party_id = st.job.initiator_party_id;
+  out.idempotency_key = std::move(idempotency_key);
+  int64_t window = create    ? fed.create_timeout_ms
+                   : collect ? std::max<int64_t>(fed.poll_interval_ms, 5000)
+                             : fed.call_timeout_ms;
+  out.give_up_after = std::chrono::milliseconds(window);
+  auto handle = caf::actor_cast<job_actor>(self);
+  std::shared_ptr<spdlog::logger> log = st.env->server_log;
+  std::string what =
+      call.endpoint + " to " + call.party.role + ":" + call.party.party_id + " for job " + st.job_id;
+  if (collect) {
+    st.collecting.insert(collect_key(call));
+    st.env->parties->Send(std::move(out), [handle, call](net::PartyAnswer answer) {
+      caf::anon_send(handle, CollectAnsweredMsg{call, std::move(answer)});
+    });
+  } else if (call.tracked) {
+    st.env->parties->Send(std::move(out), [handle, call, log, what](net::PartyAnswer answer) {
+      if (answer.code != 0) log->warn("{}: code {}: {}", what, answer.code, answer.message);
+      domain::PartnerAnswered answered{
+          call.party, call.endpoint, call.task_name, call.task_version, answer.code, answer.message, 0};
+      caf::anon_send(handle, JobCommandMsg{std::move(answered), ""});
+    });
+  } else {
+    st.env->parties->Send(std::move(out), [log, what](net::PartyAnswer answer) {
+      // 1003 and 2002 answer a repeated status update: expected, not a problem.
+      if (answer.code != 0 && answer.code != 1003 && answer.code != 2002)
+        log->warn("{}: code {}: {}", what, answer.code, answer.message);
+    });
+  }
+}
+
+void carry_out(Self self, const std::vector<domain::Effect>& effects, const std::string& key_prefix) {
   auto& st = self->state;
   const Environment& env = *st.env;
+  size_t index = 0;
   for (const auto& effect : effects) {
+    ++index;
+    if (const auto* call = std::get_if<domain::PartnerCall>(&effect)) {
+      send_partner_call(self, *call, key_prefix.empty() ? "" : key_prefix + "#" + std::to_string(index));
+      continue;
+    }
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;
-          const domain::TaskRun* run = st.job.run_by_execution(e.execution_id);
-          if (!run) return;
-          if constexpr (std::is_same_v<T, domain::LaunchRun>) {
-            Json config = domain::task_config(st.job, *run);
-            config["mlmd"] = Json{{"type", "flow"},
-                                  {"metadata",
-                                   {{"host", env.config.host},
-                                    {"port", env.http_port},
-                                    {"protocol", "http"},
-                                    {"api_version", "v2"}}}};
-            config["conf"]["computing"] =
-                Json{{"type", "standalone"},
-                     {"metadata",
-                      {{"computing_id", run->execution_id},
-                       {"options", {{"data_dir", env.config.data_dir + "/standalone"}}}}}};
-            config["conf"]["logger"] = Json{{"log_dir", log_dir_of(env, st.job_id, *run)}};
-            self->send(env.launcher, job_actor(self),
-                       LaunchMsg{st.job_id, run->execution_id, std::move(config), run->component,
-                                 task_dir_of(env, st.job_id, *run), log_dir_of(env, st.job_id, *run)});
-          } else if constexpr (std::is_same_v<T, domain::KillRun>) {
-            self->send(env.launcher,
-                       KillMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+          if constexpr (std::is_same_v<T, domain::PartnerCall>) {
+            return;
           } else {
-            self->send(env.launcher, job_actor(self),
-                       CheckMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+            const domain::TaskRun* run = st.job.run_by_execution(e.execution_id);
+            if (!run) return;
+            if constexpr (std::is_same_v<T, domain::LaunchRun>) {
+              Json config = domain::task_config(st.job, *run);
+              config["mlmd"] = Json{{"type", "flow"},
+                                    {"metadata",
+                                     {{"host", env.config.host},
+                                      {"port", env.http_port},
+                                      {"protocol", "http"},
+                                      {"api_version", "v2"}}}};
+              config["conf"]["computing"] =
+                  Json{{"type", "standalone"},
+                       {"metadata",
+                        {{"computing_id", run->execution_id},
+                         {"options", {{"data_dir", env.config.data_dir + "/standalone"}}}}}};
+              config["conf"]["logger"] = Json{{"log_dir", log_dir_of(env, st.job_id, *run)}};
+              self->send(env.launcher, job_actor(self),
+                         LaunchMsg{st.job_id, run->execution_id, std::move(config), run->component,
+                                   task_dir_of(env, st.job_id, *run), log_dir_of(env, st.job_id, *run)});
+            } else if constexpr (std::is_same_v<T, domain::KillRun>) {
+              self->send(env.launcher,
+                         KillMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+            } else {
+              self->send(env.launcher, job_actor(self),
+                         CheckMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});
+            }
           }
         },
         effect);
   }
+}
+
+// Arms the supervisor's next look while this server schedules a running job with remote parties.
+void keep_supervising(Self self) {
+  auto& st = self->state;
+  const domain::JobState& job = st.job;
+  if (st.supervise_armed || !job.is_scheduler || job.remote_parties.empty() ||
+      job.schedule_status != domain::Status::running)
+    return;
+  if (!st.supervisor) st.supervisor = make_supervisor(job.sync_type, st.env->config.federation);
+  st.supervise_armed = true;
+  self->delayed_send(self, st.supervisor->interval(), supervise_atom::value);
+}
+
+void supervise(Self self) {
+  auto& st = self->state;
+  st.supervise_armed = false;
+  if (!st.supervisor) return;
+  for (const auto& call : st.supervisor->due(st.job, Environment::now_ms()))
+    if (!st.collecting.count(collect_key(call))) send_partner_call(self, call, "");
+  keep_supervising(self);
 }
 
 void pump(Self self) {
@@ -207,6 +259,7 @@ void pump(Self self) {
     Decision decision = domain::decide_and_advance(st.job, p.msg.command, now);
     if (decision.code != 0 || decision.events.empty()) {
       answer(p, reply_of(decision));
+      if (decision.code == 0) carry_out(self, decision.effects, "");
       continue;
     }
     InFlight f;
@@ -251,9 +304,10 @@ void on_append_done(Self self, AppendDoneMsg& done) {
     st.job = std::move(f.next);
     st.version = r.stream_version;
     st.rows = std::move(f.next_rows);
-    for (const auto& e : f.decision.events) schedule_log(st).info("{}", describe(e));
+    for (const auto& e : f.decision.events) schedule_log(st).info("{}", domain::describe_event(e));
     answer(f.pending, reply_of(f.decision));
-    carry_out(self, f.decision.effects);
+    carry_out(self, f.decision.effects, st.job_id + "#" + std::to_string(st.version));
+    keep_supervising(self);
   }
   pump(self);
 }
@@ -291,7 +345,8 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
     // Recovery after a restart: adopt or fail runs left running, start what the scheduler had decided
     // to start, then let the scheduler look again.
     schedule_log(st).info("recovered at version {}", st.version);
-    carry_out(self, domain::recovery_effects(st.job));
+    carry_out(self, domain::recovery_effects(st.job), "");
+    keep_supervising(self);
     st.queue.push_back(Pending{JobCommandMsg{domain::Advance{}, ""}, {}});
     pump(self);
   }
@@ -303,6 +358,22 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
         return promise;
       },
       [=](AppendDoneMsg& done) { on_append_done(self, done); },
+      [=](CollectAnsweredMsg& msg) {
+        self->state.collecting.erase(collect_key(msg.call));
+        const Json& data = msg.answer.data;
+        if (msg.answer.code != 0 || !data.is_object()) return;
+        auto text = [&](const char* key) {
+          auto it = data.find(key);
+          return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
+        };
+        auto status = domain::parse_status(text("party_status"));
+        if (!status) return;
+        domain::ReportPartyStatus report{
+            msg.call.party, msg.call.task_name, msg.call.task_version, *status, text("error"), true, 0};
+        self->state.queue.push_back(Pending{JobCommandMsg{std::move(report), ""}, {}});
+        pump(self);
+      },
+      [=](supervise_atom) { supervise(self); },
   };
 }
 

@@ -7,6 +7,7 @@
 
 #include "events/job.hpp"
 #include "net/api.hpp"
+#include "net/party_client.hpp"
 #include "store/event_log.hpp"
 
 namespace flowstone::actors {
@@ -56,8 +57,18 @@ struct CheckMsg {
   std::string task_dir;
 };
 
+// A remote party answered a partner/task/collect the job's supervisor sent.
+struct CollectAnsweredMsg {
+  domain::PartnerCall call;
+  net::PartyAnswer answer;
+};
+
+// The job's supervisor looks at the remote parties' runs (see actors/supervisor.hpp).
+using supervise_atom = caf::atom_constant<caf::atom("supervise")>;
+
 using job_actor =
-    caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>>;
+    caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>,
+                     caf::reacts_to<CollectAnsweredMsg>, caf::reacts_to<supervise_atom>>;
 
 // Starts, stops and watches worker processes; answers by sending RecordLaunch / FailRun to the job.
 using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,
@@ -74,6 +85,7 @@ using query_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::JobCommandMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::JobReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::AppendDoneMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CollectAnsweredMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ApiCallMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::LaunchMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)

@@ -5,6 +5,7 @@
 
 #include "events/dag.hpp"
 #include "events/job_views.hpp"
+#include "store/job_codec.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -193,6 +194,23 @@ ApiReply dag_dependency(store::EventLog& log, const Json& params) {
                     {"dependencies", deps}});
 }
 
+// Flowstone's addition: a job's audit history, every event of its stream in order.
+ApiReply job_history(store::EventLog& log, const Json& params) {
+  std::string job_id = param(params, "job_id");
+  std::vector<store::StoredEvent> stored;
+  auto status = log.ReadStream("job:" + job_id, 1, &stored);
+  if (!status.ok()) return reply(6000, "cannot read the log: " + status.ToString());
+  if (stored.empty()) return reply(1001, "No found job: job_id[" + job_id + "]");
+  Json out = Json::array();
+  for (const auto& s : stored) {
+    std::string error;
+    auto event = store::decode_job_event(s.payload, &error);
+    if (!event) return reply(6000, "event " + std::to_string(s.version) + " undecodable: " + error);
+    out.push_back(domain::history_entry(s.version, *event));
+  }
+  return reply(0, "success", out);
+}
+
 struct QueryState {
   store::EventLog* log = nullptr;
   static inline const char* name = "flowstone.queries";
@@ -215,6 +233,7 @@ net::ApiReply answer_query(store::EventLog& log, const net::ApiRequest& request)
   if (route == "job/task/query") return query_tasks(log, request.params);
   if (route == "job/task/list/query") return list_tasks(log, request.params);
   if (route == "job/dag/dependency") return dag_dependency(log, request.params);
+  if (route == "job/history/query") return job_history(log, request.params);
   return reply(6003, "No found route: " + route);
 }
 

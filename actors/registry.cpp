@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 #include <unordered_map>
+#include <variant>
 
 #include "actors/job_actor.hpp"
 #include "events/job_views.hpp"
@@ -45,60 +46,105 @@ job_actor find_job(Self self, const std::string& job_id) {
   return start_job(self, job_id);
 }
 
+// A job actor started for a create that was refused stored nothing: let it go.
+void forget_job(Self self, const std::string& job_id, const job_actor& job) {
+  self->state.jobs.erase(job_id);
+  self->unlink_from(job);
+  self->send_exit(job, caf::exit_reason::user_shutdown);
+}
+
+std::string idempotency_key(const net::ApiRequest& request) {
+  auto it = request.headers.find(kIdempotencyHeader);
+  return it == request.headers.end() ? "" : it->second;
+}
+
 void send_command(Self self, const job_actor& job, domain::JobCommand command, const net::ApiRequest& request,
-                  net::ApiCallback done, Json extra = Json::object()) {
-  std::string key;
-  if (auto it = request.headers.find(kIdempotencyHeader); it != request.headers.end()) key = it->second;
-  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), key})
+                  net::ApiCallback done) {
+  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(request)})
       .then(
-          [done, extra](const JobReply& r) {
-            ApiReply out = reply(r.code, r.message, r.data);
-            if (r.code == 0) out.extra = extra;
-            done(std::move(out));
-          },
+          [done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
           [done](caf::error& err) { done(reply(6000, "job actor did not answer: " + caf::to_string(err))); });
 }
 
-// Submit: validate what only this server can know (its components), then create the job.
-void submit(Self self, ApiCallMsg& call) {
-  auto& st = self->state;
-  const Json& schema = call.request.params["dag_schema"];
-  const Json* tasks = schema.contains("dag") && schema["dag"].is_object() && schema["dag"].contains("tasks")
-                          ? &schema["dag"]["tasks"]
-                          : nullptr;
-  if (tasks && tasks->is_object()) {
-    for (const auto& [name, task] : tasks->items()) {
-      if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string())
-        continue;
-      std::string component = task["component_ref"].get<std::string>();
-      if (component.find('/') != std::string::npos ||
-          !fs::exists(st.env->config.bin_dir + "/flowstone-" + component)) {
-        call.reply(reply(1000, "dag.tasks." + name + ".component_ref: unknown component '" + component +
-                                   "' (provider flowstone has no such component)"));
-        return;
-      }
-    }
+// A call to another party on behalf of a client request; its answer is the client's reply.
+void forward(Self self, const std::string& dest, const std::string& endpoint, Json body,
+             net::ApiCallback done) {
+  const ServerConfig& config = self->state.env->config;
+  net::PartyCall call;
+  call.lane = "client/" + body.value("job_id", std::string());
+  call.dest_party_id = dest;
+  call.endpoint = endpoint;
+  call.body = std::move(body);
+  call.initiator_party_id = config.party_id;
+  call.give_up_after =
+      std::chrono::milliseconds(std::min<int64_t>(config.federation.create_timeout_ms, 30000));
+  self->state.env->parties->Send(std::move(call), [done](net::PartyAnswer answer) {
+    ApiReply out = reply(answer.code, answer.message, answer.data);
+    for (const auto& [key, value] : answer.reply.items())
+      if (key != "code" && key != "message" && key != "data") out.extra[key] = value;
+    done(std::move(out));
+  });
+}
+
+// The scheduler party of a job this server has a copy of ("" if none).
+std::string scheduler_of(Self self, const std::string& job_id) {
+  std::string scheduler;
+  self->state.env->log->ScanView(
+      domain::kJobsView, domain::job_view_prefix(job_id), [&](const std::string&, const std::string& value) {
+        scheduler = Json::parse(value, nullptr, false).value("scheduler_party_id", "");
+        return false;
+      });
+  return scheduler;
+}
+
+bool is_local_party(const ServerConfig& config, const std::string& party_id) {
+  return party_id.empty() || party_id == "0" || party_id == config.party_id;
+}
+
+// The components of every task must exist here (provider flowstone). Empty when they all do.
+std::string missing_component(const Environment& env, const Json& dag) {
+  const Json* tasks = dag.is_object() && dag.contains("tasks") ? &dag["tasks"] : nullptr;
+  if (!tasks || !tasks->is_object()) return "";
+  for (const auto& [name, task] : tasks->items()) {
+    if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string()) continue;
+    std::string component = task["component_ref"].get<std::string>();
+    if (component.find('/') != std::string::npos ||
+        !fs::exists(env.config.bin_dir + "/flowstone-" + component))
+      return "dag.tasks." + name + ".component_ref: unknown component '" + component +
+             "' (provider flowstone has no such component)";
   }
+  return "";
+}
+
+std::string new_job_id(Self self) {
+  auto& st = self->state;
   using namespace std::chrono;
   int64_t us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
   st.counter = us == st.last_us ? st.counter + 1 : 0;
   st.last_us = us;
-  std::string job_id = make_job_id(us, st.counter);
-  std::string user;
-  if (auto it = call.request.headers.find("user_name"); it != call.request.headers.end()) user = it->second;
-  if (auto it = call.request.headers.find("user-name"); it != call.request.headers.end()) user = it->second;
+  return make_job_id(us, st.counter);
+}
 
+// Creates a job this server schedules; answers {job_id, data:{model_id, model_version}}. A refused
+// create stores nothing; its code is `refused_code` if set (scheduler/job/create answers 1002).
+void create_job(Self self, Json schema, std::string initiator, std::string user, net::ApiCallback done,
+                int refused_code) {
+  auto& st = self->state;
+  std::string job_id = new_job_id(self);
   job_actor job = start_job(self, job_id);
-  domain::CreateJob create{job_id, schema, st.env->config.party_id, user, st.env->config.defaults, 0};
-  auto done = call.reply;
+  domain::CreateJob create{job_id,
+                           std::move(schema),
+                           st.env->config.party_id,
+                           std::move(initiator),
+                           std::move(user),
+                           st.env->config.defaults,
+                           0};
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), ""})
       .then(
-          [self, job, job_id, done](const JobReply& r) {
-            if (r.code != 0) {  // nothing was stored: let the actor go
-              self->state.jobs.erase(job_id);
-              self->unlink_from(job);
-              self->send_exit(job, caf::exit_reason::user_shutdown);
-              done(reply(r.code, r.message));
+          [self, job, job_id, done, refused_code](const JobReply& r) {
+            if (r.code != 0) {
+              forget_job(self, job_id, job);
+              done(reply(refused_code ? refused_code : r.code, r.message));
               return;
             }
             ApiReply out = reply(0, "success", r.data);
@@ -106,6 +152,162 @@ void submit(Self self, ApiCallMsg& call) {
             done(std::move(out));
           },
           [done](caf::error& err) { done(reply(6000, "job actor did not answer: " + caf::to_string(err))); });
+}
+
+// Submit (spec 4.1): validate what only this server can know (its components), then create the job
+// here, or hand it to the scheduler party named in dag.conf.
+void submit(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  const Json& schema = call.request.params["dag_schema"];
+  const Json dag = schema.value("dag", Json::object());
+  if (std::string problem = missing_component(*st.env, dag); !problem.empty())
+    return call.reply(reply(1000, problem));
+  std::string user;
+  for (const char* header : {"user_name", "user-name"})
+    if (auto it = call.request.headers.find(header); it != call.request.headers.end()) user = it->second;
+  std::string scheduler;
+  if (dag.is_object() && dag.contains("conf") && dag["conf"].is_object())
+    scheduler = param(dag["conf"], "scheduler_party_id");
+  if (is_local_party(st.env->config, scheduler)) return create_job(self, schema, "", user, call.reply, 0);
+  Json forwarded = dag;
+  forwarded["conf"]["initiator_party_id"] = st.env->config.party_id;
+  Json body{{"dag", forwarded},
+            {"schema_version", schema.value("schema_version", Json("2.0.0"))},
+            {"kind", "fate"}};
+  forward(self, scheduler, "scheduler/job/create", std::move(body), call.reply);
+}
+
+// ---- partner and scheduler routes (spec 1.7, 1.8) -----------------------------------------------------
+
+domain::PartyRef party_of(const Json& params) {
+  return domain::PartyRef{param(params, "role"), param(params, "party_id")};
+}
+
+int task_version_of(const Json& params) {
+  auto it = params.find("task_version");
+  return it != params.end() && it->is_number_integer() ? it->get<int>() : 0;
+}
+
+std::optional<domain::Status> status_param(const Json& params, const char* name) {
+  return domain::parse_status(param(params, name));
+}
+
+ApiReply bad_status(const char* field) {
+  return net::invalid_request(
+      "json", field, "Must be one of: waiting, ready, running, canceled, timeout, failed, pass, success.");
+}
+
+// partner/job/create: this server's copies of a job another party schedules.
+void join(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  const Json& params = call.request.params;
+  std::string job_id = param(params, "job_id");
+  if (std::string problem = missing_component(*st.env, params["dag"]); !problem.empty())
+    return call.reply(reply(1002, "Create job failed: " + problem));
+  bool existed = static_cast<bool>(find_job(self, job_id));
+  job_actor job = existed ? find_job(self, job_id) : start_job(self, job_id);
+  Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
+  domain::JoinJob command{
+      job_id, std::move(schema), party_of(params), st.env->config.party_id, st.env->config.defaults, 0};
+  auto done = call.reply;
+  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(call.request)})
+      .then(
+          [self, job, job_id, existed, done](const JobReply& r) {
+            if (r.code != 0 && !existed) forget_job(self, job_id, job);
+            done(reply(r.code, r.message, r.data));
+          },
+          [done](caf::error& err) { done(reply(6000, "job actor did not answer: " + caf::to_string(err))); });
+}
+
+// The command a partner or scheduler route stands for; a reply instead when the request is refused
+// before reaching the job.
+std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route, const Json& params,
+                                                        const std::string& job_id) {
+  using namespace domain;
+  PartyRef party = party_of(params);
+  std::string task = task_name_of(job_id, param(params, "task_id"));
+  int version = task_version_of(params);
+  std::string reason = param(params, "reason");
+  if (params.contains("task_id") && task.empty())
+    return reply(2000,
+                 "No found task: task_id[" + param(params, "task_id") + "] is not a task of job " + job_id);
+  if (route == "partner/job/status/update") {
+    auto status = status_param(params, "status");
+    if (!status) return bad_status("status");
+    return UpdateCopyStatus{party, *status, reason, false, 0};
+  }
+  if (route == "partner/job/start") return UpdateCopyStatus{party, Status::running, "started", true, 0};
+  if (route == "partner/job/stop") {
+    auto status = status_param(params, "stop_status");
+    Status stop = status && is_interrupt(*status) ? *status : Status::failed;  // FATE-Flow sends none: failed
+    return StopCopy{party, stop, reason.empty() ? "stopped by the scheduler" : reason, 0};
+  }
+  if (route == "partner/task/status/update") {
+    auto status = status_param(params, "status");
+    if (!status) return bad_status("status");
+    return UpdateTaskStatus{party, task, version, *status, reason, 0};
+  }
+  if (route == "partner/task/start") return StartTask{party, task, version, 0};
+  if (route == "partner/task/stop") {
+    auto status = params.contains("status") ? status_param(params, "status") : Status::failed;
+    if (!status) return bad_status("status");
+    return StopTask{party, task, version, *status, reason.empty() ? "stopped by the scheduler" : reason, 0};
+  }
+  if (route == "partner/task/collect") return CollectTask{party, task, version, 0};
+  if (route == "partner/task/rerun") {
+    auto it = params.find("new_version");
+    return RerunTask{party, task, it != params.end() && it->is_number_integer() ? it->get<int>() : 0, 0};
+  }
+  if (route == "scheduler/task/report") {
+    auto status = status_param(params, "status");
+    if (!status) return bad_status("status");
+    return ReportPartyStatus{party, task, version, *status, param(params, "error"), false, 0};
+  }
+  if (route == "scheduler/job/stop") {
+    auto status = params.contains("stop_status") ? status_param(params, "stop_status") : Status::canceled;
+    if (!status || !is_interrupt(*status)) return bad_status("stop_status");
+    return StopJob{*status, "stopped by party " + param(params, "initiator"), 0};
+  }
+  if (route == "scheduler/job/rerun") return RerunJob{0};
+  return reply(6003, "No found route: /v2/" + route);
+}
+
+// Resource routes: resources are granted once the job (or task) exists here.
+void resource_route(Self self, ApiCallMsg& call, bool task) {
+  const Json& params = call.request.params;
+  std::string job_id = param(params, "job_id");
+  if (!find_job(self, job_id))
+    return call.reply(reply(task ? 2004 : 1005, std::string(task ? "Task" : "Job") +
+                                                    " resource exception: no found job " + job_id));
+  call.reply(reply(0, "success"));
+}
+
+void site_route(Self self, ApiCallMsg& call) {
+  const std::string& route = call.request.route;
+  const Json& params = call.request.params;
+  if (route == "partner/job/create") return join(self, call);
+  if (route == "scheduler/job/create") {
+    auto it = call.request.headers.find("initiator-party-id");
+    std::string initiator = it == call.request.headers.end() ? "" : it->second;
+    Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
+    if (std::string problem = missing_component(*self->state.env, params["dag"]); !problem.empty())
+      return call.reply(reply(1002, problem));
+    return create_job(self, std::move(schema), initiator, "", call.reply, 1002);
+  }
+  if (route == "partner/job/resource/apply" || route == "partner/job/resource/return")
+    return resource_route(self, call, false);
+  if (route == "partner/task/resource/apply" || route == "partner/task/resource/return")
+    return resource_route(self, call, true);
+  std::string job_id = param(params, "job_id");
+  job_actor job = find_job(self, job_id);
+  bool task_route = params.contains("task_id");
+  if (!job)
+    return call.reply(task_route ? reply(2000, "No found task: job_id[" + job_id + "]")
+                                 : reply(1001, "No found job: job_id[" + job_id + "]"));
+  if (route == "partner/job/update") return call.reply(reply(0, "success"));  // progress is computed here
+  auto command = site_command(route, params, job_id);
+  if (auto* refused = std::get_if<ApiReply>(&command)) return call.reply(std::move(*refused));
+  send_command(self, job, std::move(std::get<domain::JobCommand>(command)), call.request, call.reply);
 }
 
 void handle(Self self, ApiCallMsg& call) {
@@ -116,23 +318,34 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/submit") return submit(self, call);
   if (route == "site/info/query")
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
+  if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
 
   if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add") {
     std::string job_id = param(params, "job_id");
     job_actor job = find_job(self, job_id);
     if (!job) return call.reply(reply(1001, "No found job: job_id[" + job_id + "]"));
-    domain::JobCommand command;
-    if (route == "job/stop") {
-      command = domain::StopJob{domain::Status::canceled, "stopped by user", 0};
-    } else if (route == "job/rerun") {
-      command = domain::RerunJob{0};
-    } else {
-      command =
-          domain::AddNotes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
+    std::string scheduler = scheduler_of(self, job_id);
+    bool remote_scheduler = !is_local_party(st.env->config, scheduler);
+    if (route == "job/rerun") {
+      if (remote_scheduler)
+        return forward(self, scheduler, "scheduler/job/rerun", Json{{"job_id", job_id}}, call.reply);
+      return send_command(self, job, domain::RerunJob{0}, call.request, call.reply);
     }
-    return send_command(self, job, std::move(command), call.request, call.reply);
+    if (route == "job/stop") {
+      // This party's runs are canceled first, then the scheduler stops the job everywhere (spec 4.6).
+      domain::StopJob stop{domain::Status::canceled, "stopped by user", 0};
+      if (!remote_scheduler) return send_command(self, job, stop, call.request, call.reply);
+      auto done = call.reply;
+      // The callback runs in this actor (a response handler), so it may use `self`.
+      return send_command(self, job, stop, call.request, [self, scheduler, job_id, done](ApiReply local) {
+        if (local.code != 0) return done(std::move(local));
+        forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
+                done);
+      });
+    }
+    domain::AddNotes notes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
+    return send_command(self, job, std::move(notes), call.request, call.reply);
   }
-
   if (route == "worker/task/status") {
     std::string execution_id = param(params, "execution_id");
     auto status = domain::parse_status(param(params, "status"));

@@ -67,17 +67,18 @@ int run_server(const ServerConfig& config) {
   http_options.port = config.http_port;
   http_options.threads = config.http_threads;
   http_options.body_limit = config.body_limit;
-  net::HttpServer http(http_options,
-                       net::make_api_handler([gate](net::ApiRequest request, net::ApiCallback reply) {
-                         if (!gate->ready.load(std::memory_order_acquire)) {
-                           net::ApiReply starting;
-                           starting.code = 6000;
-                           starting.message = "server is starting";
-                           reply(std::move(starting));
-                           return;
-                         }
-                         caf::anon_send(gate->registry, ApiCallMsg{std::move(request), std::move(reply)});
-                       }));
+  net::HttpServer http(
+      http_options, net::make_api_handler([gate](net::ApiRequest request, net::ApiCallback reply) {
+        if (!gate->ready.load(std::memory_order_acquire)) {
+          // 503, so a party calling now retries instead of taking it as an answer.
+          net::ApiReply starting;
+          starting.raw = net::HttpResponse{
+              503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
+          reply(std::move(starting));
+          return;
+        }
+        caf::anon_send(gate->registry, ApiCallMsg{std::move(request), std::move(reply)});
+      }));
   if (std::string error = http.Start(); !error.empty()) {
     server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);
     return 1;
@@ -95,6 +96,12 @@ int run_server(const ServerConfig& config) {
     env->server_log = server_log;
     env->launcher = spawn_launcher(system, config, http.port());
     env->queries = spawn_queries(system, log.get());
+    net::PartyClientOptions party_options;
+    party_options.routes = config.federation.routes;
+    party_options.proxy = config.federation.proxy;
+    party_options.self = net::PartyAddress{config.host, http.port()};
+    party_options.threads = config.federation.threads;
+    env->parties = std::make_shared<net::PartyClient>(party_options);
     gate->registry = spawn_registry(system, env);
     gate->ready.store(true, std::memory_order_release);
     server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
@@ -111,6 +118,7 @@ int run_server(const ServerConfig& config) {
     gate->registry = nullptr;
     env->launcher = nullptr;
     env->queries = nullptr;
+    env->parties->Stop();  // calls not yet answered are dropped: every one is repeated after a restart
     system.await_all_actors_done();
   }
   log->Close();

@@ -62,6 +62,43 @@ JobCopy* find_copy(JobState& s, const PartyRef& party) {
   return nullptr;
 }
 
+std::string status_text(Status status) {
+  return std::string(to_string(status));
+}
+
+std::string party_text(const PartyRef& party) {
+  return party.role + ":" + party.party_id;
+}
+
+// A run whose start was asked for but whose launcher is not yet recorded: at the scheduler, its
+// federated status left waiting (the scheduler launches its own runs); at a party, the scheduler's
+// partner/task/start arrived.
+bool launching(const JobState& s, const TaskRun& run) {
+  return run.party_status == Status::waiting &&
+         (run.start_requested || (s.is_scheduler && run.status != Status::waiting));
+}
+
+// Progress as FATE-Flow computes it: the share of tasks (latest versions) in an end status.
+int schedule_progress(const JobState& s) {
+  if (s.topo.empty()) return 0;
+  int ended = 0;
+  for (const auto& [task, st] : s.schedule)
+    if (is_end(st.status)) ++ended;
+  return static_cast<int>(100 * ended / s.topo.size());
+}
+
+// Why a task reached an interrupt status: the first party in that status, with its error.
+std::string interrupt_reason(const ScheduleTask& st, Status status) {
+  for (const auto& [party, party_status] : st.party_status) {
+    if (party_status != status) continue;
+    std::string reason = "task " + st.task_name + " " + status_text(status) + " at " + party_text(party);
+    auto error = st.party_error.find(party);
+    if (error != st.party_error.end() && !error->second.empty()) reason += ": " + error->second;
+    return reason;
+  }
+  return "task " + st.task_name + " " + status_text(status);
+}
+
 void stamp_times(Status status, int64_t now, int64_t& start, int64_t& end) {
   if (status == Status::running && start == 0) start = now;
   if (is_end(status)) end = now;
@@ -80,32 +117,118 @@ class Builder {
   void emit(JobEventBody body) {
     JobEvent event = at(now_, std::move(body));
     apply(state_, event);
+    if (const auto* changed = std::get_if<TaskPartyStatusChanged>(&event.body)) report_to_scheduler(*changed);
     decision_.events.push_back(std::move(event));
   }
   void effect(Effect e) { decision_.effects.push_back(std::move(e)); }
 
-  // Job status at the schedule record and every local copy where the transition is allowed.
-  void set_job_status(Status to, const std::string& reason) {
+  // ---- partner calls (spec 1.5): bodies carry the destination's role and party_id ----
+  Json job_body(const PartyRef& party) const {
+    return Json{{"job_id", state_.job_id}, {"role", party.role}, {"party_id", party.party_id}};
+  }
+  Json task_body(const PartyRef& party, const std::string& task, int version) const {
+    Json body = job_body(party);
+    body["task_id"] = task_id_of(state_.job_id, task);
+    body["task_version"] = version;
+    return body;
+  }
+  void call(const PartyRef& party, const char* endpoint, Json body) {
+    effect(PartnerCall{party, endpoint, std::move(body), false, "", 0});
+  }
+  void call_joined(const char* endpoint, const Json& extra) {
+    for (const PartyRef& party : state_.remote_parties) {
+      if (!state_.joined.count(party)) continue;
+      Json body = job_body(party);
+      body.update(extra);
+      call(party, endpoint, std::move(body));
+    }
+  }
+  void call_task_parties(const std::string& task, int version, const char* endpoint, const Json& extra) {
+    for (const PartyRef& party : state_.remote_parties_of(task)) {
+      Json body = task_body(party, task, version);
+      body.update(extra);
+      call(party, endpoint, std::move(body));
+    }
+  }
+
+  // In callback mode a party pushes every change of its own status to the scheduler (spec 4.5).
+  void report_to_scheduler(const TaskPartyStatusChanged& e) {
+    if (state_.is_scheduler || state_.sync_type != "callback" || !state_.is_local(e.party)) return;
+    Json body = task_body(e.party, e.task_name, e.task_version);
+    body["status"] = to_string(e.status);
+    if (!e.error.empty()) body["error"] = e.error;  // Flowstone's addition: the scheduler shows it
+    call(PartyRef{"", state_.scheduler_party_id}, "scheduler/task/report", std::move(body));
+  }
+
+  // Job status at the schedule record and every local copy where the transition is allowed; a change
+  // of the schedule record is pushed to the remote parties unless `push` is false.
+  void set_job_status(Status to, const std::string& reason, bool push = true) {
+    bool changed = false;
     if (state_.is_scheduler && state_.schedule_status != to &&
-        job_transition_allowed(state_.schedule_status, to))
+        job_transition_allowed(state_.schedule_status, to)) {
       emit(JobStatusChanged{kSchedule, to, reason});
+      changed = true;
+    }
     for (const auto& copy : std::vector<JobCopy>(state_.copies))
       if (copy.status != to && job_transition_allowed(copy.status, to))
         emit(JobStatusChanged{copy.party, to, reason});
+    if (changed && push)
+      call_joined("partner/job/status/update", Json{{"status", to_string(to)}, {"reason", reason}});
   }
 
-  // Federated task status at the schedule record and at every local copy's latest run.
+  // The job ended or was stopped: every remote party stops its unfinished runs (Flowstone adds the
+  // status to use; FATE-Flow parties ignore it and use failed).
+  void stop_remote_copies(Status status, const std::string& reason) {
+    call_joined("partner/job/stop", Json{{"stop_status", to_string(status)}, {"reason", reason}});
+  }
+
+  // Federated task status at the schedule record and every local copy's latest run, pushed to the
+  // task's remote parties.
   void set_task_status(const std::string& task, Status to, const std::string& reason) {
     if (state_.is_scheduler) {
       const ScheduleTask& st = state_.schedule.at(task);
-      if (st.status != to && task_transition_allowed(st.status, to))
+      if (st.status != to && task_transition_allowed(st.status, to)) {
         emit(TaskStatusChanged{task, st.task_version, kSchedule, "", to, reason});
+        call_task_parties(task, st.task_version, "partner/task/status/update",
+                          Json{{"status", to_string(to)}, {"reason", reason}});
+      }
     }
     for (const PartyRef& party : state_.parties_of(task)) {
       const TaskRun* run = state_.latest_run(task, party);
       if (run && run->status != to && task_transition_allowed(run->status, to))
         emit(TaskStatusChanged{task, run->task_version, party, run->execution_id, to, reason});
     }
+  }
+
+  // Starts a task whose dependencies succeeded at every party (spec 4.4): remote parties apply the
+  // task's resources, learn its status and start it; local runs are launched.
+  void start_task(const std::string& task) {
+    int version = state_.schedule.at(task).task_version;
+    call_task_parties(task, version, "partner/task/resource/apply", Json::object());
+    set_task_status(task, Status::running, "dependencies succeeded");
+    for (const PartyRef& party : state_.remote_parties_of(task))
+      effect(PartnerCall{party, "partner/task/start", task_body(party, task, version), true, task, version});
+    for (const PartyRef& party : state_.parties_of(task))
+      if (const TaskRun* run = state_.latest_run(task, party)) effect(LaunchRun{run->execution_id});
+  }
+
+  // A task reached an end status: its remote runs are stopped with it (for success this only cleans up).
+  void stop_remote_runs(const std::string& task, Status status, const std::string& reason) {
+    int version = state_.schedule.at(task).task_version;
+    call_task_parties(task, version, "partner/task/stop",
+                      Json{{"status", to_string(status)}, {"reason", reason}});
+  }
+
+  // A remote party's own status as the scheduler learns it (report, collect, failed start). A party
+  // that failed before it was seen running passes through running, so its failure is not lost.
+  bool observe(const PartyRef& party, const std::string& task, int version, Status to,
+               const std::string& error) {
+    std::string exec = execution_id_of(state_.job_id, task, version, party);
+    if (state_.schedule.at(task).party_status.at(party) == Status::waiting && is_interrupt(to))
+      emit(TaskPartyStatusChanged{task, version, party, exec, Status::running, ""});
+    if (!task_transition_allowed(state_.schedule.at(task).party_status.at(party), to)) return false;
+    emit(TaskPartyStatusChanged{task, version, party, exec, to, error});
+    return true;
   }
 
   // A party's own status; kills the worker when a running run is interrupted from outside. A run the
@@ -115,7 +238,7 @@ class Builder {
   void set_party_status(const TaskRun& run, Status to, const std::string& error) {
     const std::string exec = run.execution_id;
     const int64_t pid = run.launcher_pid;
-    if (run.party_status == Status::waiting && run.status != Status::waiting && is_interrupt(to)) {
+    if (launching(state_, run) && is_interrupt(to)) {
       emit(TaskPartyStatusChanged{run.task_name, run.task_version, run.party, exec, Status::running, ""});
       emit(TaskPartyStatusChanged{run.task_name, run.task_version, run.party, exec, to, error});
       effect(KillRun{exec, pid});
@@ -134,7 +257,10 @@ class Builder {
     for (const PartyRef& party : state_.parties_of(task))
       if (const TaskRun* run = state_.latest_run(task, party)) version = std::max(version, run->task_version);
     int next = version + 1;
-    if (state_.is_scheduler) emit(TaskVersionCreated{task, next, kSchedule, "", auto_retries, reason});
+    if (state_.is_scheduler) {
+      emit(TaskVersionCreated{task, next, kSchedule, "", auto_retries, reason});
+      call_task_parties(task, version, "partner/task/rerun", Json{{"new_version", next}});
+    }
     for (const PartyRef& party : state_.parties_of(task))
       emit(TaskVersionCreated{task, next, party, execution_id_of(state_.job_id, task, next, party),
                               auto_retries, reason});
@@ -155,6 +281,37 @@ Decision reject(int code, std::string message) {
 
 // ---- command handlers -------------------------------------------------------------------------------
 
+std::string text_of(const Json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// dag.conf with nulls dropped and FATE-Flow's defaults filled in (spec 2.2, 4.1).
+void complete_conf(Json& conf, const std::string& job_id, const std::string& initiator,
+                   const std::string& local_party_id, bool all_local_role, const JobDefaults& defaults) {
+  if (!conf.is_object()) conf = Json::object();
+  for (auto it = conf.begin(); it != conf.end();) it = it->is_null() ? conf.erase(it) : std::next(it);
+  if (!conf.contains("initiator_party_id")) conf["initiator_party_id"] = initiator;
+  if (!conf.contains("scheduler_party_id"))
+    conf["scheduler_party_id"] = all_local_role ? "0" : local_party_id;
+  conf["initiator_party_id"] = text_of(conf["initiator_party_id"]);
+  conf["scheduler_party_id"] = text_of(conf["scheduler_party_id"]);
+  if (!conf.contains("sync_type")) conf["sync_type"] = defaults.sync_type;
+  if (!conf.contains("computing_partitions")) conf["computing_partitions"] = defaults.computing_partitions;
+  if (!conf.contains("auto_retries")) conf["auto_retries"] = defaults.auto_retries;
+  if (!conf.contains("model_id")) conf["model_id"] = job_id;
+  if (!conf.contains("model_version")) conf["model_version"] = "0";
+  if (conf["model_version"].is_number_integer())
+    conf["model_version"] = std::to_string(conf["model_version"].get<int64_t>());
+}
+
+// The dag's parties this server serves: every role of its party_id, and party "0" of local jobs.
+std::vector<PartyRef> local_parties_of(const Dag& dag, const std::string& local_party_id) {
+  std::vector<PartyRef> local;
+  for (const PartyRef& p : dag.parties)
+    if (p.party_id == local_party_id || (p.role == "local" && p.party_id == "0")) local.push_back(p);
+  return local;
+}
+
 Decision on_create(const JobState& state, const CreateJob& cmd) {
   if (state.exists) {
     Decision d;  // a repeated create changes nothing (FATE-Flow swallows duplicate creates)
@@ -164,49 +321,34 @@ Decision on_create(const JobState& state, const CreateJob& cmd) {
   auto parsed = parse_dag(cmd.dag_schema);
   if (auto* err = std::get_if<DagError>(&parsed)) return reject(err->code, err->message);
   const Dag& dag = std::get<Dag>(parsed);
-
-  std::vector<PartyRef> local;
-  bool all_local_role = true;
-  for (const PartyRef& p : dag.parties) {
-    if (p.role != "local") all_local_role = false;
-    if (p.party_id == cmd.local_party_id || (p.role == "local" && p.party_id == "0")) {
-      local.push_back(p);
-    }
-  }
-  for (const PartyRef& p : dag.parties) {
-    if (std::find(local.begin(), local.end(), p) == local.end())
-      return reject(1000, "dag.parties: party " + p.role + ":" + p.party_id +
-                              " is not served by this site (party_id " + cmd.local_party_id +
-                              "); multi-party jobs need the interconnect");
-  }
+  bool all_local_role = std::all_of(dag.parties.begin(), dag.parties.end(),
+                                    [](const PartyRef& p) { return p.role == "local"; });
 
   Json schema = cmd.dag_schema;
   Json& conf = schema["dag"]["conf"];
-  if (!conf.is_object()) conf = Json::object();
-  for (auto it = conf.begin(); it != conf.end();) it = it->is_null() ? conf.erase(it) : std::next(it);
-  conf["initiator_party_id"] = cmd.local_party_id;
-  if (!conf.contains("scheduler_party_id"))
-    conf["scheduler_party_id"] = all_local_role ? "0" : cmd.local_party_id;
-  if (!conf.contains("sync_type")) conf["sync_type"] = cmd.defaults.sync_type;
-  if (!conf.contains("computing_partitions"))
-    conf["computing_partitions"] = cmd.defaults.computing_partitions;
-  if (!conf.contains("auto_retries")) conf["auto_retries"] = cmd.defaults.auto_retries;
-  if (!conf.contains("model_id")) conf["model_id"] = cmd.job_id;
-  if (!conf.contains("model_version")) conf["model_version"] = "0";
-  if (conf["model_version"].is_number_integer())
-    conf["model_version"] = std::to_string(conf["model_version"].get<int64_t>());
-  std::string scheduler = conf["scheduler_party_id"].is_string()
-                              ? conf["scheduler_party_id"].get<std::string>()
-                              : conf["scheduler_party_id"].dump();
-  bool is_scheduler = scheduler == cmd.local_party_id || scheduler == "0";
-  if (!is_scheduler)
-    return reject(1000, "dag.conf.scheduler_party_id: " + scheduler +
-                            " is not this site; forwarding to another scheduler needs the interconnect");
+  std::string initiator = cmd.initiator_party_id.empty() ? cmd.local_party_id : cmd.initiator_party_id;
+  complete_conf(conf, cmd.job_id, initiator, cmd.local_party_id, all_local_role, cmd.defaults);
+  std::string scheduler = conf["scheduler_party_id"].get<std::string>();
+  if (scheduler != cmd.local_party_id && scheduler != "0")
+    return reject(1000, "dag.conf.scheduler_party_id: " + scheduler + " is not this site (party_id " +
+                            cmd.local_party_id + ")");
 
   Builder b(state, cmd.now_ms);
-  b.emit(JobCreated{cmd.job_id, schema, cmd.local_party_id, scheduler, local, is_scheduler, cmd.user_name,
-                    cmd.defaults});
+  b.emit(JobCreated{cmd.job_id, schema, initiator, scheduler, local_parties_of(dag, cmd.local_party_id), true,
+                    cmd.user_name, cmd.defaults});
   b.set_job_status(Status::waiting, "created");
+  // The job is durable here first; then every other party creates its copy (retried until answered)
+  // and learns that the job waits (spec 4.1).
+  for (const PartyRef& party : b.state().remote_parties) {
+    Json body = b.job_body(party);
+    body["dag"] = schema["dag"];
+    body["schema_version"] = schema.value("schema_version", Json("2.0.0"));
+    body["kind"] = "fate";
+    b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0});
+    Json waiting = b.job_body(party);
+    waiting["status"] = "waiting";
+    b.effect(PartnerCall{party, "partner/job/status/update", std::move(waiting), false, "", 0});
+  }
   Decision d = std::move(b.decision());
   d.data = Json{{"model_id", conf["model_id"]}, {"model_version", conf["model_version"]}};
   return d;
@@ -264,8 +406,10 @@ Decision on_fail_run(const JobState& state, const FailRun& cmd) {
 Decision on_stop(const JobState& state, const StopJob& cmd) {
   if (!state.exists) return reject(1001, "No found job");
   Builder b(state, cmd.now_ms);
-  if (state.is_scheduler && !is_end(state.schedule_status) && !state.cancel_requested)
+  if (state.is_scheduler && !is_end(state.schedule_status) && !state.cancel_requested) {
     b.emit(JobCancelRequested{cmd.stop_status, cmd.reason});
+    b.stop_remote_copies(cmd.stop_status, cmd.reason);
+  }
   // Every run that is running, or started by the scheduler with its launch not yet recorded, is stopped
   // with the requested status; finished runs and runs never started are left alone (spec 4.6).
   for (const auto& copy : state.copies) {
@@ -304,6 +448,191 @@ Decision on_notes(const JobState& state, const AddNotes& cmd) {
   return std::move(b.decision());
 }
 
+// ---- partner commands --------------------------------------------------------------------------------
+
+std::string copy_ids(const std::string& job_id, const PartyRef& party) {
+  return "job_id[" + job_id + "],role[" + party.role + "],party_id[" + party.party_id + "]";
+}
+std::string task_ids(const std::string& job_id, const PartyRef& party, const std::string& task, int version) {
+  return copy_ids(job_id, party) + ",task_id[" + task_id_of(job_id, task) + "],task_version[" +
+         std::to_string(version) + "]";
+}
+
+Decision on_join(const JobState& state, const JoinJob& cmd) {
+  if (state.exists) {
+    if (state.copy(cmd.party)) return Decision{};  // a repeated create changes nothing
+    return reject(1002,
+                  "Create job failed: " + copy_ids(cmd.job_id, cmd.party) + ": not served by this site");
+  }
+  auto parsed = parse_dag(cmd.dag_schema);
+  if (auto* err = std::get_if<DagError>(&parsed)) return reject(1002, "Create job failed: " + err->message);
+  const Dag& dag = std::get<Dag>(parsed);
+  std::vector<PartyRef> local = local_parties_of(dag, cmd.local_party_id);
+  if (std::find(local.begin(), local.end(), cmd.party) == local.end())
+    return reject(1002, "Create job failed: party " + party_text(cmd.party) +
+                            " is not in dag.parties or not served by this site (party_id " +
+                            cmd.local_party_id + ")");
+  Json schema = cmd.dag_schema;
+  Json& conf = schema["dag"]["conf"];
+  complete_conf(conf, cmd.job_id, "", cmd.local_party_id, false, cmd.defaults);
+  Builder b(state, cmd.now_ms);
+  b.emit(JobCreated{cmd.job_id, schema, conf["initiator_party_id"].get<std::string>(),
+                    conf["scheduler_party_id"].get<std::string>(), local, false, "", cmd.defaults});
+  return std::move(b.decision());
+}
+
+Decision on_update_copy(const JobState& state, const UpdateCopyStatus& cmd) {
+  const JobCopy* copy = state.copy(cmd.party);
+  if (!copy) return reject(1001, "No found job: " + copy_ids(state.job_id, cmd.party));
+  if (copy->status == cmd.status || !job_transition_allowed(copy->status, cmd.status)) {
+    if (cmd.start) return Decision{};
+    return reject(1003, "Update job does not take effect: " + copy_ids(state.job_id, cmd.party) + ",status[" +
+                            status_text(cmd.status) + "]");
+  }
+  Builder b(state, cmd.now_ms);
+  b.emit(JobStatusChanged{cmd.party, cmd.status, cmd.reason});
+  return std::move(b.decision());
+}
+
+const TaskRun* find_task_run(const JobState& s, const std::string& task, int version, const PartyRef& party) {
+  for (const auto& run : s.runs)
+    if (run.task_name == task && run.task_version == version && run.party == party) return &run;
+  return nullptr;
+}
+
+Decision no_task(const JobState& state, const PartyRef& party, const std::string& task, int version) {
+  return reject(2000, "No found task: " + task_ids(state.job_id, party, task, version));
+}
+
+Decision on_update_task(const JobState& state, const UpdateTaskStatus& cmd) {
+  const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
+  if (!run) return no_task(state, cmd.party, cmd.task_name, cmd.task_version);
+  if (run->status == cmd.status || !task_transition_allowed(run->status, cmd.status))
+    return reject(2002, "Update task status does not take effect: " +
+                            task_ids(state.job_id, cmd.party, cmd.task_name, cmd.task_version) + ",status[" +
+                            status_text(cmd.status) + "]");
+  Builder b(state, cmd.now_ms);
+  b.emit(TaskStatusChanged{run->task_name, run->task_version, run->party, run->execution_id, cmd.status,
+                           cmd.reason});
+  return std::move(b.decision());
+}
+
+Decision on_start_task(const JobState& state, const StartTask& cmd) {
+  const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
+  if (!run) return no_task(state, cmd.party, cmd.task_name, cmd.task_version);
+  // Started already (or being started): a repeated start changes nothing.
+  if (run->start_requested || run->launcher_pid != 0 || run->party_status != Status::waiting)
+    return Decision{};
+  Builder b(state, cmd.now_ms);
+  if (run->status == Status::waiting)
+    b.emit(TaskStatusChanged{run->task_name, run->task_version, run->party, run->execution_id,
+                             Status::running, "started by the scheduler"});
+  b.emit(TaskStartRequested{run->task_name, run->task_version, run->party, run->execution_id});
+  b.effect(LaunchRun{run->execution_id});
+  return std::move(b.decision());
+}
+
+// A run that has started, or is starting, can be stopped; one never started is left alone (spec 4.6).
+bool stoppable(const JobState& s, const TaskRun& run) {
+  return run.party_status == Status::running || launching(s, run);
+}
+
+Decision on_stop_task(const JobState& state, const StopTask& cmd) {
+  const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
+  if (!run) return no_task(state, cmd.party, cmd.task_name, cmd.task_version);
+  Builder b(state, cmd.now_ms);
+  if (stoppable(state, *run)) b.set_party_status(*run, cmd.status, cmd.reason);
+  return std::move(b.decision());
+}
+
+Decision on_stop_copy(const JobState& state, const StopCopy& cmd) {
+  const JobCopy* copy = state.copy(cmd.party);
+  if (!copy) return reject(1001, "No found job: " + copy_ids(state.job_id, cmd.party));
+  Builder b(state, cmd.now_ms);
+  for (const std::string& task : state.topo) {
+    const TaskRun* run = b.state().latest_run(task, cmd.party);
+    if (run && stoppable(b.state(), *run)) b.set_party_status(*run, cmd.status, cmd.reason);
+  }
+  if (!is_end(copy->status) && job_transition_allowed(copy->status, cmd.status))
+    b.emit(JobStatusChanged{cmd.party, cmd.status, cmd.reason});
+  return std::move(b.decision());
+}
+
+Decision on_rerun_task(const JobState& state, const RerunTask& cmd) {
+  const TaskRun* latest = state.latest_run(cmd.task_name, cmd.party);
+  if (!latest) return no_task(state, cmd.party, cmd.task_name, cmd.new_version);
+  if (latest->task_version >= cmd.new_version) return Decision{};  // created already
+  Builder b(state, cmd.now_ms);
+  b.emit(TaskVersionCreated{cmd.task_name, cmd.new_version, cmd.party,
+                            execution_id_of(state.job_id, cmd.task_name, cmd.new_version, cmd.party),
+                            latest->auto_retries, "rerun by the scheduler"});
+  return std::move(b.decision());
+}
+
+Decision on_collect(const JobState& state, const CollectTask& cmd) {
+  const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
+  if (!run) return no_task(state, cmd.party, cmd.task_name, cmd.task_version);
+  auto time = [](int64_t t) { return t > 0 ? Json(t) : Json(nullptr); };
+  Decision d;
+  d.data = Json{
+      {"job_id", state.job_id},
+      {"task_id", task_id_of(state.job_id, run->task_name)},
+      {"task_version", run->task_version},
+      {"role", run->party.role},
+      {"party_id", run->party.party_id},
+      {"status", to_string(run->status)},
+      {"party_status", to_string(run->party_status)},
+      {"start_time", time(run->start_time)},
+      {"update_time", time(run->update_time)},
+      {"end_time", time(run->end_time)},
+      {"elapsed", run->start_time && run->end_time ? Json(run->end_time - run->start_time) : Json(nullptr)},
+      {"error", run->error}};
+  return d;
+}
+
+// ---- what the scheduler learns ------------------------------------------------------------------------
+
+Decision on_party_report(const JobState& state, const ReportPartyStatus& cmd) {
+  auto task = state.is_scheduler ? state.schedule.find(cmd.task_name) : state.schedule.end();
+  if (task == state.schedule.end() || !task->second.party_status.count(cmd.party))
+    return cmd.collected ? Decision{} : no_task(state, cmd.party, cmd.task_name, cmd.task_version);
+  Builder b(state, cmd.now_ms);
+  bool took_effect = task->second.task_version == cmd.task_version &&
+                     b.observe(cmd.party, cmd.task_name, cmd.task_version, cmd.status, cmd.error);
+  if (!took_effect && !cmd.collected)  // FATE-Flow's answer to a repeated or stale report
+    return reject(2002, "Update task status does not take effect: " +
+                            task_ids(state.job_id, cmd.party, cmd.task_name, cmd.task_version) +
+                            ",status[False]");
+  return std::move(b.decision());
+}
+
+Decision on_answered(const JobState& state, const PartnerAnswered& cmd) {
+  if (!state.exists || !state.is_scheduler) return Decision{};
+  Builder b(state, cmd.now_ms);
+  if (cmd.endpoint == "partner/job/create") {
+    if (cmd.code == 0 && !state.joined.count(cmd.party)) {
+      b.emit(PartyJoined{cmd.party});
+      if (state.schedule_status != Status::waiting) {  // the job moved on meanwhile: catch the party up
+        Json body = b.job_body(cmd.party);
+        body["status"] = to_string(state.schedule_status);
+        b.call(cmd.party, "partner/job/status/update", body);
+        if (is_end(state.schedule_status)) b.stop_remote_copies(state.schedule_status, state.schedule_reason);
+      }
+    } else if (cmd.code != 0 && !is_end(state.schedule_status)) {
+      std::string reason = "party " + party_text(cmd.party) + " could not create the job: " + cmd.message;
+      b.set_job_status(Status::failed, reason);
+      b.stop_remote_copies(Status::failed, reason);
+    }
+  } else if (cmd.endpoint == "partner/task/start" && cmd.code != 0) {
+    auto task = state.schedule.find(cmd.task_name);
+    if (task != state.schedule.end() && task->second.task_version == cmd.task_version &&
+        task->second.party_status.count(cmd.party))
+      b.observe(cmd.party, cmd.task_name, cmd.task_version, Status::failed,
+                "task start failed at " + party_text(cmd.party) + ": " + cmd.message);
+  }
+  return std::move(b.decision());
+}
+
 // Every local party running the task has room for its cores next to the runs already started.
 bool fits(const JobState& s, const std::string& task) {
   for (const PartyRef& party : s.parties_of(task)) {
@@ -321,69 +650,83 @@ bool fits(const JobState& s, const std::string& task) {
 }
 
 void advance(Builder& b) {
-  const JobState& s = b.state();
+  const JobState& s = b.state();  // the builder's working state: it follows every emit
   if (!s.exists || !s.is_scheduler) return;
 
   if (s.schedule_status == Status::waiting) {
     if (s.cancel_requested) {
       b.set_job_status(s.cancel_status, "canceled while waiting");
+      b.stop_remote_copies(s.cancel_status, "canceled while waiting");
       return;
     }
-    b.set_job_status(Status::running, "admitted");
+    if (!s.all_joined()) return;  // every party must have created its copy first
+    // Admission: the remote parties apply the job's resources and start their copies (spec 4.2).
+    b.set_job_status(Status::running, "admitted", /*push=*/false);
+    b.call_joined("partner/job/resource/apply", Json::object());
+    b.call_joined("partner/job/start", Json{{"extra_info", Json::object()}});
   }
-  if (b.state().schedule_status != Status::running) return;
+  if (s.schedule_status != Status::running) return;
+  const int progress_before = schedule_progress(s);
 
-  // 1. Federated task statuses from the party statuses; interrupted tasks are stopped or retried.
+  // 1. Federated task statuses from the party statuses; ended tasks are stopped at every party,
+  //    interrupted ones retried or they interrupt the job.
   bool interrupted = false;
+  std::string interrupt_cause;
   for (const std::string& task : s.topo) {
-    const ScheduleTask& st = b.state().schedule.at(task);
+    const ScheduleTask& st = s.schedule.at(task);
     std::vector<Status> parties;
     for (const auto& [party, status] : st.party_status) parties.push_back(status);
     std::optional<Status> fed = fold_task_status(parties);
-    if (fed && *fed != st.status && task_transition_allowed(st.status, *fed))
-      b.set_task_status(task, *fed, "parties reported");
-    const ScheduleTask& now = b.state().schedule.at(task);
+    if (fed && *fed != st.status && task_transition_allowed(st.status, *fed)) {
+      std::string reason = is_interrupt(*fed) ? interrupt_reason(st, *fed) : "parties reported";
+      b.set_task_status(task, *fed, reason);
+      if (is_end(*fed)) b.stop_remote_runs(task, *fed, reason);
+    }
+    const ScheduleTask& now = s.schedule.at(task);
     if (!is_interrupt(now.status)) continue;
-    for (const PartyRef& party : b.state().parties_of(task))
-      if (const TaskRun* run = b.state().latest_run(task, party))
-        b.set_party_status(*run, now.status,
-                           "task " + std::string(to_string(now.status)) + " at another party");
-    bool retry = !b.state().cancel_requested &&
-                 (now.status == Status::failed || now.status == Status::timeout) && now.auto_retries > 0;
+    std::string reason = interrupt_reason(now, now.status);
+    for (const PartyRef& party : s.parties_of(task))
+      if (const TaskRun* run = s.latest_run(task, party)) b.set_party_status(*run, now.status, reason);
+    bool retry = !s.cancel_requested && (now.status == Status::failed || now.status == Status::timeout) &&
+                 now.auto_retries > 0;
     if (retry) {
       b.new_version(task, now.auto_retries - 1, "auto retry");
     } else {
       interrupted = true;
+      if (interrupt_cause.empty()) interrupt_cause = reason;
     }
   }
 
   // 2. Start every waiting task whose producers all succeeded, while there is room.
   bool have_next = false;
-  if (!b.state().cancel_requested && !interrupted) {
+  if (!s.cancel_requested && !interrupted) {
     for (const std::string& task : s.topo) {
-      const JobState& cur = b.state();
-      if (cur.schedule.at(task).status != Status::waiting) continue;
-      const auto& deps = cur.dependencies.at(task);
+      if (s.schedule.at(task).status != Status::waiting) continue;
+      const auto& deps = s.dependencies.at(task);
       bool ready = std::all_of(deps.begin(), deps.end(), [&](const std::string& dep) {
-        return cur.schedule.at(dep).status == Status::success;
+        return s.schedule.at(dep).status == Status::success;
       });
       if (!ready) continue;
       have_next = true;
-      if (!fits(cur, task)) break;  // no room: later tasks wait too, so order is kept
-      b.set_task_status(task, Status::running, "dependencies succeeded");
-      for (const PartyRef& party : b.state().parties_of(task))
-        if (const TaskRun* run = b.state().latest_run(task, party)) b.effect(LaunchRun{run->execution_id});
+      if (!fits(s, task)) break;  // no room: later tasks wait too, so order is kept
+      b.start_task(task);
     }
   }
 
-  // 3. The job status from the latest version of every task.
+  // 3. Progress, then the job status from the latest version of every task.
+  if (int progress = schedule_progress(s); progress > progress_before)
+    b.call_joined("partner/job/update", Json{{"progress", static_cast<double>(progress)}});
   std::vector<Status> statuses;
-  for (const std::string& task : s.topo) statuses.push_back(b.state().schedule.at(task).status);
+  for (const std::string& task : s.topo) statuses.push_back(s.schedule.at(task).status);
   std::optional<Status> job =
       fold_job_status(statuses, have_next ? SchedulingCode::have_next : SchedulingCode::no_next);
-  if (!job || *job == b.state().schedule_status) return;
-  if (*job == Status::waiting && b.state().cancel_requested) job = b.state().cancel_status;
-  b.set_job_status(*job, "tasks " + std::string(to_string(*job)));
+  if (!job || *job == s.schedule_status) return;
+  if (*job == Status::waiting && s.cancel_requested) job = s.cancel_status;
+  std::string reason = is_interrupt(*job) && !interrupt_cause.empty()
+                           ? interrupt_cause
+                           : "tasks " + std::string(to_string(*job));
+  b.set_job_status(*job, reason);
+  if (is_end(s.schedule_status)) b.stop_remote_copies(s.schedule_status, reason);
 }
 
 }  // namespace
@@ -415,6 +758,19 @@ std::vector<PartyRef> JobState::parties_of(const std::string& task_name) const {
   for (const PartyRef& p : task_parties(dag, task_name))
     if (is_local(p)) out.push_back(p);
   return out;
+}
+
+std::vector<PartyRef> JobState::remote_parties_of(const std::string& task_name) const {
+  std::vector<PartyRef> out;
+  for (const PartyRef& p : task_parties(dag, task_name))
+    if (!is_local(p)) out.push_back(p);
+  return out;
+}
+
+std::string task_name_of(const std::string& job_id, const std::string& task_id) {
+  std::string prefix = job_id + "_";
+  if (task_id.size() <= prefix.size() || task_id.compare(0, prefix.size(), prefix) != 0) return "";
+  return task_id.substr(prefix.size());
 }
 
 bool JobState::is_local(const PartyRef& party) const {
@@ -451,6 +807,26 @@ Decision decide(const JobState& state, const JobCommand& command) {
           return on_rerun(state, cmd);
         } else if constexpr (std::is_same_v<T, AddNotes>) {
           return on_notes(state, cmd);
+        } else if constexpr (std::is_same_v<T, JoinJob>) {
+          return on_join(state, cmd);
+        } else if constexpr (std::is_same_v<T, UpdateCopyStatus>) {
+          return on_update_copy(state, cmd);
+        } else if constexpr (std::is_same_v<T, UpdateTaskStatus>) {
+          return on_update_task(state, cmd);
+        } else if constexpr (std::is_same_v<T, StartTask>) {
+          return on_start_task(state, cmd);
+        } else if constexpr (std::is_same_v<T, StopTask>) {
+          return on_stop_task(state, cmd);
+        } else if constexpr (std::is_same_v<T, StopCopy>) {
+          return on_stop_copy(state, cmd);
+        } else if constexpr (std::is_same_v<T, RerunTask>) {
+          return on_rerun_task(state, cmd);
+        } else if constexpr (std::is_same_v<T, CollectTask>) {
+          return on_collect(state, cmd);
+        } else if constexpr (std::is_same_v<T, ReportPartyStatus>) {
+          return on_party_report(state, cmd);
+        } else if constexpr (std::is_same_v<T, PartnerAnswered>) {
+          return on_answered(state, cmd);
         } else {
           Builder b(state, cmd.now_ms);
           advance(b);
@@ -475,14 +851,64 @@ Decision decide_and_advance(const JobState& state, const JobCommand& command, in
 
 std::vector<Effect> recovery_effects(const JobState& state) {
   std::vector<Effect> out;
+  Builder b(state, 0);  // for the bodies of repeated calls; its events are never used
   for (const auto& copy : state.copies) {
     for (const std::string& task : state.topo) {
       const TaskRun* run = state.latest_run(task, copy.party);
       if (!run) continue;
-      if (run->status == Status::running && run->party_status == Status::waiting && run->launcher_pid == 0)
+      if (launching(state, *run) && run->launcher_pid == 0)
         out.push_back(LaunchRun{run->execution_id});
       else if (run->party_status == Status::running)
         out.push_back(CheckRun{run->execution_id, run->launcher_pid});
+      // A report the scheduler may have missed while this server was down (callback mode).
+      if (!state.is_scheduler && state.sync_type == "callback" && run->party_status != Status::waiting)
+        b.report_to_scheduler(TaskPartyStatusChanged{task, run->task_version, copy.party, run->execution_id,
+                                                     run->party_status, run->error});
+    }
+  }
+  if (state.is_scheduler) {
+    // Creates not yet answered, and starts of running tasks not yet seen at their party.
+    for (const PartyRef& party : state.remote_parties) {
+      if (state.joined.count(party)) continue;
+      Json body = b.job_body(party);
+      body["dag"] = state.dag.raw.value("dag", Json::object());
+      body["schema_version"] = state.dag.raw.value("schema_version", Json("2.0.0"));
+      body["kind"] = "fate";
+      b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0});
+    }
+    for (const auto& [task, st] : state.schedule) {
+      if (st.status != Status::running) continue;
+      for (const PartyRef& party : state.remote_parties_of(task))
+        if (st.party_status.at(party) == Status::waiting)
+          b.effect(PartnerCall{party, "partner/task/start", b.task_body(party, task, st.task_version), true,
+                               task, st.task_version});
+    }
+    if (is_end(state.schedule_status)) {
+      b.call_joined("partner/job/status/update",
+                    Json{{"status", to_string(state.schedule_status)}, {"reason", state.schedule_reason}});
+      b.stop_remote_copies(state.schedule_status, state.schedule_reason);
+    }
+  }
+  for (auto& effect : b.decision().effects) out.push_back(std::move(effect));
+  return out;
+}
+
+std::vector<PartnerCall> collect_calls(const JobState& state, int64_t now_ms, int64_t stale_ms) {
+  std::vector<PartnerCall> out;
+  if (!state.is_scheduler || state.schedule_status != Status::running) return out;
+  for (const auto& [task, st] : state.schedule) {
+    if (st.status != Status::running) continue;
+    for (const PartyRef& party : state.remote_parties_of(task)) {
+      if (is_end(st.party_status.at(party))) continue;
+      auto changed = st.party_update_time.find(party);
+      int64_t since = std::max(st.start_time, changed == st.party_update_time.end() ? 0 : changed->second);
+      if (stale_ms > 0 && now_ms - since < stale_ms) continue;
+      Json body{{"job_id", state.job_id},
+                {"role", party.role},
+                {"party_id", party.party_id},
+                {"task_id", task_id_of(state.job_id, task)},
+                {"task_version", st.task_version}};
+      out.push_back(PartnerCall{party, "partner/task/collect", std::move(body), true, task, st.task_version});
     }
   }
   return out;
@@ -513,6 +939,9 @@ void apply(JobState& s, const JobEvent& event) {
           s.model_id = conf.value("model_id", e.job_id);
           s.model_version = conf.value("model_version", std::string("0"));
           s.topo = topological_order(s.dag);
+          for (const PartyRef& party : s.dag.parties)
+            if (std::find(e.local_parties.begin(), e.local_parties.end(), party) == e.local_parties.end())
+              s.remote_parties.push_back(party);
           for (const std::string& task : s.topo) s.dependencies[task] = task_dependencies(s.dag, task);
           int job_cores = json_int(conf, "cores", e.defaults.job_cores);
           for (const PartyRef& party : e.local_parties) {
@@ -550,10 +979,12 @@ void apply(JobState& s, const JobEvent& event) {
         } else if constexpr (std::is_same_v<T, JobStatusChanged>) {
           if (is_schedule(e.party)) {
             s.schedule_status = e.status;
+            s.schedule_reason = e.reason;
             stamp_times(e.status, now, s.start_time, s.end_time);
             if (e.status == Status::waiting) s.cancel_requested = false;  // a rerun clears the cancel
           } else if (JobCopy* copy = find_copy(s, e.party)) {
             copy->status = e.status;
+            copy->status_reason = e.reason;
             copy->update_time = now;
             stamp_times(e.status, now, copy->start_time, copy->end_time);
           }
@@ -571,6 +1002,9 @@ void apply(JobState& s, const JobEvent& event) {
             st.task_version = e.task_version;
             st.status = Status::waiting;
             st.auto_retries = e.auto_retries;
+            st.start_time = 0;
+            st.party_error.clear();
+            st.party_update_time.clear();
             for (auto& [party, status] : st.party_status) status = Status::waiting;
           } else if (const TaskRun* prev = s.latest_run(e.task_name, e.party)) {
             TaskRun run;
@@ -588,11 +1022,15 @@ void apply(JobState& s, const JobEvent& event) {
         } else if constexpr (std::is_same_v<T, TaskStatusChanged>) {
           if (is_schedule(e.party)) {
             auto it = s.schedule.find(e.task_name);
-            if (it != s.schedule.end() && it->second.task_version == e.task_version)
+            if (it != s.schedule.end() && it->second.task_version == e.task_version) {
               it->second.status = e.status;
+              if (e.status == Status::running) it->second.start_time = now;
+            }
           } else if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {
             run->status = e.status;
             run->update_time = now;
+            // Another party's failure explains this run's end when its own report says nothing.
+            if (is_interrupt(e.status) && run->error.empty()) run->error = e.reason;
           }
         } else if constexpr (std::is_same_v<T, TaskPartyStatusChanged>) {
           if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {
@@ -603,8 +1041,11 @@ void apply(JobState& s, const JobEvent& event) {
           }
           if (s.is_scheduler) {  // the scheduler's mirror of this party
             auto it = s.schedule.find(e.task_name);
-            if (it != s.schedule.end() && it->second.task_version == e.task_version)
+            if (it != s.schedule.end() && it->second.task_version == e.task_version) {
               it->second.party_status[e.party] = e.status;
+              it->second.party_update_time[e.party] = now;
+              if (!e.error.empty()) it->second.party_error[e.party] = e.error;
+            }
           }
         } else if constexpr (std::is_same_v<T, TaskLaunched>) {
           if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {
@@ -613,6 +1054,10 @@ void apply(JobState& s, const JobEvent& event) {
             run->log_dir = e.log_dir;
             run->update_time = now;
           }
+        } else if constexpr (std::is_same_v<T, PartyJoined>) {
+          s.joined.insert(e.party);
+        } else if constexpr (std::is_same_v<T, TaskStartRequested>) {
+          if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) run->start_requested = true;
         }
       },
       event.body);

@@ -9,13 +9,19 @@
 //   decide(state, command) -> Decision{events, effects} or an error code and message
 //   evolve(state, event)   -> state
 //
-// Effects are what the host must do once the events are durable (launch or kill a worker). Time enters
+// With parties on other servers, this server's aggregate is one of several: the scheduler's holds the
+// schedule record and drives the others through partner calls (effects); a party's answers the
+// partner commands and, in callback mode, reports its own statuses to the scheduler (effects too).
+//
+// Effects are what the host must do once the events are durable (launch or kill a worker, call another
+// party). Time enters
 // only through commands (`now_ms`) and is recorded in events, so replaying the log rebuilds the same
 // state. Pure: no I/O, no clock; not thread-safe (one owner per job).
 #pragma once
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -96,9 +102,19 @@ struct TaskLaunched {
   std::string log_dir;
 };
 
+struct PartyJoined {  // at the scheduler: a party on another server created its copy of the job
+  PartyRef party;
+};
+struct TaskStartRequested {  // at a party: the scheduler asked it to start this run
+  std::string task_name;
+  int task_version = 0;
+  PartyRef party;
+  std::string execution_id;
+};
+
 using JobEventBody =
     std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded, TaskVersionCreated,
-                 TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched>;
+                 TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
@@ -119,12 +135,14 @@ struct TaskRun {
   int auto_retries = 0;
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;
   int64_t launcher_pid = 0;
+  bool start_requested = false;
   std::string cmd, log_dir, error;
 };
 
 struct JobCopy {
   PartyRef party;
   Status status = Status::ready;
+  std::string status_reason;  // why the last status change happened (e.g. another party's error)
   std::string description;
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;
   int cores = 0;
@@ -135,6 +153,9 @@ struct ScheduleTask {  // latest version of one task, as the scheduler sees it
   int task_version = 0;
   Status status = Status::waiting;
   std::map<PartyRef, Status> party_status;
+  std::map<PartyRef, std::string> party_error;
+  std::map<PartyRef, int64_t> party_update_time;  // last change of each party's status
+  int64_t start_time = 0;
   int auto_retries = 0;
 };
 
@@ -152,27 +173,33 @@ struct JobState {
 
   // The schedule record (meaningful when is_scheduler).
   Status schedule_status = Status::ready;
+  std::string schedule_reason;
+  std::set<PartyRef> joined;  // remote parties that created their copy
   bool cancel_requested = false;
   Status cancel_status = Status::canceled;
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;
   std::map<std::string, ScheduleTask> schedule;
 
   std::vector<JobCopy> copies;
-  std::vector<TaskRun> runs;  // every version of every task at every local party
+  std::vector<PartyRef> remote_parties;  // the job's parties served by other servers
+  std::vector<TaskRun> runs;             // every version of every task at every local party
 
   const JobCopy* copy(const PartyRef& party) const;
   const TaskRun* latest_run(const std::string& task_name, const PartyRef& party) const;
   const TaskRun* run_by_execution(const std::string& execution_id) const;
   std::vector<PartyRef> parties_of(const std::string& task_name) const;  // local parties running it
+  std::vector<PartyRef> remote_parties_of(const std::string& task_name) const;
   bool is_local(const PartyRef& party) const;
+  bool all_joined() const { return joined.size() >= remote_parties.size(); }
 };
 
 // ---- commands -------------------------------------------------------------------------------------
 
-struct CreateJob {
+struct CreateJob {  // at the scheduler: /v2/job/submit here, or /v2/scheduler/job/create from the initiator
   std::string job_id;
   Json dag_schema;  // as submitted; validated and completed here
   std::string local_party_id;
+  std::string initiator_party_id;  // empty: this party
   std::string user_name;
   JobDefaults defaults;
   int64_t now_ms = 0;
@@ -211,8 +238,88 @@ struct Advance {  // the scheduler's step: fold statuses, admit, start ready tas
   int64_t now_ms = 0;
 };
 
+// ---- partner commands: the scheduler drives a party (/v2/partner/...) ----
+struct JoinJob {  // partner/job/create: create this server's copies of a job another party schedules
+  std::string job_id;
+  Json dag_schema;  // {dag, schema_version} as the scheduler completed it
+  PartyRef party;   // the party the request names
+  std::string local_party_id;
+  JobDefaults defaults;
+  int64_t now_ms = 0;
+};
+struct UpdateCopyStatus {  // partner/job/status/update; partner/job/start (`start`: always answers 0)
+  PartyRef party;
+  Status status = Status::waiting;
+  std::string reason;
+  bool start = false;
+  int64_t now_ms = 0;
+};
+struct UpdateTaskStatus {  // partner/task/status/update: the federated status
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  Status status = Status::running;
+  std::string reason;
+  int64_t now_ms = 0;
+};
+struct StartTask {  // partner/task/start
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  int64_t now_ms = 0;
+};
+struct StopTask {  // partner/task/stop
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  Status status = Status::failed;
+  std::string reason;
+  int64_t now_ms = 0;
+};
+struct StopCopy {  // partner/job/stop: stop the copy's unfinished runs, then the copy
+  PartyRef party;
+  Status status = Status::failed;
+  std::string reason;
+  int64_t now_ms = 0;
+};
+struct RerunTask {  // partner/task/rerun
+  PartyRef party;
+  std::string task_name;
+  int new_version = 0;
+  int64_t now_ms = 0;
+};
+
+struct CollectTask {  // partner/task/collect: a run's statuses, answered as data without events
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  int64_t now_ms = 0;
+};
+
+// ---- what the scheduler learns from the parties ----
+struct ReportPartyStatus {  // scheduler/task/report, and the answers to partner/task/collect
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  Status status = Status::running;
+  std::string error;
+  bool collected = false;  // from a collect: an ineffective status is not an error
+  int64_t now_ms = 0;
+};
+struct PartnerAnswered {  // a tracked partner call was answered (code 104: the party was unreachable)
+  PartyRef party;
+  std::string endpoint;
+  std::string task_name;
+  int task_version = 0;
+  int code = 0;
+  std::string message;
+  int64_t now_ms = 0;
+};
+
 using JobCommand =
-    std::variant<CreateJob, ReportTaskStatus, RecordLaunch, FailRun, StopJob, RerunJob, AddNotes, Advance>;
+    std::variant<CreateJob, ReportTaskStatus, RecordLaunch, FailRun, StopJob, RerunJob, AddNotes, Advance,
+                 JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask, StopTask, StopCopy, RerunTask,
+                 CollectTask, ReportPartyStatus, PartnerAnswered>;
 
 // ---- effects --------------------------------------------------------------------------------------
 
@@ -227,7 +334,17 @@ struct CheckRun {  // after a restart: is the run's launcher still there?
   std::string execution_id;
   int64_t launcher_pid = 0;
 };
-using Effect = std::variant<LaunchRun, KillRun, CheckRun>;
+// A call to another party's server (/v2/<endpoint>), sent in order per destination party and retried
+// until answered. Tracked calls come back as PartnerAnswered.
+struct PartnerCall {
+  PartyRef party;        // the destination; an empty role means the scheduler party
+  std::string endpoint;  // e.g. "partner/task/start", "scheduler/task/report"
+  Json body;
+  bool tracked = false;
+  std::string task_name;  // for tracked task calls
+  int task_version = 0;
+};
+using Effect = std::variant<LaunchRun, KillRun, CheckRun, PartnerCall>;
 
 struct Decision {
   int code = 0;  // FATE return code; non-zero: rejected, no events
@@ -246,8 +363,16 @@ void apply(JobState& state, const JobEvent& event);  // in-place evolve
 Decision decide_and_advance(const JobState& state, const JobCommand& command, int64_t now_ms);
 
 // What a host restarting on this state must do: launch runs the scheduler started but no launcher
-// took, and check runs whose launcher may be gone. (Liveness itself is the host's business.)
+// took, check runs whose launcher may be gone, and repeat the partner calls whose outcome is not yet
+// recorded (every partner command is idempotent by meaning). (Liveness is the host's business.)
 std::vector<Effect> recovery_effects(const JobState& state);
+
+// The partner calls that ask each remote party for the status of the job's unfinished runs
+// (partner/task/collect). `stale_ms` > 0: only parties whose status has not changed for that long.
+std::vector<PartnerCall> collect_calls(const JobState& state, int64_t now_ms, int64_t stale_ms);
+
+// Task name from a FATE task_id ("<job_id>_<task_name>"); empty if it is not of this job.
+std::string task_name_of(const std::string& job_id, const std::string& task_id);
 
 // FATE-Flow ids (spec 4.1).
 std::string task_id_of(const std::string& job_id, const std::string& task_name);

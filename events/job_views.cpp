@@ -90,6 +90,7 @@ Json job_row(const JobState& s, const JobCopy& copy) {
       {"start_time", time_or_null(copy.start_time)},
       {"end_time", time_or_null(copy.end_time)},
       {"elapsed", elapsed(copy.start_time, copy.end_time)},
+      {"status_reason", copy.status_reason},
   };
 }
 
@@ -133,6 +134,51 @@ std::vector<ViewRow> job_views(const JobState& s) {
     rows.push_back({kExecutionsView, run.execution_id, s.job_id});
   }
   return rows;
+}
+
+std::string describe_event(const JobEvent& e) {
+  return std::visit(
+      [](const auto& b) -> std::string {
+        using T = std::decay_t<decltype(b)>;
+        auto party = [](const PartyRef& p) {
+          return p.role.empty() ? std::string("scheduler") : p.role + ":" + p.party_id;
+        };
+        if constexpr (std::is_same_v<T, JobCreated>) {
+          return "job created by " + b.initiator_party_id + ", scheduler " + b.scheduler_party_id;
+        } else if constexpr (std::is_same_v<T, JobStatusChanged>) {
+          return "job status " + std::string(to_string(b.status)) + " at " + party(b.party) + " (" +
+                 b.reason + ")";
+        } else if constexpr (std::is_same_v<T, JobCancelRequested>) {
+          return "stop requested with " + std::string(to_string(b.stop_status)) + " (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, JobNotesAdded>) {
+          return "notes at " + party(b.party) + ": " + b.notes;
+        } else if constexpr (std::is_same_v<T, TaskVersionCreated>) {
+          return "task " + b.task_name + " version " + std::to_string(b.task_version) + " at " +
+                 party(b.party) + " (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, TaskStatusChanged>) {
+          return "task " + b.task_name + "." + std::to_string(b.task_version) + " status " +
+                 std::string(to_string(b.status)) + " at " + party(b.party);
+        } else if constexpr (std::is_same_v<T, TaskPartyStatusChanged>) {
+          return "task " + b.execution_id + " party_status " + std::string(to_string(b.status)) +
+                 (b.error.empty() ? "" : " error: " + b.error);
+        } else if constexpr (std::is_same_v<T, TaskLaunched>) {
+          return "task " + b.execution_id + " launched, launcher pid " + std::to_string(b.launcher_pid);
+        } else if constexpr (std::is_same_v<T, PartyJoined>) {
+          return party(b.party) + " created its copy of the job";
+        } else {
+          return "task " + b.execution_id + " start requested by the scheduler";
+        }
+      },
+      e.body);
+}
+
+Json history_entry(uint64_t version, const JobEvent& e) {
+  static const char* kinds[] = {
+      "JobCreated",         "JobStatusChanged",  "JobCancelRequested",     "JobNotesAdded",
+      "TaskVersionCreated", "TaskStatusChanged", "TaskPartyStatusChanged", "TaskLaunched",
+      "PartyJoined",        "TaskStartRequested"};
+  return Json{
+      {"version", version}, {"at", e.at_ms}, {"kind", kinds[e.body.index()]}, {"what", describe_event(e)}};
 }
 
 }  // namespace flowstone::domain

@@ -29,4 +29,8 @@ std::string task_view_key(const std::string& job_id, const TaskRun& run);
 Json job_row(const JobState& state, const JobCopy& copy);
 Json task_row(const JobState& state, const TaskRun& run);
 
+// The audit history: one line of text per event, and the entry /v2/job/history/query answers with.
+std::string describe_event(const JobEvent& event);
+Json history_entry(uint64_t version, const JobEvent& event);
+
 }  // namespace flowstone::domain

@@ -24,6 +24,20 @@ struct Route {
   std::vector<Field> fields;
 };
 
+std::vector<Field> JobFields(std::vector<Field> more) {
+  std::vector<Field> fields = {
+      {"job_id", Kind::str, true}, {"role", Kind::str, true}, {"party_id", Kind::str, true}};
+  fields.insert(fields.end(), more.begin(), more.end());
+  return fields;
+}
+
+std::vector<Field> TaskFields(std::vector<Field> more) {
+  std::vector<Field> fields =
+      JobFields({{"task_id", Kind::str, true}, {"task_version", Kind::integer, true}});
+  fields.insert(fields.end(), more.begin(), more.end());
+  return fields;
+}
+
 // Fields are listed where FATE-Flow validates them; others pass through untouched.
 const std::vector<Route>& routes() {
   static const std::vector<Route> table = {
@@ -52,6 +66,29 @@ const std::vector<Route>& routes() {
        "worker/task/status",
        {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
       {"GET", "site/info/query", {}},
+      {"GET", "job/history/query", {{"job_id", Kind::str, true}}},  // Flowstone: a job's audit history
+      // Scheduler routes (spec 1.7).
+      {"POST", "scheduler/job/create", {{"dag", Kind::object, true}, {"schema_version", Kind::str, true}}},
+      {"POST", "scheduler/task/report",
+       TaskFields({{"status", Kind::str, false}, {"error", Kind::any, false}})},
+      {"POST", "scheduler/job/stop", {{"job_id", Kind::str, true}, {"stop_status", Kind::str, false}}},
+      {"POST", "scheduler/job/rerun", {{"job_id", Kind::str, true}}},
+      // Partner routes (spec 1.8): every body names the job copy; task routes name the run too.
+      {"POST", "partner/job/create",
+       JobFields({{"dag", Kind::object, true}, {"schema_version", Kind::str, true}})},
+      {"POST", "partner/job/start", JobFields({{"extra_info", Kind::any, false}})},
+      {"POST", "partner/job/status/update", JobFields({{"status", Kind::str, true}})},
+      {"POST", "partner/job/update", JobFields({{"progress", Kind::any, false}})},
+      {"POST", "partner/job/resource/apply", JobFields({})},
+      {"POST", "partner/job/resource/return", JobFields({})},
+      {"POST", "partner/job/stop", JobFields({{"stop_status", Kind::str, false}})},
+      {"POST", "partner/task/resource/apply", TaskFields({})},
+      {"POST", "partner/task/resource/return", TaskFields({})},
+      {"POST", "partner/task/start", TaskFields({})},
+      {"POST", "partner/task/collect", TaskFields({})},
+      {"POST", "partner/task/status/update", TaskFields({{"status", Kind::str, true}})},
+      {"POST", "partner/task/stop", TaskFields({{"status", Kind::str, false}})},
+      {"POST", "partner/task/rerun", TaskFields({{"new_version", Kind::integer, true}})},
   };
   return table;
 }

@@ -82,6 +82,17 @@ struct TaskLaunched {
   logDir @6 :Text;
 }
 
+struct PartyJoined {               # at the scheduler: a remote party created its copy of the job
+  party @0 :Party;
+}
+
+struct TaskStartRequested {        # at a party: the scheduler asked it to start this run
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  party @2 :Party;
+  executionId @3 :Text;
+}
+
 struct JobEvent {
   atMs @0 :Int64;                  # when it happened (time enters the domain as event data)
   union {
@@ -93,5 +104,7 @@ struct JobEvent {
     taskStatusChanged @6 :TaskStatusChanged;
     taskPartyStatusChanged @7 :TaskPartyStatusChanged;
     taskLaunched @8 :TaskLaunched;
+    partyJoined @9 :PartyJoined;
+    taskStartRequested @10 :TaskStartRequested;
   }
 }

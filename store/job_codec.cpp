@@ -103,6 +103,14 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setLauncherPid(e.launcher_pid);
           b.setCmd(e.cmd);
           b.setLogDir(e.log_dir);
+        } else if constexpr (std::is_same_v<T, domain::PartyJoined>) {
+          put_party(root.initPartyJoined().initParty(), e.party);
+        } else if constexpr (std::is_same_v<T, domain::TaskStartRequested>) {
+          auto b = root.initTaskStartRequested();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setExecutionId(e.execution_id);
         }
       },
       event.body);
@@ -188,6 +196,15 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
         event.body = domain::TaskLaunched{
             text(r.getTaskName()), r.getTaskVersion(), get_party(r.getParty()), text(r.getExecutionId()),
             r.getLauncherPid(),    text(r.getCmd()),   text(r.getLogDir())};
+        break;
+      }
+      case schema::JobEvent::PARTY_JOINED:
+        event.body = domain::PartyJoined{get_party(root.getPartyJoined().getParty())};
+        break;
+      case schema::JobEvent::TASK_START_REQUESTED: {
+        auto r = root.getTaskStartRequested();
+        event.body = domain::TaskStartRequested{text(r.getTaskName()), r.getTaskVersion(),
+                                                get_party(r.getParty()), text(r.getExecutionId())};
         break;
       }
       default:

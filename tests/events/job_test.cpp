@@ -638,15 +638,18 @@ TEST_F(JobTest, CycleIsRejected) {
   EXPECT_FALSE(state_.exists);
 }
 
-TEST_F(JobTest, PartyOfAnotherSiteIsRejected) {
+TEST_F(JobTest, PartyOfAnotherSiteIsAskedToCreateItsCopy) {
   Json dag = chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   Decision d = Create(dag);
-  EXPECT_EQ(d.code, 1000);
-  EXPECT_NE(d.message.find("dag.parties"), std::string::npos) << d.message;
-  EXPECT_NE(d.message.find("10000"), std::string::npos) << d.message;
-  EXPECT_TRUE(d.events.empty());
-  EXPECT_FALSE(state_.exists);
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto calls = effects_of<PartnerCall>(d);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].endpoint, "partner/job/create");
+  EXPECT_EQ(calls[0].party, (PartyRef{"host", "10000"}));
+  EXPECT_TRUE(calls[0].tracked);
+  EXPECT_EQ(calls[1].endpoint, "partner/job/status/update");
+  EXPECT_EQ(state_.schedule_status, Status::waiting);  // not admitted before the host has its copy
 }
 
 TEST_F(JobTest, RepeatedCreateChangesNothing) {
