@@ -166,14 +166,17 @@ void PartyServer::write_config() const {
       << "fateflow: {host: 127.0.0.1, http_port: " << port_ << "}\n"
       << "flowstone: {data_dir: ./data";
   if (options_.body_limit_mb > 0) out << ", body_limit_mb: " << options_.body_limit_mb;
+  if (!options_.flowstone_yaml.empty()) out << ", " << options_.flowstone_yaml;
   out << "}\n";
   if (!options_.job_default_yaml.empty()) out << "job_default_config: " << options_.job_default_yaml << "\n";
+  if (!options_.extra_yaml.empty()) out << options_.extra_yaml << "\n";
 }
 
 std::string PartyServer::start() {
   if (dir_.empty()) return "no temporary folder";
   if (port_ == 0) return "no free port";
   if (pid_ > 0) return "already running";
+  write_config();
   const std::string exe = std::string(FLOWSTONE_BIN_DIR) + "/flowstone";
   const std::string conf = conf_path();
   const std::string out = dir_ + "/server.out";

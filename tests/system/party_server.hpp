@@ -32,6 +32,8 @@ struct ServerOptions {
   int body_limit_mb = 0;  // 0: the server's default
   std::string party_id = "9999";
   std::string job_default_yaml;  // body of job_default_config (YAML flow mapping), empty: none
+  std::string flowstone_yaml;    // more entries of the flowstone: flow mapping, e.g. "route_table: {...}"
+  std::string extra_yaml;        // more top-level lines, e.g. "federation: {nginx: {...}}"
 };
 
 // Polls `condition` every `period` until it holds or `deadline` passes. True if it held.
@@ -106,6 +108,8 @@ class PartyServer {
   std::string data_dir() const { return dir_ + "/data"; }
   uint16_t port() const { return port_; }
   const std::string& party_id() const { return options_.party_id; }
+  // Options can change until start() (which writes the config): ports of all parties are known first.
+  ServerOptions& options() { return options_; }
 
   // Tails of the server output, flowstone.log and (if given) the job's schedule log, for failure messages.
   std::string diagnostics(const std::string& job_id = "") const;
