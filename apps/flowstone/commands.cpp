@@ -4,11 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "actors/config.hpp"
@@ -98,38 +100,56 @@ Json body_of(const Flags& flags, std::initializer_list<const char*> names) {
   return b;
 }
 
-// A demo DAG: a_0 and d_0 start together (8 job cores, 4 per task); b_0 takes a_0's model; c_0 follows.
+// The demo job: the shape of FATE's reader -> psi -> coordinated LR example (spec 2.6) across three
+// parties, with the noop components standing in for the algorithms. psi_0 fails once at the host and
+// is retried (auto_retries), so the run shows a federated retry too.
 const char* kDemoJob = R"(
 schema_version: 2.1.0
 dag:
   parties:
-    - {role: guest, party_id: ["9999"]}
+    - {role: guest,   party_id: ["9999"]}
+    - {role: host,    party_id: ["10000"]}
+    - {role: arbiter, party_id: ["10001"]}
   conf:
+    scheduler_party_id: "9999"
+    sync_type: callback
+    auto_retries: 1
     cores: 8
     task: {engine_run: {cores: 4}}
   stage: train
   tasks:
-    a_0:
+    reader_0:
       component_ref: noop
-      parameters: {sleep: 1}
-    d_0:
-      component_ref: noop
-      parameters: {sleep: 1}
-    b_0:
+      parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
+      parameters: {sleep: 0.5}
+    psi_0:
       component_ref: noop_consumer
+      parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
       parameters: {sleep: 0.5}
       inputs:
         model:
           input_model:
-            task_output_artifact: {producer_task: a_0, output_artifact_key: output_model}
-    c_0:
+            task_output_artifact: {producer_task: reader_0, output_artifact_key: output_model}
+    lr_0:
       component_ref: noop_consumer
-      parameters: {sleep: 0.2}
+      dependent_tasks: [psi_0]
+      parameters: {sleep: 1}
       inputs:
         model:
           input_model:
-            task_output_artifact: {producer_task: b_0, output_artifact_key: output_model}
+            task_output_artifact:
+              producer_task: psi_0
+              output_artifact_key: output_model
+              parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
+  party_tasks:
+    host_10000:
+      parties: [{role: host, party_id: ["10000"]}]
+      tasks: {psi_0: {parameters: {fail_below_version: 1}}}
 )";
+
+bool is_end_status(const std::string& status) {
+  return status == "success" || status == "failed" || status == "canceled" || status == "timeout";
+}
 
 }  // namespace
 
@@ -170,6 +190,8 @@ int run_client_command(const std::string& group, const std::string& action, cons
     return print(
         call(a, "GET", "job/dag/dependency", query_of(flags, {"job_id", "role", "party_id"}), {}, &error),
         error);
+  if (group == "job" && action == "history")
+    return print(call(a, "GET", "job/history/query", query_of(flags, {"job_id"}), {}, &error), error);
   if (group == "job" && action == "add-notes")
     return print(
         call(a, "POST", "job/notes/add", {}, body_of(flags, {"job_id", "role", "party_id", "notes"}), &error),
@@ -188,57 +210,91 @@ int run_client_command(const std::string& group, const std::string& action, cons
   return -1;
 }
 
+// Starts three party servers (guest 9999, host 10000, arbiter 10001, each with its own data folder and a
+// route table to the others), submits the demo job at the guest and follows it at every party.
 int run_demo(const Flags& flags) {
   fs::path dir = fs::absolute(flags.count("dir") ? flags.at("dir") : "demo-run");
-  uint16_t port = static_cast<uint16_t>(flags.count("port") ? std::atoi(flags.at("port").c_str()) : 9380);
+  uint16_t base = static_cast<uint16_t>(flags.count("port") ? std::atoi(flags.at("port").c_str()) : 9999);
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(dir);
   std::ofstream(dir / "demo_job.yaml") << kDemoJob;
-  PartyProcess party(self_dir() + "/flowstone", dir.string(), "9999", port);
-  std::cout << "demo: starting a party server (guest 9999) on 127.0.0.1:" << port << ", data in " << dir.string()
-            << "\n";
-  if (std::string e = party.Start(); !e.empty()) {
-    std::cerr << "demo: " << e << "\n";
-    return 1;
+  struct Site {
+    std::string role, party_id;
+    uint16_t port;
+  };
+  const std::vector<Site> sites = {{"guest", "9999", base},
+                                   {"host", "10000", static_cast<uint16_t>(base + 1)},
+                                   {"arbiter", "10001", static_cast<uint16_t>(base + 2)}};
+  std::string routes;
+  for (const Site& site : sites)
+    routes += (routes.empty() ? "" : ", ") +
+              ("\"" + site.party_id + "\": \"127.0.0.1:" + std::to_string(site.port) + "\"");
+  std::vector<std::unique_ptr<PartyProcess>> parties;
+  for (const Site& site : sites) {
+    std::string folder = (dir / (site.role + "-" + site.party_id)).string();
+    std::cout << "demo: starting party " << site.role << " " << site.party_id << " on 127.0.0.1:" << site.port
+              << ", data in " << folder << "\n";
+    parties.push_back(std::make_unique<PartyProcess>(self_dir() + "/flowstone", folder, site.party_id,
+                                                     site.port, "", "route_table: {" + routes + "}"));
+    if (std::string e = parties.back()->Start(); !e.empty()) {
+      std::cerr << "demo: " << e << "\n";
+      return 1;
+    }
   }
-  auto stop_server = [&] { party.Stop(); };
-  Address a{"127.0.0.1", port};
+  auto stop_servers = [&] {
+    for (auto& party : parties) party->Stop();
+  };
+  Address guest{"127.0.0.1", sites[0].port};
   std::string error;
   Json dag_schema;
   load_yaml_or_json((dir / "demo_job.yaml").string(), &dag_schema);
-  auto submitted = call(a, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error);
+  auto submitted = call(guest, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error);
   if (!submitted || submitted->value("code", -1) != 0) {
     std::cerr << "demo: submit failed: " << (submitted ? submitted->dump() : error) << "\n";
-    stop_server();
+    stop_servers();
     return 1;
   }
   std::string job_id = submitted->value("job_id", "");
-  std::cout << "demo: submitted job " << job_id << "\n";
-  std::string status, last;
+  std::cout << "demo: submitted job " << job_id << " at the guest (scheduler 9999)\n";
+  std::vector<std::string> status(sites.size()), shown(sites.size());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {
-    auto q = call(a, "GET", "job/query", {{"job_id", job_id}}, {}, &error);
-    if (q && q->value("code", -1) == 0) status = (*q)["data"][0].value("status", "");
-    if (status != last) {
-      std::cout << "demo: job " << job_id << " is " << status << "\n";
-      last = status;
+    bool all_ended = true;
+    for (size_t i = 0; i < sites.size(); ++i) {
+      auto q =
+          call(Address{"127.0.0.1", sites[i].port}, "GET", "job/query", {{"job_id", job_id}}, {}, &error);
+      if (q && q->value("code", -1) == 0 && !(*q)["data"].empty())
+        status[i] = (*q)["data"][0].value("status", "");
+      if (status[i] != shown[i]) {
+        std::cout << "demo: at " << sites[i].role << " " << sites[i].party_id << " the job is " << status[i]
+                  << "\n";
+        shown[i] = status[i];
+      }
+      all_ended = all_ended && is_end_status(status[i]);
     }
-    if (status == "success" || status == "failed" || status == "canceled" || status == "timeout") break;
+    if (all_ended) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  auto tasks = call(a, "GET", "job/task/list/query", {{"job_id", job_id}}, {}, &error);
-  if (tasks && tasks->value("code", -1) == 0) {
-    std::cout << "demo: tasks\n";
+  for (const Site& site : sites) {
+    auto tasks =
+        call(Address{"127.0.0.1", site.port}, "GET", "job/task/list/query", {{"job_id", job_id}}, {}, &error);
+    if (!tasks || tasks->value("code", -1) != 0) continue;
+    std::cout << "demo: tasks at " << site.role << " " << site.party_id << "\n";
     for (const auto& t : (*tasks)["data"]["data"])
-      std::cout << "  " << t.value("task_name", "") << " v" << t.value("task_version", 0) << "  "
-                << t.value("party_status", "") << "  " << t["elapsed"].dump() << " ms\n";
+      std::cout << "  " << t.value("task_name", "") << " v" << t.value("task_version", 0) << "  status "
+                << t.value("status", "") << ", party_status " << t.value("party_status", "") << "  "
+                << t["elapsed"].dump() << " ms\n";
   }
-  std::cout << "demo: try `" << self_dir() << "/flowstone job query -j " << job_id << " --server 127.0.0.1:" << port
-            << "` while a server runs; logs are in " << (dir / "data" / "logs").string() << "\n";
-  stop_server();
-  std::cout << "demo: job ended " << status << "\n";
-  return status == "success" ? 0 : 1;
+  std::cout << "demo: the job's audit history at the guest: " << self_dir() << "/flowstone job history -j "
+            << job_id << " --server 127.0.0.1:" << sites[0].port
+            << " (while the servers run); logs are under " << dir.string() << "/*/data/logs\n";
+  stop_servers();
+  bool agreed =
+      std::all_of(status.begin(), status.end(), [](const std::string& s) { return s == "success"; });
+  std::cout << "demo: job ended " << status[0] << (agreed ? " at every party" : " (parties disagree)")
+            << "\n";
+  return agreed ? 0 : 1;
 }
 
 }  // namespace flowstone::cli

@@ -1,7 +1,7 @@
 // flowstone: the party server and its command line.
 //
 //   flowstone serve --config service_conf.yaml
-//   flowstone job submit -c job.yaml | query | list | stop | rerun | dependency | add-notes
+//   flowstone job submit -c job.yaml | query | list | stop | rerun | dependency | add-notes | history
 //   flowstone task query | list
 //   flowstone store rebuild | verify --config service_conf.yaml   (with the server stopped)
 //   flowstone demo
@@ -62,10 +62,11 @@ int usage() {
          "  flowstone job stop|rerun -j JOB_ID\n"
          "  flowstone job dependency -j JOB_ID -r ROLE -p PARTY_ID\n"
          "  flowstone job add-notes -j JOB_ID -r ROLE -p PARTY_ID --notes TEXT\n"
+         "  flowstone job history -j JOB_ID            (every event of the job at this party)\n"
          "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
          "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
          "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
-         "  flowstone demo [--dir DIR] [--port PORT]\n"
+         "  flowstone demo [--dir DIR] [--port PORT]   (three parties on PORT, PORT+1, PORT+2; default 9999)\n"
          "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
   return 2;
 }

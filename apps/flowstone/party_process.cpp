@@ -34,11 +34,12 @@ uint16_t free_port() {
 }
 
 PartyProcess::PartyProcess(std::string flowstone_binary, std::string dir, std::string party_id, uint16_t port,
-                           std::string extra_yaml)
+                           std::string extra_yaml, std::string flowstone_yaml)
     : binary_(std::move(flowstone_binary)),
       dir_(std::move(dir)),
       party_id_(std::move(party_id)),
       extra_yaml_(std::move(extra_yaml)),
+      flowstone_yaml_(std::move(flowstone_yaml)),
       port_(port ? port : free_port()) {}
 
 PartyProcess::~PartyProcess() {
@@ -50,7 +51,8 @@ std::string PartyProcess::Start() {
   std::ofstream(config_path()) << "party_id: \"" << party_id_ << "\"\n"
                                << "fateflow: {host: 127.0.0.1, http_port: " << port_ << "}\n"
                                << "computing: {standalone: {cores: 32}}\n"
-                               << "flowstone: {data_dir: ./data}\n"
+                               << "flowstone: {data_dir: ./data"
+                               << (flowstone_yaml_.empty() ? "" : ", " + flowstone_yaml_) << "}\n"
                                << extra_yaml_;
   std::string out = dir_ + "/server.out";
   std::string conf = config_path();

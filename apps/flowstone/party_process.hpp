@@ -1,7 +1,8 @@
 // PartyProcess: a `flowstone serve` child process in a folder of its own, for the demo, benchmarks and
 // tests. Writes service_conf.yaml (plus any extra YAML given), starts the server with its stderr in
-// server.out, waits until /v2/site/info/query answers, and stops it with SIGTERM (or kill -9).
-// Not thread-safe; one owner.
+// server.out (`extra_yaml`: more top-level lines; `flowstone_yaml`: more entries of the flowstone: mapping),
+// waits until /v2/site/info/query answers, and stops it with SIGTERM (or kill -9). Not thread-safe; one
+// owner.
 #pragma once
 #include <sys/types.h>
 
@@ -18,7 +19,7 @@ class PartyProcess {
  public:
   // `port` 0 picks a free loopback port.
   PartyProcess(std::string flowstone_binary, std::string dir, std::string party_id = "9999",
-               uint16_t port = 0, std::string extra_yaml = "");
+               uint16_t port = 0, std::string extra_yaml = "", std::string flowstone_yaml = "");
   ~PartyProcess();
 
   std::string Start();  // error message, empty once the server answers
@@ -37,7 +38,7 @@ class PartyProcess {
   std::optional<Json> Post(const std::string& route, const Json& body);
 
  private:
-  std::string binary_, dir_, party_id_, extra_yaml_;
+  std::string binary_, dir_, party_id_, extra_yaml_, flowstone_yaml_;
   uint16_t port_;
   pid_t pid_ = -1;
 };
