@@ -171,6 +171,16 @@ void send_partner_call(Self self, const domain::PartnerCall& call, std::string i
   }
 }
 
+// The built-in component `native_noop` succeeds at once inside the server, with no worker process: the
+// scheduler's own costs can be measured (bench/) without process launches.
+void finish_native(Self self, const std::string& execution_id) {
+  auto& st = self->state;
+  st.queue.push_back(
+      Pending{JobCommandMsg{domain::RecordLaunch{execution_id, 0, "native_noop", "", 0}, ""}, {}});
+  st.queue.push_back(
+      Pending{JobCommandMsg{domain::ReportTaskStatus{execution_id, domain::Status::success, "", 0}, ""}, {}});
+}
+
 void carry_out(Self self, const std::vector<domain::Effect>& effects, const std::string& key_prefix) {
   auto& st = self->state;
   const Environment& env = *st.env;
@@ -189,6 +199,10 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
           } else {
             const domain::TaskRun* run = st.job.run_by_execution(e.execution_id);
             if (!run) return;
+            if (run->component == kNativeNoop) {  // runs inside the server: nothing to launch or kill
+              if (!std::is_same_v<T, domain::KillRun>) finish_native(self, run->execution_id);
+              return;
+            }
             if constexpr (std::is_same_v<T, domain::LaunchRun>) {
               Json config = domain::task_config(st.job, *run);
               config["mlmd"] = Json{{"type", "flow"},

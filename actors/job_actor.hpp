@@ -8,6 +8,10 @@
 
 namespace flowstone::actors {
 
+// A built-in component that succeeds inside the server without a worker process (for benchmarks of
+// the scheduler itself; any other component is an executable `flowstone-<name>` in bin_dir).
+inline constexpr const char* kNativeNoop = "native_noop";
+
 // Replays the job's stream first; if the job exists, recovers its runs and schedules again.
 job_actor spawn_job(caf::actor_system& system, std::shared_ptr<Environment> env, const std::string& job_id);
 

@@ -108,6 +108,7 @@ std::string missing_component(const Environment& env, const Json& dag) {
   for (const auto& [name, task] : tasks->items()) {
     if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string()) continue;
     std::string component = task["component_ref"].get<std::string>();
+    if (component == kNativeNoop) continue;
     if (component.find('/') != std::string::npos ||
         !fs::exists(env.config.bin_dir + "/flowstone-" + component))
       return "dag.tasks." + name + ".component_ref: unknown component '" + component +
