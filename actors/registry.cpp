@@ -267,7 +267,7 @@ std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route
   if (route == "scheduler/job/stop") {
     auto status = params.contains("stop_status") ? status_param(params, "stop_status") : Status::canceled;
     if (!status || !is_interrupt(*status)) return bad_status("stop_status");
-    return StopJob{*status, "stopped by party " + param(params, "initiator"), 0};
+    return StopJob{*status, "stopped at another party", 0};
   }
   if (route == "scheduler/job/rerun") return RerunJob{0};
   return reply(6003, "No found route: /v2/" + route);

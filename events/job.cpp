@@ -877,6 +877,10 @@ std::vector<Effect> recovery_effects(const JobState& state) {
       b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0});
     }
     for (const auto& [task, st] : state.schedule) {
+      // Federated statuses pushed just before the crash may not have arrived: push them again.
+      if (st.status != Status::waiting)
+        b.call_task_parties(task, st.task_version, "partner/task/status/update",
+                            Json{{"status", to_string(st.status)}});
       if (st.status != Status::running) continue;
       for (const PartyRef& party : state.remote_parties_of(task))
         if (st.party_status.at(party) == Status::waiting)
