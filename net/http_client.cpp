@@ -1,16 +1,21 @@
-// Synchronous HTTP/1.1 client on Boost.Beast. Each call owns a private io_context and one connection
-// ("Connection: close"); the steps run as asynchronous operations on that context so that one deadline
-// (beast::tcp_stream's expiry) bounds connect, write and read together.
+// Synchronous HTTP/1.1 client on Boost.Beast. A Connection runs each step (connect, write, read) as an
+// asynchronous operation on an io_context that only its calling thread runs, so that one deadline
+// (beast::tcp_stream's expiry) bounds all the steps of a call together. http_call uses a fresh context
+// and connection per call ("Connection: close"); a KeepAliveClient keeps one context and one open
+// connection per host:port.
 #include "net/http_client.hpp"
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <exception>
 #include <string_view>
+#include <utility>
 
 namespace flowstone::net {
 namespace {
@@ -48,6 +53,7 @@ beast::error_code run_step(asio::io_context& ioc, Start&& start) {
 std::string describe(const beast::error_code& ec, std::string_view stage) {
   if (ec == beast::error::timeout) return "timeout";
   if (ec == asio::error::connection_refused) return "connection refused";
+  if (ec == asio::error::operation_aborted) return std::string(stage) + ": cancelled";
   if (ec == asio::error::connection_reset) return std::string(stage) + ": connection reset by peer";
   if (ec == http::error::body_limit) {
     return "response body exceeds the limit of " + std::to_string(kResponseBodyLimit) + " bytes";
@@ -58,118 +64,228 @@ std::string describe(const beast::error_code& ec, std::string_view stage) {
   return std::string(stage) + ": " + ec.message();
 }
 
-}  // namespace
+// Numeric addresses need no resolver.
+bool resolve(asio::io_context& ioc, const std::string& host, uint16_t port, std::vector<tcp::endpoint>* out,
+             std::string* error) {
+  beast::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    out->emplace_back(address, port);
+    return true;
+  }
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) {
+    *error = "cannot resolve host '" + host + "': " + ec.message();
+    return false;
+  }
+  for (const auto& entry : results) out->push_back(entry.endpoint());
+  if (out->empty()) {
+    *error = "cannot resolve host '" + host + "'";
+    return false;
+  }
+  return true;
+}
 
-HttpResult http_call(const HttpCall& call) {
-  HttpResult out;
-  try {
-    const Clock::time_point deadline = Clock::now() + call.timeout;
-    asio::io_context ioc;
+http::request<http::string_body> build_request(const HttpCall& call, bool keep_alive) {
+  http::request<http::string_body> request;
+  http::verb verb = http::string_to_verb(call.method);
+  if (verb == http::verb::unknown) {
+    request.method_string(call.method);
+  } else {
+    request.method(verb);
+  }
+  request.target(call.target.empty() ? std::string("/") : call.target);
+  request.version(11);
+  const bool ipv6_literal = call.host.find(':') != std::string::npos;
+  request.set(http::field::host,
+              (ipv6_literal ? "[" + call.host + "]" : call.host) + ":" + std::to_string(call.port));
+  request.set(http::field::user_agent, "flowstone");
+  request.set(http::field::accept, "*/*");
+  for (const auto& [name, value] : call.headers) request.set(name, value);
+  if (!call.body.empty() && !call.content_type.empty() &&
+      request.find(http::field::content_type) == request.end()) {
+    request.set(http::field::content_type, call.content_type);
+  }
+  request.body() = call.body;
+  request.prepare_payload();
+  request.keep_alive(keep_alive);
+  return request;
+}
 
-    // Resolve: numeric addresses need no resolver.
-    std::vector<tcp::endpoint> endpoints;
-    beast::error_code ec;
-    asio::ip::address address = asio::ip::make_address(call.host, ec);
-    if (!ec) {
-      endpoints.emplace_back(address, call.port);
+void take_response(http::response<http::string_body>&& response, HttpResult* out) {
+  out->ok = true;
+  out->status = static_cast<int>(response.result_int());
+  for (const auto& field : response) {
+    std::string name = lower(field.name_string());
+    auto it = out->headers.find(name);
+    if (it == out->headers.end()) {
+      out->headers.emplace(std::move(name), std::string(field.value()));
     } else {
-      tcp::resolver resolver(ioc);
-      auto results = resolver.resolve(call.host, std::to_string(call.port), ec);
-      if (ec) {
-        out.error = "cannot resolve host '" + call.host + "': " + ec.message();
-        return out;
-      }
-      for (const auto& entry : results) endpoints.push_back(entry.endpoint());
-      if (endpoints.empty()) {
-        out.error = "cannot resolve host '" + call.host + "'";
-        return out;
-      }
+      it->second += ", ";
+      it->second.append(field.value().data(), field.value().size());
     }
+  }
+  auto content_type = out->headers.find("content-type");
+  if (content_type != out->headers.end()) out->content_type = content_type->second;
+  out->body = std::move(response.body());
+}
 
-    beast::tcp_stream stream(ioc);
-    stream.expires_at(deadline);
-    ec = run_step(ioc, [&](auto done) {
-      stream.async_connect(endpoints, [done](beast::error_code e, const tcp::endpoint&) mutable { done(e); });
+// One client connection, opened on the first request and kept while both sides allow it.
+class Connection {
+ public:
+  // cancelled (may be null): once set, a failed request is not sent again on a new connection.
+  Connection(asio::io_context& ioc, const std::atomic<bool>* cancelled)
+      : ioc_(ioc), cancelled_(cancelled), stream_(ioc) {}
+
+  // Sends `call` and reads its response before call.timeout, connecting first when not connected.
+  // keep_alive: asks the server to keep the connection open, and keeps it when the response agrees.
+  HttpResult Exchange(const HttpCall& call, bool keep_alive) {
+    const Clock::time_point deadline = Clock::now() + call.timeout;
+    const bool reused = open_;
+    HttpResult out;
+    if (!open_ && !Connect(call, deadline, &out.error)) return out;
+    beast::error_code failure;
+    out = RoundTrip(call, keep_alive, deadline, &failure);
+    // A kept connection fails like this when the server closed it while it was idle, before it saw
+    // the request: send the request again on a new connection.
+    if (!out.ok && reused && failure != beast::error::timeout && failure != asio::error::operation_aborted &&
+        !(cancelled_ && cancelled_->load())) {
+      HttpResult retry;
+      if (!Connect(call, deadline, &retry.error)) return retry;
+      out = RoundTrip(call, keep_alive, deadline, &failure);
+    }
+    return out;
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    open_ = false;
+  }
+
+ private:
+  bool Connect(const HttpCall& call, Clock::time_point deadline, std::string* error) {
+    Close();
+    std::vector<tcp::endpoint> endpoints;
+    if (!resolve(ioc_, call.host, call.port, &endpoints, error)) return false;
+    stream_.expires_at(deadline);
+    beast::error_code ec = run_step(ioc_, [&](auto done) {
+      stream_.async_connect(endpoints,
+                            [done](beast::error_code e, const tcp::endpoint&) mutable { done(e); });
     });
     if (ec) {
-      out.error = describe(ec, "connect");
-      return out;
+      *error = describe(ec, "connect");
+      Close();
+      return false;
     }
+    // Requests and responses are single writes; small ones must not wait for delayed ACKs.
+    beast::error_code ignored;
+    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    buffer_.clear();
+    open_ = true;
+    return true;
+  }
 
-    http::request<http::string_body> request;
-    http::verb verb = http::string_to_verb(call.method);
-    if (verb == http::verb::unknown) {
-      request.method_string(call.method);
-    } else {
-      request.method(verb);
-    }
-    request.target(call.target.empty() ? std::string("/") : call.target);
-    request.version(11);
-    const bool ipv6_literal = call.host.find(':') != std::string::npos;
-    request.set(http::field::host,
-                (ipv6_literal ? "[" + call.host + "]" : call.host) + ":" + std::to_string(call.port));
-    request.set(http::field::user_agent, "flowstone");
-    request.set(http::field::accept, "*/*");
-    for (const auto& [name, value] : call.headers) request.set(name, value);
-    if (!call.body.empty() && !call.content_type.empty() &&
-        request.find(http::field::content_type) == request.end()) {
-      request.set(http::field::content_type, call.content_type);
-    }
-    request.body() = call.body;
-    request.prepare_payload();
-    request.keep_alive(false);
-
-    stream.expires_at(deadline);
-    ec = run_step(ioc, [&](auto done) {
-      http::async_write(stream, request, [done](beast::error_code e, size_t) mutable { done(e); });
+  HttpResult RoundTrip(const HttpCall& call, bool keep_alive, Clock::time_point deadline,
+                       beast::error_code* failure) {
+    HttpResult out;
+    http::request<http::string_body> request = build_request(call, keep_alive);
+    stream_.expires_at(deadline);
+    beast::error_code ec = run_step(ioc_, [&](auto done) {
+      http::async_write(stream_, request, [done](beast::error_code e, size_t) mutable { done(e); });
     });
     // A server may refuse a request before reading it whole (413 after the header) and close the
     // connection while the body is still being sent: the answer may still be there to read.
     const beast::error_code write_error = ec;
-    if (write_error == beast::error::timeout) {
+    if (write_error == beast::error::timeout || write_error == asio::error::operation_aborted) {
+      *failure = write_error;
       out.error = describe(write_error, "write");
+      Close();
       return out;
     }
 
-    beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(kResponseBodyLimit);
     parser.header_limit(kResponseHeaderLimit);
     // HEAD responses announce a length but carry no body.
-    if (verb == http::verb::head) parser.skip(true);
-    stream.expires_at(deadline);
-    ec = run_step(ioc, [&](auto done) {
-      http::async_read(stream, buffer, parser, [done](beast::error_code e, size_t) mutable { done(e); });
+    if (request.method() == http::verb::head) parser.skip(true);
+    stream_.expires_at(deadline);
+    ec = run_step(ioc_, [&](auto done) {
+      http::async_read(stream_, buffer_, parser, [done](beast::error_code e, size_t) mutable { done(e); });
     });
     if (ec) {
+      *failure = write_error ? write_error : ec;
       out.error = write_error ? describe(write_error, "write") : describe(ec, "read");
+      Close();
       return out;
     }
 
     http::response<http::string_body> response = parser.release();
-    out.ok = true;
-    out.status = static_cast<int>(response.result_int());
-    for (const auto& field : response) {
-      std::string name = lower(field.name_string());
-      auto it = out.headers.find(name);
-      if (it == out.headers.end()) {
-        out.headers.emplace(std::move(name), std::string(field.value()));
-      } else {
-        it->second += ", ";
-        it->second.append(field.value().data(), field.value().size());
-      }
-    }
-    auto content_type = out.headers.find("content-type");
-    if (content_type != out.headers.end()) out.content_type = content_type->second;
-    out.body = std::move(response.body());
-
-    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream.close();
-  } catch (const std::exception& e) {
-    out = HttpResult{};
-    out.error = std::string("http call failed: ") + e.what();
+    const bool kept = keep_alive && response.keep_alive() && !write_error;
+    take_response(std::move(response), &out);
+    if (!kept) Close();
+    return out;
   }
-  return out;
+
+  asio::io_context& ioc_;
+  const std::atomic<bool>* cancelled_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  bool open_ = false;
+};
+
+}  // namespace
+
+HttpResult http_call(const HttpCall& call) {
+  try {
+    asio::io_context ioc;
+    Connection connection(ioc, nullptr);
+    return connection.Exchange(call, /*keep_alive=*/false);
+  } catch (const std::exception& e) {
+    HttpResult out;
+    out.error = std::string("http call failed: ") + e.what();
+    return out;
+  }
+}
+
+struct KeepAliveClient::Impl {
+  asio::io_context ioc;  // first: outlives the sockets of the connections
+  std::atomic<bool> cancelled{false};
+  std::map<std::pair<std::string, uint16_t>, std::unique_ptr<Connection>> connections;
+};
+
+KeepAliveClient::KeepAliveClient() : impl_(std::make_unique<Impl>()) {}
+
+KeepAliveClient::~KeepAliveClient() = default;
+
+HttpResult KeepAliveClient::Call(const HttpCall& call) {
+  HttpResult out;
+  if (impl_->cancelled.load()) {
+    out.error = "cancelled";
+    return out;
+  }
+  std::unique_ptr<Connection>& connection = impl_->connections[{call.host, call.port}];
+  if (!connection) connection = std::make_unique<Connection>(impl_->ioc, &impl_->cancelled);
+  try {
+    return connection->Exchange(call, /*keep_alive=*/true);
+  } catch (const std::exception& e) {
+    connection->Close();
+    out.error = std::string("http call failed: ") + e.what();
+    return out;
+  }
+}
+
+void KeepAliveClient::Cancel() {
+  impl_->cancelled.store(true);
+  // The context is run only by the owning thread, inside a call: closing the sockets there aborts the
+  // step in progress (or the first step of the next call) without touching the sockets from here.
+  asio::post(impl_->ioc, [impl = impl_.get()] {
+    for (auto& [where, connection] : impl->connections) {
+      if (connection) connection->Close();
+    }
+  });
 }
 
 std::string encode_query(const std::vector<std::pair<std::string, std::string>>& params) {

@@ -20,6 +20,7 @@
 #include "actors/config.hpp"
 #include "actors/server.hpp"
 #include "apps/flowstone/commands.hpp"
+#include "apps/flowstone/proxy.hpp"
 #include "store/projections.hpp"
 
 namespace flowstone::cli {
@@ -67,6 +68,7 @@ int usage() {
          "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
          "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
          "  flowstone demo [--dir DIR] [--port PORT]   (three parties on PORT, PORT+1, PORT+2; default 9999)\n"
+         "  flowstone proxy --port PORT --route PARTY_ID=HOST:PORT... [--host HOST] [--threads N]\n"
          "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
   return 2;
 }
@@ -138,6 +140,9 @@ int main(int argc, char** argv) {
   Flags flags;
   if (group == "serve") return parse_flags(argc, argv, 2, &flags) ? serve(flags) : usage();
   if (group == "demo") return parse_flags(argc, argv, 2, &flags) ? run_demo(flags) : usage();
+  if (ProxyOptions proxy; group == "proxy") {
+    return parse_proxy_args(argc, argv, 2, &proxy) ? run_proxy(proxy) : usage();
+  }
   if (!parse_flags(argc, argv, 3, &flags)) return usage();
   if (group == "store" && (action == "rebuild" || action == "verify")) return store_tool(action, flags);
   if (group == "job" || group == "task") {
