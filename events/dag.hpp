@@ -49,7 +49,7 @@ struct Dag {
   std::string stage;              // dag.stage, empty if absent
   std::vector<TaskSpec> tasks;    // in the order written
   Json party_tasks = Json::object();
-  Json raw;                       // the whole dag_schema object as received
+  Json raw;  // the whole dag_schema object as received
 
   const TaskSpec* find_task(const std::string& name) const;
 };

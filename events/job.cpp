@@ -671,7 +671,6 @@ void advance(Builder& b) {
   // 1. Federated task statuses from the party statuses; ended tasks are stopped at every party,
   //    interrupted ones retried or they interrupt the job.
   bool interrupted = false;
-  std::string interrupt_cause;
   for (const std::string& task : s.topo) {
     const ScheduleTask& st = s.schedule.at(task);
     std::vector<Status> parties;
@@ -684,7 +683,8 @@ void advance(Builder& b) {
     }
     const ScheduleTask& now = s.schedule.at(task);
     if (!is_interrupt(now.status)) continue;
-    std::string reason = interrupt_reason(now, now.status);
+    // The reason recorded when the task was interrupted names the party where it happened.
+    std::string reason = now.reason.empty() ? interrupt_reason(now, now.status) : now.reason;
     for (const PartyRef& party : s.parties_of(task))
       if (const TaskRun* run = s.latest_run(task, party)) b.set_party_status(*run, now.status, reason);
     bool retry = !s.cancel_requested && (now.status == Status::failed || now.status == Status::timeout) &&
@@ -693,7 +693,6 @@ void advance(Builder& b) {
       b.new_version(task, now.auto_retries - 1, "auto retry");
     } else {
       interrupted = true;
-      if (interrupt_cause.empty()) interrupt_cause = reason;
     }
   }
 
@@ -722,9 +721,13 @@ void advance(Builder& b) {
       fold_job_status(statuses, have_next ? SchedulingCode::have_next : SchedulingCode::no_next);
   if (!job || *job == s.schedule_status) return;
   if (*job == Status::waiting && s.cancel_requested) job = s.cancel_status;
-  std::string reason = is_interrupt(*job) && !interrupt_cause.empty()
-                           ? interrupt_cause
-                           : "tasks " + std::string(to_string(*job));
+  // An interrupted job is explained by a task that ended the way the job did.
+  std::string reason = "tasks " + std::string(to_string(*job));
+  for (const std::string& task : s.topo)
+    if (const ScheduleTask& st = s.schedule.at(task); st.status == *job && !st.reason.empty()) {
+      if (is_interrupt(*job)) reason = st.reason;
+      break;
+    }
   b.set_job_status(*job, reason);
   if (is_end(s.schedule_status)) b.stop_remote_copies(s.schedule_status, reason);
 }
@@ -869,7 +872,7 @@ std::vector<Effect> recovery_effects(const JobState& state) {
   if (state.is_scheduler) {
     // Creates not yet answered, and starts of running tasks not yet seen at their party.
     for (const PartyRef& party : state.remote_parties) {
-      if (state.joined.count(party)) continue;
+      if (state.joined.count(party) || is_end(state.schedule_status)) continue;
       Json body = b.job_body(party);
       body["dag"] = state.dag.raw.value("dag", Json::object());
       body["schema_version"] = state.dag.raw.value("schema_version", Json("2.0.0"));
@@ -880,7 +883,7 @@ std::vector<Effect> recovery_effects(const JobState& state) {
       // Federated statuses pushed just before the crash may not have arrived: push them again.
       if (st.status != Status::waiting)
         b.call_task_parties(task, st.task_version, "partner/task/status/update",
-                            Json{{"status", to_string(st.status)}});
+                            Json{{"status", to_string(st.status)}, {"reason", st.reason}});
       if (st.status != Status::running) continue;
       for (const PartyRef& party : state.remote_parties_of(task))
         if (st.party_status.at(party) == Status::waiting)
@@ -1007,6 +1010,7 @@ void apply(JobState& s, const JobEvent& event) {
             st.status = Status::waiting;
             st.auto_retries = e.auto_retries;
             st.start_time = 0;
+            st.reason.clear();
             st.party_error.clear();
             st.party_update_time.clear();
             for (auto& [party, status] : st.party_status) status = Status::waiting;
@@ -1028,6 +1032,7 @@ void apply(JobState& s, const JobEvent& event) {
             auto it = s.schedule.find(e.task_name);
             if (it != s.schedule.end() && it->second.task_version == e.task_version) {
               it->second.status = e.status;
+              it->second.reason = e.reason;
               if (e.status == Status::running) it->second.start_time = now;
             }
           } else if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) {

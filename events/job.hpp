@@ -157,6 +157,7 @@ struct ScheduleTask {  // latest version of one task, as the scheduler sees it
   std::map<PartyRef, int64_t> party_update_time;  // last change of each party's status
   int64_t start_time = 0;
   int auto_retries = 0;
+  std::string reason;  // why the federated status last changed (an interrupt names the party and its error)
 };
 
 struct JobState {

@@ -9,16 +9,28 @@
 namespace flowstone::domain {
 
 // Declaration order is FATE-Flow's StatusSet order; the underlying value is the "level" used in tie-breaks.
-enum class Status : uint8_t { waiting = 0, ready, running, canceled, timeout, failed, pass, success, finished };
+enum class Status : uint8_t {
+  waiting = 0,
+  ready,
+  running,
+  canceled,
+  timeout,
+  failed,
+  pass,
+  success,
+  finished
+};
 
 std::string_view to_string(Status status);
 std::optional<Status> parse_status(std::string_view text);
-inline int level(Status status) { return static_cast<int>(status); }
+inline int level(Status status) {
+  return static_cast<int>(status);
+}
 
-bool is_end(Status status);        // canceled, timeout, failed, pass, success
-bool is_interrupt(Status status);  // canceled, timeout, failed
-bool is_success(Status status);    // pass, success
-bool is_ongoing(Status status);    // waiting, running
+bool is_end(Status status);          // canceled, timeout, failed, pass, success
+bool is_interrupt(Status status);    // canceled, timeout, failed
+bool is_success(Status status);      // pass, success
+bool is_ongoing(Status status);      // waiting, running
 bool is_job_status(Status status);   // ready, waiting, running, finished, canceled, timeout, failed, success
 bool is_task_status(Status status);  // waiting, running, canceled, timeout, failed, pass, success
 

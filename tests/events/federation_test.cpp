@@ -1,0 +1,1165 @@
+// The Job aggregate across parties on different servers (spec 1.7, 1.8, 3.2-3.6, 4.1-4.7; interop.md).
+// Each server is driven only as its host drives it: decide_and_advance() for every command, then apply() of
+// the decided events. The scheduler site serves guest 9999; the party site serves host 10000. Partner
+// calls are fed to the other site as the commands actors/registry.cpp makes of them. Every scenario ends by
+// replaying each site's recorded events into a fresh state.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "events/job.hpp"
+#include "events/job_views.hpp"
+
+namespace flowstone::domain {
+
+// Readable failure messages (internal linkage: job_test.cpp has its own PrintTo for Status).
+static void PrintTo(Status status, std::ostream* os) {
+  *os << to_string(status);
+}
+static void PrintTo(const PartyRef& party, std::ostream* os) {
+  *os << party.role << ":" << party.party_id;
+}
+
+namespace {
+
+const PartyRef kGuest{"guest", "9999"};
+const PartyRef kHost{"host", "10000"};
+const PartyRef kHost2{"host", "10001"};
+const PartyRef kSchedulerParty{"", "9999"};  // how a party addresses the scheduler
+constexpr const char* kJob = "202401010000000000042";
+
+Json J(const char* text) {
+  return Json::parse(text);
+}
+
+// interop.md's job: a_0 (noop) then b_0 (noop_consumer reading a_0's model) at guest 9999 and host 10000.
+Json chain_dag(const std::string& sync_type = "") {
+  Json dag = J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}, {"role": "host", "party_id": ["10000"]}],
+      "tasks": {
+        "a_0": {"component_ref": "noop"},
+        "b_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
+                  {"producer_task": "a_0", "output_artifact_key": "output_model"}}}}}
+      }
+    }
+  })");
+  if (!sync_type.empty()) dag["dag"]["conf"] = Json{{"sync_type", sync_type}};
+  return dag;
+}
+
+// x_0, y_0, z_0 independent; 12 job cores and 4 a task: all three run side by side.
+Json parallel_dag() {
+  return J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}, {"role": "host", "party_id": ["10000"]}],
+      "conf": {"cores": 12, "task": {"engine_run": {"cores": 4}}},
+      "tasks": {
+        "x_0": {"component_ref": "noop"},
+        "y_0": {"component_ref": "noop"},
+        "z_0": {"component_ref": "noop"}
+      }
+    }
+  })");
+}
+
+// A second remote party, host 10001, on a third server.
+Json with_second_host(Json dag) {
+  dag["dag"]["parties"][1]["party_id"].push_back("10001");
+  return dag;
+}
+
+std::string exec(const std::string& task, const PartyRef& party, int version = 0) {
+  return execution_id_of(kJob, task, version, party);
+}
+
+template <typename T>
+std::vector<T> events_of(const std::vector<JobEvent>& events) {
+  std::vector<T> out;
+  for (const auto& e : events)
+    if (const T* body = std::get_if<T>(&e.body)) out.push_back(*body);
+  return out;
+}
+
+template <typename T>
+std::vector<T> effects_of(const std::vector<Effect>& effects) {
+  std::vector<T> out;
+  for (const auto& e : effects)
+    if (const T* body = std::get_if<T>(&e)) out.push_back(*body);
+  return out;
+}
+
+std::vector<PartnerCall> calls_to(const std::vector<Effect>& effects, const PartyRef& party) {
+  std::vector<PartnerCall> out;
+  for (const auto& call : effects_of<PartnerCall>(effects))
+    if (call.party == party) out.push_back(call);
+  return out;
+}
+
+std::vector<std::string> endpoints(const std::vector<PartnerCall>& calls) {
+  std::vector<std::string> out;
+  for (const auto& call : calls) out.push_back(call.endpoint);
+  return out;
+}
+
+std::vector<std::string> launched(const std::vector<Effect>& effects) {
+  std::vector<std::string> out;
+  for (const auto& e : effects_of<LaunchRun>(effects)) out.push_back(e.execution_id);
+  return out;
+}
+
+// The statuses a party reported to the scheduler (scheduler/task/report), in order.
+std::vector<std::string> reported(const std::vector<Effect>& effects) {
+  std::vector<std::string> out;
+  for (const auto& call : effects_of<PartnerCall>(effects))
+    if (call.endpoint == "scheduler/task/report") out.push_back(call.body.value("status", ""));
+  return out;
+}
+
+// What a party's host makes of a partner call (actors/registry.cpp site_command); nullopt for the routes
+// answered without the job's aggregate (resources, progress).
+std::optional<JobCommand> partner_command(const PartnerCall& call) {
+  const Json& b = call.body;
+  PartyRef party{b.value("role", ""), b.value("party_id", "")};
+  std::string task = task_name_of(kJob, b.value("task_id", ""));
+  int version = b.value("task_version", 0);
+  std::string reason = b.value("reason", "");
+  auto status = [&](const char* key, Status fallback) {
+    auto it = b.find(key);
+    if (it == b.end() || !it->is_string()) return fallback;
+    return parse_status(it->get<std::string>()).value_or(fallback);
+  };
+  const std::string& e = call.endpoint;
+  if (e == "partner/job/create") {
+    Json schema{{"dag", b["dag"]}, {"schema_version", b.value("schema_version", Json("2.0.0"))}};
+    return JoinJob{kJob, schema, party, party.party_id, JobDefaults{}, 0};
+  }
+  if (e == "partner/job/status/update")
+    return UpdateCopyStatus{party, status("status", Status::waiting), reason, false, 0};
+  if (e == "partner/job/start") return UpdateCopyStatus{party, Status::running, "started", true, 0};
+  if (e == "partner/job/stop") {
+    Status stop = status("stop_status", Status::failed);
+    return StopCopy{party, is_interrupt(stop) ? stop : Status::failed, reason, 0};
+  }
+  if (e == "partner/task/status/update")
+    return UpdateTaskStatus{party, task, version, status("status", Status::running), reason, 0};
+  if (e == "partner/task/start") return StartTask{party, task, version, 0};
+  if (e == "partner/task/stop")
+    return StopTask{party, task, version, status("status", Status::failed), reason, 0};
+  if (e == "partner/task/collect") return CollectTask{party, task, version, 0};
+  if (e == "partner/task/rerun") return RerunTask{party, task, b.value("new_version", 0), 0};
+  return std::nullopt;
+}
+
+// One server's view of the job, as its host keeps it.
+struct Site {
+  JobState state;
+  std::vector<JobEvent> log;
+  std::vector<Effect> effects;  // every effect decided, in order
+};
+
+class FederationTest : public ::testing::Test {
+ protected:
+  // The host: decides, appends, applies; time moves 10 ms a command.
+  Decision Run(Site& site, JobCommand command) {
+    now_ += 10;
+    std::visit([&](auto& c) { c.now_ms = now_; }, command);
+    Decision d = decide_and_advance(site.state, command, now_);
+    if (d.code != 0) {
+      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
+      EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
+      return d;
+    }
+    for (const auto& e : d.events) {
+      apply(site.state, e);
+      site.log.push_back(e);
+    }
+    site.effects.insert(site.effects.end(), d.effects.begin(), d.effects.end());
+    return d;
+  }
+
+  // ---- the scheduler site (guest 9999) ----
+  Decision Create(Json dag) {
+    CreateJob c;
+    c.job_id = kJob;
+    c.dag_schema = std::move(dag);
+    c.local_party_id = "9999";
+    c.user_name = "tester";
+    return Run(sched_, c);
+  }
+  Decision Answer(const PartyRef& party, const std::string& endpoint, int code = 0,
+                  const std::string& message = "success", const std::string& task = "", int version = 0) {
+    PartnerAnswered c;
+    c.party = party;
+    c.endpoint = endpoint;
+    c.task_name = task;
+    c.task_version = version;
+    c.code = code;
+    c.message = message;
+    return Run(sched_, c);
+  }
+  Decision Joined(const PartyRef& party) { return Answer(party, "partner/job/create"); }
+  // scheduler/task/report from a remote party, or (collected) the answer to a partner/task/collect.
+  Decision PartyReport(const PartyRef& party, const std::string& task, Status status,
+                       const std::string& error = "", bool collected = false, int version = 0) {
+    ReportPartyStatus c;
+    c.party = party;
+    c.task_name = task;
+    c.task_version = version;
+    c.status = status;
+    c.error = error;
+    c.collected = collected;
+    return Run(sched_, c);
+  }
+
+  // ---- either site: its launcher and its workers ----
+  Decision Launch(Site& site, const std::string& execution_id, int64_t pid = 4242) {
+    RecordLaunch c;
+    c.execution_id = execution_id;
+    c.launcher_pid = pid;
+    c.cmd = "flowstone-launcher " + execution_id;
+    c.log_dir = "/logs/" + execution_id;
+    return Run(site, c);
+  }
+  Decision Report(Site& site, const std::string& execution_id, Status status, const std::string& error = "") {
+    ReportTaskStatus c;
+    c.execution_id = execution_id;
+    c.status = status;
+    c.error = error;
+    return Run(site, c);
+  }
+
+  // ---- the party site (host 10000) ----
+  // partner/job/create with the dag the scheduler sent (the scheduler's job must exist).
+  Decision JoinAtParty(const PartyRef& party = kHost) {
+    std::optional<PartnerCall> create;
+    for (const auto& call : calls_to(sched_.effects, party))
+      if (call.endpoint == "partner/job/create") create = call;
+    EXPECT_TRUE(create.has_value()) << "the scheduler never asked " << party.role << ":" << party.party_id;
+    if (!create) return Decision{};
+    return Run(party_, *partner_command(*create));
+  }
+  // The scheduler's calls that admit the job, as they reach the party.
+  void AdmitAtParty() {
+    ASSERT_EQ(Run(party_, UpdateCopyStatus{kHost, Status::waiting, "", false, 0}).code, 0);
+    ASSERT_EQ(Run(party_, UpdateCopyStatus{kHost, Status::running, "started", true, 0}).code, 0);
+  }
+  // The scheduler's task/status/update running then task/start, as they reach the party.
+  Decision StartAtParty(const std::string& task, int version = 0) {
+    EXPECT_EQ(Run(party_, UpdateTaskStatus{kHost, task, version, Status::running, "", 0}).code, 0);
+    return Run(party_, StartTask{kHost, task, version, 0});
+  }
+
+  const TaskRun& RunAt(const Site& site, const std::string& task, const PartyRef& party, int version = 0) {
+    const TaskRun* run = site.state.run_by_execution(exec(task, party, version));
+    EXPECT_NE(run, nullptr) << task << " v" << version << " at " << party.role << ":" << party.party_id;
+    static TaskRun none;
+    return run ? *run : none;
+  }
+  Status Mirror(const std::string& task, const PartyRef& party) {
+    return sched_.state.schedule.at(task).party_status.at(party);
+  }
+  Json JobRow(const Site& site, const PartyRef& party) {
+    const JobCopy* copy = site.state.copy(party);
+    EXPECT_NE(copy, nullptr);
+    return copy ? job_row(site.state, *copy) : Json();
+  }
+
+  // Replaying a site's recorded log gives the live state: views, schedule record and runs.
+  void ExpectReplayMatches(const Site& site) {
+    JobState replayed;
+    for (const auto& e : site.log) apply(replayed, e);
+    const JobState& live = site.state;
+    EXPECT_EQ(job_views(replayed), job_views(live));
+    EXPECT_EQ(replayed.schedule_status, live.schedule_status);
+    EXPECT_EQ(replayed.schedule_reason, live.schedule_reason);
+    EXPECT_EQ(replayed.joined, live.joined);
+    EXPECT_EQ(replayed.cancel_requested, live.cancel_requested);
+    EXPECT_EQ(replayed.remote_parties, live.remote_parties);
+    ASSERT_EQ(replayed.schedule.size(), live.schedule.size());
+    for (const auto& [task, st] : live.schedule) {
+      const ScheduleTask& r = replayed.schedule.at(task);
+      EXPECT_EQ(r.status, st.status) << task;
+      EXPECT_EQ(r.task_version, st.task_version) << task;
+      EXPECT_EQ(r.party_status, st.party_status) << task;
+      EXPECT_EQ(r.party_error, st.party_error) << task;
+      EXPECT_EQ(r.party_update_time, st.party_update_time) << task;
+    }
+    ASSERT_EQ(replayed.runs.size(), live.runs.size());
+    for (size_t i = 0; i < live.runs.size(); ++i) {
+      EXPECT_EQ(replayed.runs[i].execution_id, live.runs[i].execution_id);
+      EXPECT_EQ(replayed.runs[i].start_requested, live.runs[i].start_requested);
+    }
+    // What a restarting host would do is the same too.
+    EXPECT_EQ(recovery_effects(replayed).size(), recovery_effects(live).size());
+  }
+  void TearDown() override {
+    if (sched_.state.exists) ExpectReplayMatches(sched_);
+    if (party_.state.exists) ExpectReplayMatches(party_);
+  }
+
+  // Delivers every effect, in order, until both sites are quiet: partner calls to the party (their answers
+  // back to the scheduler when tracked), the party's reports to the scheduler, and in poll mode the
+  // scheduler's collects. A launched run starts at once and its worker ends with `outcome(execution_id)`.
+  template <typename Outcome>
+  void Exchange(Outcome outcome) {
+    std::deque<std::pair<Site*, Effect>> pending;
+    auto take = [&](Site& from, size_t before) {
+      for (size_t i = before; i < from.effects.size(); ++i) pending.emplace_back(&from, from.effects[i]);
+    };
+    take(sched_, exchanged_sched_);  // what an earlier exchange delivered is not delivered again
+    take(party_, exchanged_party_);
+    exchanged_sched_ = sched_.effects.size();
+    exchanged_party_ = party_.effects.size();
+    for (int steps = 0; steps < 2000; ++steps) {
+      if (pending.empty()) {
+        if (sched_.state.sync_type != "poll") return;
+        for (const auto& call : collect_calls(sched_.state, now_, 0)) pending.emplace_back(&sched_, call);
+        if (pending.empty()) return;
+      }
+      auto [from, effect] = pending.front();
+      pending.pop_front();
+      size_t sched_before = sched_.effects.size(), party_before = party_.effects.size();
+      if (const auto* call = std::get_if<PartnerCall>(&effect)) {
+        if (from == &sched_) {
+          Decision d;
+          if (auto command = partner_command(*call)) d = Run(party_, *command);
+          ++delivered_[call->endpoint];
+          if (call->endpoint == "partner/task/collect" && d.code == 0) {
+            auto status = parse_status(d.data.value("party_status", ""));
+            EXPECT_TRUE(status.has_value());
+            PartyReport(call->party, call->task_name, *status, d.data.value("error", ""), true,
+                        call->task_version);
+          } else if (call->tracked) {
+            Answer(call->party, call->endpoint, d.code, d.message, call->task_name, call->task_version);
+          }
+        } else {
+          EXPECT_EQ(call->endpoint, "scheduler/task/report");
+          const Json& b = call->body;
+          Decision d = Run(sched_, ReportPartyStatus{
+                                       PartyRef{b.value("role", ""), b.value("party_id", "")},
+                                       task_name_of(kJob, b.value("task_id", "")), b.value("task_version", 0),
+                                       parse_status(b.value("status", "")).value_or(Status::waiting),
+                                       b.value("error", ""), false, 0});
+          EXPECT_TRUE(d.code == 0 || d.code == 2002) << d.code << " " << d.message;
+        }
+      } else if (const auto* launch = std::get_if<LaunchRun>(&effect)) {
+        Launch(*from, launch->execution_id);
+        Report(*from, launch->execution_id, outcome(launch->execution_id));
+      }
+      take(sched_, sched_before);
+      take(party_, party_before);
+      exchanged_sched_ = sched_.effects.size();
+      exchanged_party_ = party_.effects.size();
+    }
+    ADD_FAILURE() << "the sites never became quiet";
+  }
+
+  std::map<std::string, int> delivered_;              // partner calls delivered by Exchange, by endpoint
+  size_t exchanged_sched_ = 0, exchanged_party_ = 0;  // effects Exchange has taken from each site
+  Site sched_;                                        // the scheduler: guest 9999
+  Site party_;                                        // a party on another server: host 10000
+  int64_t now_ = 1700000000000;
+};
+
+// ---- 1. the scheduler's side of interop.md's job ------------------------------------------------------
+
+TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
+  Decision d = Create(chain_dag());
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(sched_.state.remote_parties, std::vector<PartyRef>{kHost});
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_TRUE(launched(d.effects).empty());
+
+  d = Joined(kHost);  // the host created its copy
+  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_FALSE(d.events.empty());
+  EXPECT_TRUE(std::holds_alternative<PartyJoined>(d.events.front().body));
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::running);
+  EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kGuest)});
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::running);
+  EXPECT_EQ(Mirror("a_0", kHost), Status::waiting);
+
+  d = Answer(kHost, "partner/task/start", 0, "success", "a_0", 0);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+
+  Launch(sched_, exec("a_0", kGuest), 101);
+  EXPECT_EQ(Mirror("a_0", kGuest), Status::running);
+  d = PartyReport(kHost, "a_0", Status::running);
+  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(Mirror("a_0", kHost), Status::running);
+  d = PartyReport(kHost, "a_0", Status::success);
+  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(Mirror("a_0", kHost), Status::success);
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::running);  // the guest is still running
+  EXPECT_TRUE(launched(d.effects).empty());
+
+  d = Report(sched_, exec("a_0", kGuest), Status::success);
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::success);
+  EXPECT_EQ(RunAt(sched_, "a_0", kGuest).status, Status::success);
+  EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("b_0", kGuest)});
+  EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::running);
+
+  // After partner/task/stop the host reports success again: 2002, harmless (interop.md).
+  d = PartyReport(kHost, "a_0", Status::success);
+  EXPECT_EQ(d.code, 2002);
+  EXPECT_NE(d.message.find("does not take effect"), std::string::npos) << d.message;
+
+  Answer(kHost, "partner/task/start", 0, "success", "b_0", 0);
+  Launch(sched_, exec("b_0", kGuest), 102);
+  EXPECT_EQ(PartyReport(kHost, "b_0", Status::running).code, 0);
+  Report(sched_, exec("b_0", kGuest), Status::success);
+  EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::running);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  d = PartyReport(kHost, "b_0", Status::success);
+  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::success);
+  EXPECT_EQ(sched_.state.schedule_status, Status::success);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
+  Json row = JobRow(sched_, kGuest);
+  EXPECT_EQ(row["status"], "success");
+  EXPECT_EQ(row["progress"], 100);
+  EXPECT_EQ(row["tag"], "job_end");
+
+  // Every partner call went to the host (the guest is served here, so it is never called), in the order
+  // the real FATE-Flow guest called host 10000 (interop-bodies-callback.jsonl, dest 10000).
+  for (const auto& call : effects_of<PartnerCall>(sched_.effects))
+    EXPECT_EQ(call.party, kHost) << call.endpoint;
+  std::vector<PartnerCall> calls = calls_to(sched_.effects, kHost);
+  const std::vector<std::string> want = {
+      "partner/job/create",          "partner/job/status/update",   "partner/job/resource/apply",
+      "partner/job/start",           "partner/task/resource/apply", "partner/task/status/update",
+      "partner/task/start",          "partner/task/status/update",  "partner/task/stop",
+      "partner/task/resource/apply", "partner/task/status/update",  "partner/task/start",
+      "partner/job/update",          "partner/task/status/update",  "partner/task/stop",
+      "partner/job/update",          "partner/job/status/update",   "partner/job/stop"};
+  ASSERT_EQ(endpoints(calls), want);
+
+  // Bodies: the destination's role and party_id; task calls add task_id and an integer task_version.
+  std::vector<std::string> task_ids;
+  for (const auto& call : calls) {
+    SCOPED_TRACE(call.endpoint);
+    EXPECT_EQ(call.body["job_id"], kJob);
+    EXPECT_EQ(call.body["role"], "host");
+    EXPECT_EQ(call.body["party_id"], "10000");
+    if (call.endpoint.rfind("partner/task/", 0) == 0) {
+      ASSERT_TRUE(call.body.contains("task_id"));
+      ASSERT_TRUE(call.body["task_version"].is_number_integer());
+      EXPECT_EQ(call.body["task_version"], 0);
+      task_ids.push_back(call.body["task_id"].get<std::string>());
+    } else {
+      EXPECT_FALSE(call.body.contains("task_id"));
+    }
+    // Only the calls whose answers matter are tracked.
+    bool tracked = call.endpoint == "partner/job/create" || call.endpoint == "partner/task/start";
+    EXPECT_EQ(call.tracked, tracked);
+  }
+  const std::string a = std::string(kJob) + "_a_0", b = std::string(kJob) + "_b_0";
+  EXPECT_EQ(task_ids, (std::vector<std::string>{a, a, a, a, a, b, b, b, b, b}));
+
+  const Json& create = calls[0].body;
+  EXPECT_EQ(create["kind"], "fate");
+  EXPECT_EQ(create["schema_version"], "2.1.0");
+  EXPECT_EQ(create["dag"]["conf"]["scheduler_party_id"], "9999");
+  EXPECT_EQ(create["dag"]["conf"]["initiator_party_id"], "9999");
+  EXPECT_EQ(create["dag"]["conf"]["sync_type"], "callback");
+  EXPECT_EQ(create["dag"]["tasks"].size(), 2u);
+  EXPECT_EQ(calls[1].body["status"], "waiting");
+  EXPECT_EQ(calls[5].body["status"], "running");
+  EXPECT_EQ(calls[6].task_name, "a_0");
+  EXPECT_EQ(calls[7].body["status"], "success");
+  EXPECT_EQ(calls[8].body["status"], "success");  // task/stop of a successful task only cleans up
+  EXPECT_EQ(calls[10].body["status"], "running");
+  EXPECT_EQ(calls[11].task_name, "b_0");
+  ASSERT_TRUE(calls[12].body["progress"].is_number());
+  EXPECT_DOUBLE_EQ(calls[12].body["progress"].get<double>(), 50.0);
+  EXPECT_EQ(calls[13].body["status"], "success");
+  EXPECT_EQ(calls[14].body["status"], "success");
+  EXPECT_DOUBLE_EQ(calls[15].body["progress"].get<double>(), 100.0);
+  EXPECT_EQ(calls[16].body["status"], "success");
+  EXPECT_EQ(calls[17].body["stop_status"], "success");
+
+  // 8. Replay gives the same job views.
+  ExpectReplayMatches(sched_);
+}
+
+// ---- 2. admission and the create --------------------------------------------------------------------
+
+TEST_F(FederationTest, NoAdmissionBeforeEveryRemotePartyJoined) {
+  Decision d = Create(with_second_host(chain_dag()));
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(sched_.state.remote_parties, (std::vector<PartyRef>{kHost, kHost2}));
+  for (const PartyRef& host : {kHost, kHost2}) {
+    std::vector<PartnerCall> calls = calls_to(d.effects, host);
+    EXPECT_EQ(endpoints(calls),
+              (std::vector<std::string>{"partner/job/create", "partner/job/status/update"}));
+    ASSERT_FALSE(calls.empty());
+    EXPECT_TRUE(calls[0].tracked);
+    EXPECT_EQ(calls[0].body["party_id"], host.party_id);
+  }
+
+  d = Joined(kHost);
+  ASSERT_EQ(d.code, 0);
+  ASSERT_EQ(d.events.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<PartyJoined>(d.events[0].body));
+  EXPECT_TRUE(d.effects.empty());  // no resource/apply, no start, no launch
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::waiting);
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::waiting);
+
+  // Neither a scheduling step nor a repeated answer admits it.
+  d = Run(sched_, Advance{});
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  d = Joined(kHost);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  // A started task's answer for a job not yet running changes nothing either.
+  d = Answer(kHost, "partner/task/start", 0, "success", "a_0", 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+
+  d = Joined(kHost2);  // the last party: admitted, and a_0 starts everywhere
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kGuest)});
+  for (const PartyRef& host : {kHost, kHost2})
+    EXPECT_EQ(endpoints(calls_to(d.effects, host)),
+              (std::vector<std::string>{"partner/job/resource/apply", "partner/job/start",
+                                        "partner/task/resource/apply", "partner/task/status/update",
+                                        "partner/task/start"}));
+}
+
+TEST_F(FederationTest, AFailedCreateFailsTheJobAndNamesTheParty) {
+  Create(with_second_host(chain_dag()));
+  Joined(kHost2);
+  Decision d = Answer(kHost, "partner/job/create", 104, "Federated schedule error, connection refused");
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
+  EXPECT_NE(sched_.state.schedule_reason.find("host:10000"), std::string::npos)
+      << sched_.state.schedule_reason;
+  const std::string& reason = sched_.state.copy(kGuest)->status_reason;
+  EXPECT_NE(reason.find("host:10000"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("connection refused"), std::string::npos) << reason;
+  EXPECT_EQ(JobRow(sched_, kGuest)["status_reason"], reason);
+  EXPECT_EQ(JobRow(sched_, kGuest)["status"], "failed");
+  EXPECT_TRUE(launched(d.effects).empty());
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::waiting);  // never started
+
+  // The party that has its copy learns the job failed and stops it; the unreachable one is not called.
+  std::vector<PartnerCall> calls = calls_to(d.effects, kHost2);
+  ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/job/status/update", "partner/job/stop"}));
+  EXPECT_EQ(calls[0].body["status"], "failed");
+  EXPECT_EQ(calls[1].body["stop_status"], "failed");
+  EXPECT_TRUE(calls_to(d.effects, kHost).empty());
+
+  // A repeated failure changes nothing.
+  d = Answer(kHost, "partner/job/create", 104, "again");
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+
+  // The create reaches the host later after all (a retried call): the host is caught up with the end.
+  d = Joined(kHost);
+  EXPECT_EQ(sched_.state.joined.count(kHost), 1u);
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  calls = calls_to(d.effects, kHost);
+  ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/job/status/update", "partner/job/stop"}));
+  EXPECT_EQ(calls[0].body["status"], "failed");
+}
+
+// ---- 3. the folds through reports ---------------------------------------------------------------------
+
+TEST_F(FederationTest, HostFailureFailsTheTaskStopsTheGuestRunAndFailsTheJob) {
+  Create(chain_dag());
+  Joined(kHost);
+  Launch(sched_, exec("a_0", kGuest), 77);
+  PartyReport(kHost, "a_0", Status::running);
+
+  Decision d = PartyReport(kHost, "a_0", Status::failed, "ValueError: host boom");
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(Mirror("a_0", kHost), Status::failed);
+  EXPECT_EQ(sched_.state.schedule.at("a_0").party_error.at(kHost), "ValueError: host boom");
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::failed);
+
+  // The guest's own run of a_0 is stopped: its worker is killed and it fails with the host's reason.
+  auto kills = effects_of<KillRun>(d.effects);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].execution_id, exec("a_0", kGuest));
+  EXPECT_EQ(kills[0].launcher_pid, 77);
+  const TaskRun& guest = RunAt(sched_, "a_0", kGuest);
+  EXPECT_EQ(guest.party_status, Status::failed);
+  EXPECT_EQ(guest.status, Status::failed);
+  EXPECT_NE(guest.error.find("host boom"), std::string::npos) << guest.error;
+  EXPECT_TRUE(launched(d.effects).empty());  // b_0 never starts
+  EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::waiting);
+
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
+  EXPECT_NE(sched_.state.schedule_reason.find("host boom"), std::string::npos)
+      << sched_.state.schedule_reason;
+  EXPECT_NE(sched_.state.schedule_reason.find("host:10000"), std::string::npos);
+  EXPECT_NE(sched_.state.copy(kGuest)->status_reason.find("host boom"), std::string::npos);
+
+  std::vector<PartnerCall> calls = calls_to(d.effects, kHost);
+  ASSERT_EQ(endpoints(calls),
+            (std::vector<std::string>{"partner/task/status/update", "partner/task/stop", "partner/job/update",
+                                      "partner/job/status/update", "partner/job/stop"}));
+  EXPECT_EQ(calls[0].body["status"], "failed");
+  EXPECT_EQ(calls[1].body["status"], "failed");
+  EXPECT_EQ(calls[3].body["status"], "failed");
+  EXPECT_EQ(calls[4].body["stop_status"], "failed");
+
+  // The guest's late report of its killed worker changes nothing.
+  d = Report(sched_, exec("a_0", kGuest), Status::success);
+  EXPECT_TRUE(d.events.empty());
+}
+
+// Three tasks side by side at guest 9999, host 10000 and host 10001.
+TEST_F(FederationTest, CanceledBeatsFailedInTheTaskFoldFailedBeatsCanceledInTheJobFold) {
+  Create(with_second_host(parallel_dag()));
+  Joined(kHost);
+  Decision d = Joined(kHost2);
+  ASSERT_EQ(launched(d.effects).size(), 3u);
+  for (const char* task : {"x_0", "y_0", "z_0"}) {
+    Launch(sched_, exec(task, kGuest));
+    PartyReport(kHost, task, Status::running);
+    PartyReport(kHost2, task, Status::running);
+  }
+
+  // x_0: canceled at host 10000, then failed at host 10001 -> canceled (3.4: canceled wins).
+  d = PartyReport(kHost, "x_0", Status::canceled, "stopped by its owner");
+  EXPECT_EQ(sched_.state.schedule.at("x_0").status, Status::canceled);
+  EXPECT_EQ(RunAt(sched_, "x_0", kGuest).party_status, Status::canceled);
+  EXPECT_EQ(effects_of<KillRun>(d.effects).size(), 1u);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);  // y_0 and z_0 still run
+  d = PartyReport(kHost2, "x_0", Status::failed, "x failed late");
+  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(Mirror("x_0", kHost2), Status::failed);
+  EXPECT_EQ(sched_.state.schedule.at("x_0").status, Status::canceled);
+  std::vector<Status> x_mirror;
+  for (const auto& [party, status] : sched_.state.schedule.at("x_0").party_status) x_mirror.push_back(status);
+  EXPECT_EQ(fold_task_status(x_mirror), Status::canceled);
+
+  // y_0: timeout at host 10000, then failed at host 10001 -> still timeout (3.4 ascending: timeout beats
+  // failed, and timeout -> failed is a legal transition, so a wrong fold would show here).
+  PartyReport(kHost, "y_0", Status::timeout, "ran too long");
+  EXPECT_EQ(sched_.state.schedule.at("y_0").status, Status::timeout);
+  EXPECT_EQ(RunAt(sched_, "y_0", kGuest).party_status, Status::timeout);
+  PartyReport(kHost2, "y_0", Status::failed, "y failed late");
+  EXPECT_EQ(sched_.state.schedule.at("y_0").status, Status::timeout);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);  // z_0 still runs
+
+  // z_0 fails: the job is failed, not canceled nor timeout (3.5 descending: failed wins).
+  d = PartyReport(kHost, "z_0", Status::failed, "ValueError: z boom");
+  EXPECT_EQ(sched_.state.schedule.at("z_0").status, Status::failed);
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
+  for (const PartyRef& host : {kHost, kHost2}) {
+    std::vector<PartnerCall> end = calls_to(d.effects, host);
+    ASSERT_GE(end.size(), 2u);
+    EXPECT_EQ(end[end.size() - 2].endpoint, "partner/job/status/update");
+    EXPECT_EQ(end[end.size() - 2].body["status"], "failed");
+    EXPECT_EQ(end.back().endpoint, "partner/job/stop");
+  }
+}
+
+// PRODUCT BUG (events/job.cpp advance(), interrupt_cause): the job's reason is the first interrupted task's
+// (topological order), whatever status the job fold chose. Expected: a job that the fold (3.5) makes
+// `failed` gives as its status_reason the failure (y_0 failed at host 10000), not x_0's earlier cancel.
+TEST_F(FederationTest, AFailedJobsReasonExplainsTheFailureNotAnEarlierCancel) {
+  Create(parallel_dag());
+  Joined(kHost);
+  for (const char* task : {"x_0", "y_0", "z_0"}) {
+    Launch(sched_, exec(task, kGuest));
+    PartyReport(kHost, task, Status::running);
+  }
+  Report(sched_, exec("z_0", kGuest), Status::success);
+  PartyReport(kHost, "z_0", Status::success);
+  ASSERT_EQ(sched_.state.schedule.at("z_0").status, Status::success);
+  PartyReport(kHost, "x_0", Status::canceled, "stopped by its owner");
+  ASSERT_EQ(sched_.state.schedule_status, Status::running);
+  PartyReport(kHost, "y_0", Status::failed, "ValueError: y boom");
+  ASSERT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_NE(sched_.state.schedule_reason.find("y boom"), std::string::npos) << sched_.state.schedule_reason;
+  EXPECT_NE(sched_.state.copy(kGuest)->status_reason.find("y boom"), std::string::npos)
+      << sched_.state.copy(kGuest)->status_reason;
+}
+
+// PRODUCT BUG (events/job.cpp interrupt_reason()): once the scheduler has stopped its own run of a task a
+// remote party failed, a later step recomputes the task's reason from the mirror in PartyRef order and names
+// guest:9999 (stopped only as a consequence) as where it failed. Expected (README, "Reasons travel"): the job
+// that ends failed when its last sibling finishes says "task x_0 failed at host:10000: <host's error>".
+TEST_F(FederationTest, AJobFailedLaterStillNamesThePartyWhereTheTaskFailed) {
+  Create(parallel_dag());
+  Joined(kHost);
+  for (const char* task : {"x_0", "y_0", "z_0"}) {
+    Launch(sched_, exec(task, kGuest));
+    PartyReport(kHost, task, Status::running);
+  }
+  PartyReport(kHost, "x_0", Status::failed, "ValueError: x boom");
+  ASSERT_EQ(sched_.state.schedule.at("x_0").status, Status::failed);
+  ASSERT_EQ(sched_.state.schedule_status, Status::running);  // y_0 and z_0 still run
+  for (const char* task : {"y_0", "z_0"}) {
+    Report(sched_, exec(task, kGuest), Status::success);
+    PartyReport(kHost, task, Status::success);
+  }
+  ASSERT_EQ(sched_.state.schedule_status, Status::failed);
+  const std::string& reason = sched_.state.schedule_reason;
+  EXPECT_NE(reason.find("x boom"), std::string::npos) << reason;
+  EXPECT_EQ(reason.rfind("task x_0 failed at host:10000", 0), 0u) << reason;
+  EXPECT_EQ(sched_.state.copy(kGuest)->status_reason, reason);
+}
+
+// ---- 4. partner commands at a party are idempotent by meaning ------------------------------------------
+
+TEST_F(FederationTest, PartnerCommandsAppliedTwiceAtAPartyChangeNothingTheSecondTime) {
+  Create(chain_dag());
+  // Each command twice: the first decides something, the second nothing, with FATE-Flow's code.
+  auto twice = [&](JobCommand command, int second_code, const char* what) {
+    SCOPED_TRACE(what);
+    Decision first = Run(party_, command);
+    EXPECT_EQ(first.code, 0) << first.message;
+    Decision second = Run(party_, command);
+    EXPECT_EQ(second.code, second_code) << second.message;
+    EXPECT_TRUE(second.events.empty());
+    EXPECT_TRUE(second.effects.empty());
+    return first;
+  };
+
+  Decision d = JoinAtParty();
+  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.events.size(), 1u);
+  const JobCreated& created = std::get<JobCreated>(d.events[0].body);
+  EXPECT_FALSE(created.is_scheduler);
+  EXPECT_EQ(created.scheduler_party_id, "9999");
+  EXPECT_EQ(created.local_parties, std::vector<PartyRef>{kHost});
+  EXPECT_EQ(party_.state.remote_parties, std::vector<PartyRef>{kGuest});
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::ready);
+  d = JoinAtParty();  // repeated create: 0
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  JoinJob other = std::get<JoinJob>(*partner_command(calls_to(sched_.effects, kHost)[0]));
+  other.party = kGuest;  // a party this site does not serve
+  EXPECT_EQ(Run(party_, other).code, 1002);
+
+  twice(UpdateCopyStatus{kHost, Status::waiting, "", false, 0}, 1003, "job/status/update waiting");
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::waiting);
+  twice(UpdateCopyStatus{kHost, Status::running, "started", true, 0}, 0, "job/start");
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::running);
+
+  twice(UpdateTaskStatus{kHost, "a_0", 0, Status::running, "", 0}, 2002, "task/status/update running");
+  EXPECT_EQ(RunAt(party_, "a_0", kHost).status, Status::running);
+  d = twice(StartTask{kHost, "a_0", 0, 0}, 0, "task/start");
+  EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kHost)});
+  EXPECT_TRUE(RunAt(party_, "a_0", kHost).start_requested);
+  Launch(party_, exec("a_0", kHost), 55);
+  d = Run(party_, StartTask{kHost, "a_0", 0, 0});  // after the launch: still nothing
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(launched(d.effects).empty());
+  Report(party_, exec("a_0", kHost), Status::success);
+  twice(UpdateTaskStatus{kHost, "a_0", 0, Status::success, "", 0}, 2002, "task/status/update success");
+  // task/stop of a finished run, and a rerun to a version that exists: nothing at all.
+  for (int i = 0; i < 2; ++i) {
+    d = Run(party_, StopTask{kHost, "a_0", 0, Status::success, "", 0});
+    EXPECT_EQ(d.code, 0);
+    EXPECT_TRUE(d.events.empty());
+    EXPECT_TRUE(d.effects.empty());
+    d = Run(party_, RerunTask{kHost, "a_0", 0, 0});
+    EXPECT_EQ(d.code, 0);
+    EXPECT_TRUE(d.events.empty());
+  }
+
+  // A running run stopped twice: killed once.
+  StartAtParty("b_0");
+  Launch(party_, exec("b_0", kHost), 99);
+  d = twice(StopTask{kHost, "b_0", 0, Status::failed, "stopped by the scheduler", 0}, 0, "task/stop");
+  auto kills = effects_of<KillRun>(d.effects);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].launcher_pid, 99);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost).party_status, Status::failed);
+
+  d = twice(RerunTask{kHost, "b_0", 1, 0}, 0, "task/rerun");
+  ASSERT_EQ(events_of<TaskVersionCreated>(d.events).size(), 1u);
+  EXPECT_EQ(party_.state.latest_run("b_0", kHost)->task_version, 1);
+  EXPECT_EQ(party_.state.latest_run("b_0", kHost)->execution_id, exec("b_0", kHost, 1));
+
+  twice(StopCopy{kHost, Status::failed, "stopped by the scheduler", 0}, 0, "job/stop");
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::failed);
+
+  // task/collect is answered as data, without events, the same both times.
+  Decision c1 = Run(party_, CollectTask{kHost, "a_0", 0, 0});
+  Decision c2 = Run(party_, CollectTask{kHost, "a_0", 0, 0});
+  EXPECT_EQ(c1.code, 0);
+  EXPECT_TRUE(c1.events.empty());
+  EXPECT_EQ(c1.data, c2.data);
+  EXPECT_EQ(c1.data["party_status"], "success");
+  EXPECT_EQ(c1.data["task_id"], std::string(kJob) + "_a_0");
+  EXPECT_EQ(Run(party_, CollectTask{kHost, "nope_0", 0, 0}).code, 2000);
+
+  // At the scheduler: a repeated report is answered 2002 and decides nothing.
+  Joined(kHost);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::running).code, 0);
+  d = PartyReport(kHost, "a_0", Status::running);
+  EXPECT_EQ(d.code, 2002);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  // The same status collected is no error, and decides nothing either.
+  d = PartyReport(kHost, "a_0", Status::running, "", /*collected=*/true);
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  // A report for a task or party the job does not have.
+  EXPECT_EQ(PartyReport(kHost2, "a_0", Status::running).code, 2000);
+  EXPECT_EQ(PartyReport(kHost, "nope_0", Status::running, "", true).code, 0);
+}
+
+// ---- 5. a party reports its own statuses to the scheduler ------------------------------------------
+
+TEST_F(FederationTest, PartyInCallbackModeReportsEachStatusChangeToTheScheduler) {
+  Create(chain_dag());
+  ASSERT_EQ(JoinAtParty().code, 0);
+  AdmitAtParty();
+  Decision d = StartAtParty("a_0");
+  EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kHost)});
+  EXPECT_TRUE(reported(d.effects).empty());  // nothing of its own has changed yet
+
+  d = Launch(party_, exec("a_0", kHost), 31);  // the launcher: running
+  EXPECT_EQ(reported(d.effects), std::vector<std::string>{"running"});
+  d = Report(party_, exec("a_0", kHost), Status::success);  // the worker: success
+  EXPECT_EQ(reported(d.effects), std::vector<std::string>{"success"});
+  d = Report(party_, exec("a_0", kHost), Status::success);  // repeated: no change, no report
+  EXPECT_TRUE(d.effects.empty());
+
+  std::vector<PartnerCall> reports = calls_to(party_.effects, kSchedulerParty);
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reported(party_.effects), (std::vector<std::string>{"running", "success"}));
+  for (const auto& call : reports) {
+    EXPECT_EQ(call.endpoint, "scheduler/task/report");
+    EXPECT_TRUE(call.party.role.empty());
+    EXPECT_EQ(call.party.party_id, "9999");
+    EXPECT_FALSE(call.tracked);
+    EXPECT_EQ(call.body["job_id"], kJob);
+    EXPECT_EQ(call.body["role"], "host");
+    EXPECT_EQ(call.body["party_id"], "10000");
+    EXPECT_EQ(call.body["task_id"], std::string(kJob) + "_a_0");
+    EXPECT_EQ(call.body["task_version"], 0);
+  }
+  // Nothing else leaves the party.
+  EXPECT_EQ(effects_of<PartnerCall>(party_.effects).size(), 2u);
+
+  // The scheduler takes both reports.
+  Joined(kHost);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::running).code, 0);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::success).code, 0);
+  EXPECT_EQ(Mirror("a_0", kHost), Status::success);
+
+  // 8. Replay gives the same job views.
+  ExpectReplayMatches(party_);
+}
+
+TEST_F(FederationTest, PartyInPollModeNeverReports) {
+  Create(chain_dag("poll"));
+  ASSERT_EQ(JoinAtParty().code, 0);
+  EXPECT_EQ(party_.state.sync_type, "poll");
+  AdmitAtParty();
+  StartAtParty("a_0");
+  Launch(party_, exec("a_0", kHost), 31);
+  Report(party_, exec("a_0", kHost), Status::success);
+  StartAtParty("b_0");
+  Launch(party_, exec("b_0", kHost), 32);
+  Run(party_, StopTask{kHost, "b_0", 0, Status::failed, "stopped", 0});
+  EXPECT_EQ(RunAt(party_, "b_0", kHost).party_status, Status::failed);
+  EXPECT_TRUE(effects_of<PartnerCall>(party_.effects).empty());
+  for (const auto& effect : recovery_effects(party_.state))
+    EXPECT_FALSE(std::holds_alternative<PartnerCall>(effect));
+}
+
+// ---- 6. collect calls ------------------------------------------------------------------------------
+
+TEST_F(FederationTest, PollCollectsEveryUnfinishedRemotePartyOfEveryRunningTask) {
+  Create(with_second_host(chain_dag("poll")));
+  EXPECT_TRUE(collect_calls(sched_.state, now_, 0).empty());  // waiting: nothing runs
+  Joined(kHost);
+  Joined(kHost2);
+  Launch(sched_, exec("a_0", kGuest));
+
+  std::vector<PartnerCall> calls = collect_calls(sched_.state, now_, 0);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].party, kHost);
+  EXPECT_EQ(calls[1].party, kHost2);
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.endpoint, "partner/task/collect");
+    EXPECT_TRUE(call.tracked);
+    EXPECT_EQ(call.task_name, "a_0");
+    EXPECT_EQ(call.task_version, 0);
+    EXPECT_EQ(call.body["job_id"], kJob);
+    EXPECT_EQ(call.body["role"], call.party.role);
+    EXPECT_EQ(call.body["party_id"], call.party.party_id);
+    EXPECT_EQ(call.body["task_id"], std::string(kJob) + "_a_0");
+    EXPECT_EQ(call.body["task_version"], 0);
+  }
+
+  // A collected status takes effect; a finished party is not asked again; b_0 does not run yet.
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::success, "", /*collected=*/true).code, 0);
+  EXPECT_EQ(Mirror("a_0", kHost), Status::success);
+  calls = collect_calls(sched_.state, now_, 0);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].party, kHost2);
+
+  PartyReport(kHost2, "a_0", Status::success, "", true);
+  Report(sched_, exec("a_0", kGuest), Status::success);
+  EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::running);
+  calls = collect_calls(sched_.state, now_, 0);
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].task_name, "b_0");
+  EXPECT_EQ(calls[1].task_name, "b_0");
+}
+
+TEST_F(FederationTest, CallbackReconcileCollectsOnlyPartiesSilentForStaleMs) {
+  Create(with_second_host(chain_dag()));
+  Joined(kHost);
+  Joined(kHost2);  // a_0 starts now
+  const int64_t started = now_;
+  ASSERT_EQ(sched_.state.schedule.at("a_0").start_time, started);
+  PartyReport(kHost, "a_0", Status::running);
+  const int64_t host_seen = now_;
+  ASSERT_GT(host_seen, started);
+  const int64_t stale = 1000;
+
+  EXPECT_TRUE(collect_calls(sched_.state, started + 500, stale).empty());
+  // host 10001 has said nothing since the start; host 10000 spoke 10 ms later.
+  std::vector<PartnerCall> calls = collect_calls(sched_.state, started + stale, stale);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].party, kHost2);
+  calls = collect_calls(sched_.state, host_seen + stale, stale);
+  ASSERT_EQ(calls.size(), 2u);
+  // Without staleness every unfinished party is listed at once.
+  EXPECT_EQ(collect_calls(sched_.state, started, 0).size(), 2u);
+}
+
+TEST_F(FederationTest, ACollectedFailureOfAPartyNeverSeenRunningIsKept) {
+  Create(with_second_host(chain_dag()));
+  Joined(kHost);
+  Joined(kHost2);
+  Launch(sched_, exec("a_0", kGuest), 88);
+  ASSERT_EQ(Mirror("a_0", kHost2), Status::waiting);
+
+  Decision d = PartyReport(kHost2, "a_0", Status::failed, "worker crashed at import", /*collected=*/true);
+  ASSERT_EQ(d.code, 0) << d.message;
+  std::vector<std::pair<Status, std::string>> seen;
+  for (const auto& e : events_of<TaskPartyStatusChanged>(d.events))
+    if (e.party == kHost2) seen.emplace_back(e.status, e.error);
+  EXPECT_EQ(seen, (std::vector<std::pair<Status, std::string>>{
+                      {Status::running, ""}, {Status::failed, "worker crashed at import"}}));
+  EXPECT_EQ(Mirror("a_0", kHost2), Status::failed);
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::failed);
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_NE(sched_.state.schedule_reason.find("worker crashed at import"), std::string::npos);
+  EXPECT_EQ(effects_of<KillRun>(d.effects).size(), 1u);
+  EXPECT_TRUE(collect_calls(sched_.state, now_, 0).empty());  // the job ended
+}
+
+// A partner/task/start answered with an error fails that party's run in the mirror.
+TEST_F(FederationTest, AFailedTaskStartFailsThatPartysRun) {
+  Create(chain_dag());
+  Joined(kHost);
+  Decision d = Answer(kHost, "partner/task/start", 2001, "launch failed", "a_0", 0);
+  ASSERT_EQ(d.code, 0);
+  EXPECT_EQ(Mirror("a_0", kHost), Status::failed);
+  EXPECT_NE(sched_.state.schedule.at("a_0").party_error.at(kHost).find("launch failed"), std::string::npos);
+  EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::failed);
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  // The guest's run, started but not yet launched, is stopped too.
+  EXPECT_EQ(RunAt(sched_, "a_0", kGuest).party_status, Status::failed);
+  EXPECT_EQ(effects_of<KillRun>(d.effects).size(), 1u);
+  // An answer for an older version changes nothing.
+  d = Answer(kHost, "partner/task/start", 2001, "stale", "a_0", 7);
+  EXPECT_TRUE(d.events.empty());
+}
+
+// ---- 7. recovery -----------------------------------------------------------------------------------
+
+TEST_F(FederationTest, SchedulerRecoveryRepeatsWhatIsNotYetAnswered) {
+  Create(chain_dag());
+  std::vector<Effect> effects = recovery_effects(sched_.state);
+  std::vector<PartnerCall> calls = effects_of<PartnerCall>(effects);
+  ASSERT_EQ(effects.size(), 1u);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].party, kHost);
+  EXPECT_EQ(calls[0].endpoint, "partner/job/create");
+  EXPECT_TRUE(calls[0].tracked);
+  EXPECT_EQ(calls[0].body["job_id"], kJob);
+  EXPECT_EQ(calls[0].body["role"], "host");
+  EXPECT_EQ(calls[0].body["party_id"], "10000");
+  EXPECT_EQ(calls[0].body["dag"], calls_to(sched_.effects, kHost)[0].body["dag"]);
+  EXPECT_EQ(calls[0].body["kind"], "fate");
+
+  // Joined: the create is not repeated; a_0's start (unseen at the host) and the guest's launch are, and
+  // the federated status pushed before the crash is pushed again.
+  Joined(kHost);
+  effects = recovery_effects(sched_.state);
+  EXPECT_EQ(launched(effects), std::vector<std::string>{exec("a_0", kGuest)});
+  calls = effects_of<PartnerCall>(effects);
+  ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/task/status/update", "partner/task/start"}));
+  EXPECT_EQ(calls[0].body["status"], "running");
+  EXPECT_FALSE(calls[0].tracked);
+  EXPECT_TRUE(calls[1].tracked);
+  EXPECT_EQ(calls[1].task_name, "a_0");
+  EXPECT_EQ(calls[1].task_version, 0);
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.party, kHost);
+    EXPECT_EQ(call.body["task_id"], std::string(kJob) + "_a_0");
+    EXPECT_EQ(call.body["task_version"], 0);
+  }
+
+  // Both running: the guest's launcher is checked; the start is not repeated, the status is.
+  Launch(sched_, exec("a_0", kGuest), 1234);
+  PartyReport(kHost, "a_0", Status::running);
+  effects = recovery_effects(sched_.state);
+  EXPECT_TRUE(launched(effects).empty());
+  auto checks = effects_of<CheckRun>(effects);
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].execution_id, exec("a_0", kGuest));
+  EXPECT_EQ(checks[0].launcher_pid, 1234);
+  EXPECT_EQ(endpoints(effects_of<PartnerCall>(effects)),
+            std::vector<std::string>{"partner/task/status/update"});
+
+  // Ended: the end is told again (the status and the stop of the copy).
+  PartyReport(kHost, "a_0", Status::failed, "boom");
+  effects = recovery_effects(sched_.state);
+  calls = effects_of<PartnerCall>(effects);
+  EXPECT_TRUE(effects_of<CheckRun>(effects).empty());
+  EXPECT_TRUE(launched(effects).empty());
+  ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/task/status/update",
+                                                        "partner/job/status/update", "partner/job/stop"}));
+  EXPECT_EQ(calls[0].body["status"], "failed");
+  EXPECT_EQ(calls[1].body["status"], "failed");
+  EXPECT_EQ(calls[2].body["stop_status"], "failed");
+}
+
+TEST_F(FederationTest, PartyRecoveryLaunchesStartedRunsAndReReportsInCallbackMode) {
+  Create(chain_dag());
+  JoinAtParty();
+  AdmitAtParty();
+  EXPECT_TRUE(recovery_effects(party_.state).empty());
+
+  // Started by the scheduler, no launcher recorded: launched again, nothing to report yet.
+  StartAtParty("a_0");
+  std::vector<Effect> effects = recovery_effects(party_.state);
+  EXPECT_EQ(launched(effects), std::vector<std::string>{exec("a_0", kHost)});
+  EXPECT_TRUE(effects_of<PartnerCall>(effects).empty());
+  ASSERT_EQ(effects.size(), 1u);
+
+  // Running: its launcher is checked and the running status is reported again.
+  Launch(party_, exec("a_0", kHost), 4321);
+  effects = recovery_effects(party_.state);
+  auto checks = effects_of<CheckRun>(effects);
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].launcher_pid, 4321);
+  std::vector<PartnerCall> calls = effects_of<PartnerCall>(effects);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].party, kSchedulerParty);
+  EXPECT_EQ(calls[0].endpoint, "scheduler/task/report");
+  EXPECT_EQ(calls[0].body["status"], "running");
+  EXPECT_EQ(calls[0].body["role"], "host");
+  EXPECT_EQ(calls[0].body["task_id"], std::string(kJob) + "_a_0");
+
+  // Finished: only the final status is reported again, with the error the scheduler shows.
+  Report(party_, exec("a_0", kHost), Status::failed, "ValueError: bad input");
+  effects = recovery_effects(party_.state);
+  EXPECT_TRUE(effects_of<CheckRun>(effects).empty());
+  EXPECT_TRUE(launched(effects).empty());
+  calls = effects_of<PartnerCall>(effects);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].body["status"], "failed");
+  EXPECT_EQ(calls[0].body["error"], "ValueError: bad input");
+}
+
+// ---- two servers talking: every call of one is delivered to the other (Exchange) -----------------------
+
+TEST_F(FederationTest, TwoSitesRunTheJobToSuccessInCallbackMode) {
+  ASSERT_EQ(Create(chain_dag()).code, 0);
+  Exchange([](const std::string&) { return Status::success; });
+  EXPECT_EQ(sched_.state.schedule_status, Status::success);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::success);
+  for (const char* task : {"a_0", "b_0"}) {
+    EXPECT_EQ(RunAt(party_, task, kHost).status, Status::success) << task;
+    EXPECT_EQ(RunAt(party_, task, kHost).party_status, Status::success) << task;
+    EXPECT_EQ(Mirror(task, kHost), Status::success) << task;
+  }
+  EXPECT_EQ(JobRow(party_, kHost)["progress"], 100);
+  EXPECT_EQ(reported(party_.effects), (std::vector<std::string>{"running", "success", "running", "success"}));
+  EXPECT_EQ(delivered_["partner/task/collect"], 0);
+}
+
+TEST_F(FederationTest, TwoSitesRunTheJobToSuccessInPollMode) {
+  ASSERT_EQ(Create(chain_dag("poll")).code, 0);
+  Exchange([](const std::string&) { return Status::success; });
+  EXPECT_EQ(sched_.state.schedule_status, Status::success);
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::success);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost).status, Status::success);
+  EXPECT_TRUE(reported(party_.effects).empty());
+  EXPECT_GE(delivered_["partner/task/collect"], 2);
+}
+
+TEST_F(FederationTest, TwoSitesAFailureAtTheHostFailsBothCopies) {
+  ASSERT_EQ(Create(chain_dag()).code, 0);
+  const std::string failing = exec("b_0", kHost);
+  Exchange([&](const std::string& id) { return id == failing ? Status::failed : Status::success; });
+  EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::failed);
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::failed);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost).party_status, Status::failed);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost).status, Status::failed);
+  EXPECT_EQ(RunAt(party_, "a_0", kHost).status, Status::success);
+}
+
+TEST_F(FederationTest, TwoSitesRerunAfterAHostFailureSucceedsEverywhere) {
+  ASSERT_EQ(Create(chain_dag()).code, 0);
+  const std::string failing = exec("b_0", kHost);
+  Exchange([&](const std::string& id) { return id == failing ? Status::failed : Status::success; });
+  ASSERT_EQ(sched_.state.schedule_status, Status::failed);
+  ASSERT_EQ(party_.state.copy(kHost)->status, Status::failed);
+
+  size_t before = sched_.effects.size();
+  Decision d = Run(sched_, RerunJob{});
+  ASSERT_EQ(d.code, 0) << d.message;
+  std::vector<PartnerCall> calls = calls_to(d.effects, kHost);
+  ASSERT_FALSE(calls.empty());
+  EXPECT_EQ(calls[0].endpoint, "partner/task/rerun");
+  EXPECT_EQ(calls[0].body["new_version"], 1);
+  EXPECT_EQ(calls[0].body["task_id"], std::string(kJob) + "_b_0");
+  ASSERT_EQ(sched_.effects.size() - before, d.effects.size());
+
+  Exchange([](const std::string&) { return Status::success; });
+  EXPECT_EQ(sched_.state.schedule_status, Status::success);
+  EXPECT_EQ(sched_.state.schedule.at("b_0").task_version, 1);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::success);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost, 1).party_status, Status::success);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost, 1).status, Status::success);
+  EXPECT_EQ(RunAt(party_, "b_0", kHost, 0).party_status, Status::failed);  // the old version stays
+  EXPECT_EQ(RunAt(party_, "a_0", kHost).task_version, 0);                  // a_0 is not rerun
+}
+
+}  // namespace
+}  // namespace flowstone::domain
