@@ -14,6 +14,7 @@
 #include "actors/registry.hpp"
 #include "net/api.hpp"
 #include "net/http_server.hpp"
+#include "net/stop_signals.hpp"
 #include "store/projections.hpp"
 
 namespace flowstone::actors {
@@ -40,13 +41,7 @@ std::shared_ptr<spdlog::logger> make_server_log(const ServerConfig& config) {
 }  // namespace
 
 int run_server(const ServerConfig& config) {
-  // Signals are taken by sigwait below, so block them before any thread exists (threads inherit the mask).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  net::StopSignals stop_signals;  // before any thread exists
 
   std::error_code ec;
   for (const auto& dir : {config.data_dir, config.log_dir, config.job_dir(), config.db_dir()})
@@ -107,8 +102,7 @@ int run_server(const ServerConfig& config) {
     server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
                      config.data_dir);
 
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+    int signal_number = stop_signals.Wait();
     server_log->info("signal {}: stopping (running workers keep running)", signal_number);
 
     http.Stop();  // answers what is in flight, then stops accepting

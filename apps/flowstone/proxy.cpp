@@ -9,6 +9,7 @@
 
 #include "net/http_server.hpp"
 #include "net/proxy_handler.hpp"
+#include "net/stop_signals.hpp"
 
 namespace flowstone::cli {
 namespace {
@@ -84,13 +85,7 @@ bool parse_proxy_args(int argc, char** argv, int first, ProxyOptions* options) {
 }
 
 int run_proxy(const ProxyOptions& options) {
-  // Signals are taken by sigwait below, so block them before any thread exists (threads inherit the mask).
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  net::StopSignals stop_signals;  // before any thread exists
 
   net::HttpServerOptions server_options;
   server_options.host = options.host;
@@ -107,8 +102,7 @@ int run_proxy(const ProxyOptions& options) {
     spdlog::info("proxy: party {} -> {}:{}", party, address.host, address.port);
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  int signal_number = stop_signals.Wait();
   spdlog::info("proxy: signal {}: stopping", signal_number);
   server.Stop();
   return 0;

@@ -17,6 +17,7 @@
 
 #include "events/job.hpp"
 #include "events/job_views.hpp"
+#include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
 
@@ -81,22 +82,6 @@ Json with_second_host(Json dag) {
 
 std::string exec(const std::string& task, const PartyRef& party, int version = 0) {
   return execution_id_of(kJob, task, version, party);
-}
-
-template <typename T>
-std::vector<T> events_of(const std::vector<JobEvent>& events) {
-  std::vector<T> out;
-  for (const auto& e : events)
-    if (const T* body = std::get_if<T>(&e.body)) out.push_back(*body);
-  return out;
-}
-
-template <typename T>
-std::vector<T> effects_of(const std::vector<Effect>& effects) {
-  std::vector<T> out;
-  for (const auto& e : effects)
-    if (const T* body = std::get_if<T>(&e)) out.push_back(*body);
-  return out;
 }
 
 std::vector<PartnerCall> calls_to(const std::vector<Effect>& effects, const PartyRef& party) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "events/job_views.hpp"
+#include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
 
@@ -65,22 +66,6 @@ Json parallel_dag(int auto_retries = 0) {
 
 std::string exec(const std::string& task, int version = 0) {
   return execution_id_of(kJob, task, version, kGuest);
-}
-
-template <typename T>
-std::vector<T> events_of(const std::vector<JobEvent>& events) {
-  std::vector<T> out;
-  for (const auto& e : events)
-    if (const T* body = std::get_if<T>(&e.body)) out.push_back(*body);
-  return out;
-}
-
-template <typename T>
-std::vector<T> effects_of(const Decision& d) {
-  std::vector<T> out;
-  for (const auto& e : d.effects)
-    if (const T* body = std::get_if<T>(&e)) out.push_back(*body);
-  return out;
 }
 
 std::vector<std::string> launched(const Decision& d) {
