@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -172,6 +173,36 @@ void PartyServer::write_config() const {
   if (!options_.extra_yaml.empty()) out << options_.extra_yaml << "\n";
 }
 
+namespace {
+
+// Starts argv[0] in a process group of its own with the default signal mask, stdout and stderr appended
+// to `output_path`, no other descriptor of the test process, and `cwd` (if not empty) as its folder.
+pid_t spawn_in_own_group(const std::vector<std::string>& argv, const std::string& output_path,
+                         const std::string& cwd) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t child = ::fork();
+  if (child != 0) return child;
+  ::setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int null = ::open("/dev/null", O_RDONLY);
+  if (fd >= 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+  }
+  if (null >= 0) ::dup2(null, 0);
+  ::close_range(3, ~0u, 0);  // nothing of the test process leaks into the child
+  if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
+}  // namespace
+
 std::string PartyServer::start() {
   if (dir_.empty()) return "no temporary folder";
   if (port_ == 0) return "no free port";
@@ -180,25 +211,8 @@ std::string PartyServer::start() {
   const std::string exe = std::string(FLOWSTONE_BIN_DIR) + "/flowstone";
   const std::string conf = conf_path();
   const std::string out = dir_ + "/server.out";
-  pid_t child = ::fork();
+  pid_t child = spawn_in_own_group({exe, "serve", "--config", conf}, out, dir_);
   if (child < 0) return std::string("fork: ") + std::strerror(errno);
-  if (child == 0) {
-    ::setpgid(0, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    if (null >= 0) ::dup2(null, 0);
-    ::close_range(3, ~0u, 0);  // the server gets stdin/stdout/stderr only, nothing of the test process
-    if (::chdir(dir_.c_str()) != 0) ::_exit(126);
-    ::execl(exe.c_str(), exe.c_str(), "serve", "--config", conf.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
   pid_ = child;
   std::string error;
   bool up = poll_until(
@@ -414,6 +428,89 @@ void PartyServer::kill_task_processes() {
     return !found;
   };
   poll_until(sweep, 10s, 50ms);
+}
+
+// ---- multi-party helpers -----------------------------------------------------------------------------
+
+Json PartyServer::history(const std::string& job_id) {
+  Json r = get("job/history/query", {{"job_id", job_id}});
+  if (r.value("code", -1) != 0 || !r.contains("data") || !r["data"].is_array()) return nullptr;
+  return r["data"];
+}
+
+int64_t PartyServer::history_length(const std::string& job_id) {
+  Json h = history(job_id);
+  return h.is_array() ? static_cast<int64_t>(h.size()) : -1;
+}
+
+PartyServer::Waited PartyServer::wait_task_as(const std::string& role, const std::string& job_id,
+                                              const std::string& task,
+                                              const std::function<bool(const Json&)>& predicate,
+                                              std::chrono::milliseconds deadline) {
+  Waited w;
+  w.met = poll_until(
+      [&] {
+        auto rows = task_rows(job_id, role);
+        auto it = rows.find(task);
+        if (it == rows.end()) return false;
+        w.row = it->second;
+        return predicate(w.row);
+      },
+      deadline);
+  return w;
+}
+
+std::vector<pid_t> PartyServer::task_processes() const {
+  std::vector<pid_t> out;
+  if (dir_.empty()) return out;
+  for (pid_t pid : processes_mentioning(dir_))
+    if (pid != pid_) out.push_back(pid);
+  return out;
+}
+
+uint16_t free_tcp_port() {
+  return free_port();
+}
+
+int run_command(const std::string& command, std::string* output) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0)
+    if (output) output->append(buf, n);
+  return ::pclose(pipe);
+}
+
+ChildProcess::~ChildProcess() {
+  kill9();
+}
+
+std::string ChildProcess::start(const std::vector<std::string>& argv, const std::string& output_path) {
+  if (pid_ > 0) return "already running";
+  if (argv.empty()) return "no program";
+  pid_t child = spawn_in_own_group(argv, output_path, "");
+  if (child < 0) return std::string("fork: ") + std::strerror(errno);
+  pid_ = child;
+  return "";
+}
+
+bool ChildProcess::exited(int* status) {
+  if (pid_ <= 0) return true;
+  int st = 0;
+  if (::waitpid(pid_, &st, WNOHANG) != pid_) return false;
+  if (status) *status = st;
+  pid_ = -1;
+  return true;
+}
+
+void ChildProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(-pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 // ---- DAG builders ------------------------------------------------------------------------------------

@@ -117,6 +117,19 @@ class PartyServer {
   // Kills every launcher and worker this server's data dir knows of (SIGKILL to their groups).
   void kill_task_processes();
 
+  // ---- multi-party helpers ----
+  // The job's stream at this server (/v2/job/history/query data: [{version, at, kind, what}]); null if
+  // the server has no such job or did not answer.
+  Json history(const std::string& job_id);
+  // The number of events of the job's stream at this server, -1 if unknown.
+  int64_t history_length(const std::string& job_id);
+  // Polls /v2/job/task/query?role=ROLE for the task's latest row until predicate(row) holds.
+  Waited wait_task_as(const std::string& role, const std::string& job_id, const std::string& task,
+                      const std::function<bool(const Json&)>& predicate,
+                      std::chrono::milliseconds deadline = 30s);
+  // Live processes (launchers, workers) mentioning this server's folder, the server itself excluded.
+  std::vector<pid_t> task_processes() const;
+
  private:
   void write_config() const;
 
@@ -138,5 +151,30 @@ Json consumer_task(const std::string& producer, const Json& parameters = Json::o
 
 std::string read_text(const std::string& path);
 std::string tail(const std::string& text, size_t max_chars);
+
+// A TCP port on 127.0.0.1 that was free a moment ago (for processes other than party servers).
+uint16_t free_tcp_port();
+
+// Runs `command` with /bin/sh, stdout and stderr into *output; returns the raw wait status (-1: no shell).
+int run_command(const std::string& command, std::string* output);
+
+// A child process started with fork/exec in its own process group, its output appended to a file. The
+// destructor kills it (SIGKILL to its group) and reaps it.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  // Starts argv[0] with the arguments; returns an error message, empty on success.
+  std::string start(const std::vector<std::string>& argv, const std::string& output_path);
+  // True (and the raw wait status in *status) once the child has exited; reaps it.
+  bool exited(int* status = nullptr);
+  void kill9();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace flowstone::systest
