@@ -52,6 +52,7 @@ struct JobActorState {
   std::shared_ptr<spdlog::logger> schedule_log;
   std::unique_ptr<Supervisor> supervisor;  // at the scheduler of a job with remote parties
   bool supervise_armed = false;
+  int64_t deadline_armed = 0;        // the detectors' next look (ms since the epoch); 0: none armed
   std::set<std::string> collecting;  // collect calls in flight, by task and party
   static inline const char* name = "flowstone.job";
 };
@@ -245,6 +246,33 @@ void keep_supervising(Self self) {
   self->delayed_send(self, st.supervisor->interval(), supervise_atom::value);
 }
 
+void pump(Self self);
+
+// Detectors as actor timers, not sweeps: one timer at the job's next deadline (a run's task timeout, the
+// job's timeout, the end of an auto-retry's backoff). Each action it causes is a command, so an event.
+void keep_detecting(Self self) {
+  auto& st = self->state;
+  int64_t next = domain::next_deadline(st.job);
+  if (next == 0 || (st.deadline_armed != 0 && st.deadline_armed <= next)) return;
+  st.deadline_armed = next;
+  int64_t delay = std::max<int64_t>(next - Environment::now_ms(), 0) + 5;
+  self->delayed_send(self, std::chrono::milliseconds(delay), deadline_atom::value);
+}
+
+void detect(Self self) {
+  auto& st = self->state;
+  st.deadline_armed = 0;
+  auto enqueue = [&](domain::JobCommand command) {
+    st.queue.push_back(Pending{JobCommandMsg{std::move(command), ""}, {}});
+  };
+  for (const auto& run : st.job.runs)
+    if (run.party_status == domain::Status::running) enqueue(domain::TimeoutRun{run.execution_id, 0});
+  enqueue(domain::TimeoutJob{0});
+  enqueue(domain::Advance{0});
+  pump(self);
+  keep_detecting(self);
+}
+
 void supervise(Self self) {
   auto& st = self->state;
   st.supervise_armed = false;
@@ -322,6 +350,7 @@ void on_append_done(Self self, AppendDoneMsg& done) {
     answer(f.pending, reply_of(f.decision));
     carry_out(self, f.decision.effects, st.job_id + "#" + std::to_string(st.version));
     keep_supervising(self);
+    keep_detecting(self);
   }
   pump(self);
 }
@@ -361,6 +390,7 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
     schedule_log(st).info("recovered at version {}", st.version);
     carry_out(self, domain::recovery_effects(st.job), "");
     keep_supervising(self);
+    keep_detecting(self);
     st.queue.push_back(Pending{JobCommandMsg{domain::Advance{}, ""}, {}});
     pump(self);
   }
@@ -388,6 +418,7 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
         pump(self);
       },
       [=](supervise_atom) { supervise(self); },
+      [=](deadline_atom) { detect(self); },
   };
 }
 

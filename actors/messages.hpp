@@ -66,9 +66,12 @@ struct CollectAnsweredMsg {
 // The job's supervisor looks at the remote parties' runs (see actors/supervisor.hpp).
 using supervise_atom = caf::atom_constant<caf::atom("supervise")>;
 
-using job_actor =
-    caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>,
-                     caf::reacts_to<CollectAnsweredMsg>, caf::reacts_to<supervise_atom>>;
+// The job's detectors look again: task and job timeouts, the end of an auto-retry's backoff.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+
+using job_actor = caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>,
+                                   caf::reacts_to<AppendDoneMsg>, caf::reacts_to<CollectAnsweredMsg>,
+                                   caf::reacts_to<supervise_atom>, caf::reacts_to<deadline_atom>>;
 
 // Starts, stops and watches worker processes; answers by sending RecordLaunch / FailRun to the job.
 using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,

@@ -133,13 +133,9 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
   auto& st = self->state;
   std::string job_id = new_job_id(self);
   job_actor job = start_job(self, job_id);
-  domain::CreateJob create{job_id,
-                           std::move(schema),
-                           st.env->config.party_id,
-                           std::move(initiator),
-                           std::move(user),
-                           st.env->config.defaults,
-                           0};
+  domain::CreateJob create{
+      job_id,          std::move(schema),       st.env->config.party_id,        std::move(initiator),
+      std::move(user), st.env->config.defaults, st.env->config.computing_cores, 0};
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), ""})
       .then(
           [self, job, job_id, done, refused_code](const JobReply& r) {
@@ -208,8 +204,13 @@ void join(Self self, ApiCallMsg& call) {
   bool existed = static_cast<bool>(find_job(self, job_id));
   job_actor job = existed ? find_job(self, job_id) : start_job(self, job_id);
   Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
-  domain::JoinJob command{
-      job_id, std::move(schema), party_of(params), st.env->config.party_id, st.env->config.defaults, 0};
+  domain::JoinJob command{job_id,
+                          std::move(schema),
+                          party_of(params),
+                          st.env->config.party_id,
+                          st.env->config.defaults,
+                          st.env->config.computing_cores,
+                          0};
   auto done = call.reply;
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(call.request)})
       .then(
@@ -269,7 +270,7 @@ std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route
     if (!status || !is_interrupt(*status)) return bad_status("stop_status");
     return StopJob{*status, "stopped at another party", 0};
   }
-  if (route == "scheduler/job/rerun") return RerunJob{0};
+  if (route == "scheduler/job/rerun") return RerunJob{param(params, "task_name"), 0};
   return reply(6003, "No found route: /v2/" + route);
 }
 
@@ -328,9 +329,12 @@ void handle(Self self, ApiCallMsg& call) {
     std::string scheduler = scheduler_of(self, job_id);
     bool remote_scheduler = !is_local_party(st.env->config, scheduler);
     if (route == "job/rerun") {
-      if (remote_scheduler)
-        return forward(self, scheduler, "scheduler/job/rerun", Json{{"job_id", job_id}}, call.reply);
-      return send_command(self, job, domain::RerunJob{0}, call.request, call.reply);
+      std::string task_name = param(params, "task_name");  // Flowstone's addition: rerun from this task
+      if (!remote_scheduler)
+        return send_command(self, job, domain::RerunJob{task_name, 0}, call.request, call.reply);
+      Json body{{"job_id", job_id}};
+      if (!task_name.empty()) body["task_name"] = task_name;
+      return forward(self, scheduler, "scheduler/job/rerun", std::move(body), call.reply);
     }
     if (route == "job/stop") {
       // This party's runs are canceled first, then the scheduler stops the job everywhere (spec 4.6).

@@ -251,14 +251,15 @@ class Builder {
   }
 
   // New versions of a task at the schedule record and every local copy.
-  void new_version(const std::string& task, int auto_retries, const std::string& reason) {
+  void new_version(const std::string& task, int auto_retries, const std::string& reason,
+                   int64_t not_before = 0) {
     int version = -1;
     if (state_.is_scheduler) version = state_.schedule.at(task).task_version;
     for (const PartyRef& party : state_.parties_of(task))
       if (const TaskRun* run = state_.latest_run(task, party)) version = std::max(version, run->task_version);
     int next = version + 1;
     if (state_.is_scheduler) {
-      emit(TaskVersionCreated{task, next, kSchedule, "", auto_retries, reason});
+      emit(TaskVersionCreated{task, next, kSchedule, "", auto_retries, reason, not_before});
       call_task_parties(task, version, "partner/task/rerun", Json{{"new_version", next}});
     }
     for (const PartyRef& party : state_.parties_of(task))
@@ -312,6 +313,18 @@ std::vector<PartyRef> local_parties_of(const Dag& dag, const std::string& local_
   return local;
 }
 
+// A copy that needs more cores than the party has in total could never start (spec 5.3: 1006). Empty
+// when every copy fits.
+std::string over_capacity(const JobState& created, int party_cores) {
+  if (party_cores <= 0) return "";
+  for (const JobCopy& copy : created.copies)
+    if (copy.cores > party_cores)
+      return "Resource limit exceeded: job " + created.job_id + " needs " + std::to_string(copy.cores) +
+             " cores at " + party_text(copy.party) + ", which has " + std::to_string(party_cores) +
+             " in total (dag.conf.cores, task engine_run.cores)";
+  return "";
+}
+
 Decision on_create(const JobState& state, const CreateJob& cmd) {
   if (state.exists) {
     Decision d;  // a repeated create changes nothing (FATE-Flow swallows duplicate creates)
@@ -336,6 +349,8 @@ Decision on_create(const JobState& state, const CreateJob& cmd) {
   Builder b(state, cmd.now_ms);
   b.emit(JobCreated{cmd.job_id, schema, initiator, scheduler, local_parties_of(dag, cmd.local_party_id), true,
                     cmd.user_name, cmd.defaults});
+  if (std::string problem = over_capacity(b.state(), cmd.party_cores); !problem.empty())
+    return reject(1006, problem);
   b.set_job_status(Status::waiting, "created");
   // The job is durable here first; then every other party creates its copy (retried until answered)
   // and learns that the job waits (spec 4.1).
@@ -426,11 +441,32 @@ Decision on_stop(const JobState& state, const StopJob& cmd) {
   return std::move(b.decision());
 }
 
+// The task and every task downstream of it, in topological order.
+std::vector<std::string> task_and_downstream(const JobState& state, const std::string& from) {
+  std::set<std::string> chosen = {from};
+  for (const std::string& task : state.topo)
+    for (const std::string& dep : state.dependencies.at(task))
+      if (chosen.count(dep)) chosen.insert(task);
+  std::vector<std::string> out;
+  for (const std::string& task : state.topo)
+    if (chosen.count(task)) out.push_back(task);
+  return out;
+}
+
 Decision on_rerun(const JobState& state, const RerunJob& cmd) {
   if (!state.exists) return reject(1001, "No found job");
   Builder b(state, cmd.now_ms);
-  // Only the scheduler decides reruns (spec 4.7): interrupted tasks get a new version.
-  if (state.is_scheduler) {
+  // Only the scheduler decides reruns (spec 4.7): interrupted tasks get a new version. From a named task
+  // (Flowstone's addition), that task and everything downstream of it do, even if they succeeded.
+  if (state.is_scheduler && !cmd.task_name.empty()) {
+    if (!state.schedule.count(cmd.task_name))
+      return reject(1000, "task_name: job " + state.job_id + " has no task '" + cmd.task_name + "'");
+    if (!is_end(state.schedule_status))
+      return reject(1000, "task_name: job " + state.job_id + " is " + status_text(state.schedule_status) +
+                              "; a rerun from a task needs an ended job");
+    for (const std::string& task : task_and_downstream(state, cmd.task_name))
+      b.new_version(task, state.schedule.at(task).auto_retries, "rerun from " + cmd.task_name);
+  } else if (state.is_scheduler) {
     for (const std::string& task : state.topo) {
       const ScheduleTask& st = state.schedule.at(task);
       if (is_interrupt(st.status)) b.new_version(task, st.auto_retries, "rerun");
@@ -439,6 +475,27 @@ Decision on_rerun(const JobState& state, const RerunJob& cmd) {
   if (b.decision().events.empty()) return std::move(b.decision());
   if (is_end(state.schedule_status)) b.set_job_status(Status::waiting, "rerun");
   return std::move(b.decision());
+}
+
+Decision on_timeout_run(const JobState& state, const TimeoutRun& cmd) {
+  const TaskRun* run = state.run_by_execution(cmd.execution_id);
+  if (!run || run->party_status != Status::running || run->start_time == 0 || run->timeout_s <= 0 ||
+      cmd.now_ms - run->start_time < run->timeout_s * 1000)
+    return Decision{};  // not (or no longer) past its timeout
+  Builder b(state, cmd.now_ms);
+  b.set_party_status(*run, Status::timeout,
+                     "task timed out: running longer than " + std::to_string(run->timeout_s) + " s");
+  return std::move(b.decision());
+}
+
+Decision on_timeout_job(const JobState& state, const TimeoutJob& cmd) {
+  int64_t limit = job_timeout_s(state);
+  if (!state.is_scheduler || state.schedule_status != Status::running || limit <= 0 ||
+      state.start_time == 0 || cmd.now_ms - state.start_time < limit * 1000)
+    return Decision{};
+  return on_stop(
+      state, StopJob{Status::timeout, "job timed out: running longer than " + std::to_string(limit) + " s",
+                     cmd.now_ms});
 }
 
 Decision on_notes(const JobState& state, const AddNotes& cmd) {
@@ -478,6 +535,8 @@ Decision on_join(const JobState& state, const JoinJob& cmd) {
   Builder b(state, cmd.now_ms);
   b.emit(JobCreated{cmd.job_id, schema, conf["initiator_party_id"].get<std::string>(),
                     conf["scheduler_party_id"].get<std::string>(), local, false, "", cmd.defaults});
+  if (std::string problem = over_capacity(b.state(), cmd.party_cores); !problem.empty())
+    return reject(1006, problem);
   return std::move(b.decision());
 }
 
@@ -690,7 +749,9 @@ void advance(Builder& b) {
     bool retry = !s.cancel_requested && (now.status == Status::failed || now.status == Status::timeout) &&
                  now.auto_retries > 0;
     if (retry) {
-      b.new_version(task, now.auto_retries - 1, "auto retry");
+      // Exponential backoff: the first retry waits retry_backoff_ms, each later one twice as long.
+      int64_t backoff = s.defaults.retry_backoff_ms << std::min(now.task_version, 10);
+      b.new_version(task, now.auto_retries - 1, "auto retry", b.now() + backoff);
     } else {
       interrupted = true;
     }
@@ -707,6 +768,7 @@ void advance(Builder& b) {
       });
       if (!ready) continue;
       have_next = true;
+      if (s.schedule.at(task).not_before > b.now()) continue;  // an auto-retry waiting out its backoff
       if (!fits(s, task)) break;  // no room: later tasks wait too, so order is kept
       b.start_task(task);
     }
@@ -810,6 +872,10 @@ Decision decide(const JobState& state, const JobCommand& command) {
           return on_rerun(state, cmd);
         } else if constexpr (std::is_same_v<T, AddNotes>) {
           return on_notes(state, cmd);
+        } else if constexpr (std::is_same_v<T, TimeoutRun>) {
+          return on_timeout_run(state, cmd);
+        } else if constexpr (std::is_same_v<T, TimeoutJob>) {
+          return on_timeout_job(state, cmd);
         } else if constexpr (std::is_same_v<T, JoinJob>) {
           return on_join(state, cmd);
         } else if constexpr (std::is_same_v<T, UpdateCopyStatus>) {
@@ -898,6 +964,30 @@ std::vector<Effect> recovery_effects(const JobState& state) {
   }
   for (auto& effect : b.decision().effects) out.push_back(std::move(effect));
   return out;
+}
+
+int64_t job_timeout_s(const JobState& state) {
+  return state.dag.conf.is_object() && state.dag.conf.contains("timeout") &&
+                 state.dag.conf["timeout"].is_number()
+             ? state.dag.conf["timeout"].get<int64_t>()
+             : 0;
+}
+
+int64_t next_deadline(const JobState& state) {
+  int64_t next = 0;
+  auto consider = [&](int64_t t) {
+    if (t > 0 && (next == 0 || t < next)) next = t;
+  };
+  for (const auto& run : state.runs)
+    if (run.party_status == Status::running && run.start_time > 0 && run.timeout_s > 0)
+      consider(run.start_time + run.timeout_s * 1000);
+  if (state.is_scheduler && state.schedule_status == Status::running) {
+    if (int64_t limit = job_timeout_s(state); limit > 0 && state.start_time > 0)
+      consider(state.start_time + limit * 1000);
+    for (const auto& [task, st] : state.schedule)
+      if (st.status == Status::waiting) consider(st.not_before);
+  }
+  return next;
 }
 
 std::vector<PartnerCall> collect_calls(const JobState& state, int64_t now_ms, int64_t stale_ms) {
@@ -1009,6 +1099,7 @@ void apply(JobState& s, const JobEvent& event) {
             st.task_version = e.task_version;
             st.status = Status::waiting;
             st.auto_retries = e.auto_retries;
+            st.not_before = e.not_before;
             st.start_time = 0;
             st.reason.clear();
             st.party_error.clear();

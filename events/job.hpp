@@ -40,6 +40,7 @@ struct JobDefaults {
   int auto_retries = 0;
   std::string sync_type = "callback";
   int computing_partitions = 8;
+  int64_t retry_backoff_ms = 1000;  // the first auto-retry waits this long, each later one twice as long
 };
 
 // ---- events ---------------------------------------------------------------------------------------
@@ -75,6 +76,7 @@ struct TaskVersionCreated {
   std::string execution_id;
   int auto_retries = 0;
   std::string reason;
+  int64_t not_before = 0;  // an auto-retry starts no earlier than this
 };
 struct TaskStatusChanged {  // the federated status
   std::string task_name;
@@ -158,6 +160,7 @@ struct ScheduleTask {  // latest version of one task, as the scheduler sees it
   int64_t start_time = 0;
   int auto_retries = 0;
   std::string reason;  // why the federated status last changed (an interrupt names the party and its error)
+  int64_t not_before = 0;  // backoff of an auto-retry: the version waits until then
 };
 
 struct JobState {
@@ -203,6 +206,7 @@ struct CreateJob {  // at the scheduler: /v2/job/submit here, or /v2/scheduler/j
   std::string initiator_party_id;  // empty: this party
   std::string user_name;
   JobDefaults defaults;
+  int party_cores = 0;  // this party's total (computing.standalone.cores); 0: not checked
   int64_t now_ms = 0;
 };
 struct ReportTaskStatus {  // the worker's report (POST /v2/worker/task/status)
@@ -228,6 +232,14 @@ struct StopJob {
   int64_t now_ms = 0;
 };
 struct RerunJob {
+  std::string task_name;  // Flowstone's addition: rerun from this task (it and everything downstream)
+  int64_t now_ms = 0;
+};
+struct TimeoutRun {  // the detector: a local run may have passed its task timeout
+  std::string execution_id;
+  int64_t now_ms = 0;
+};
+struct TimeoutJob {  // the detector: the job may have passed dag.conf.timeout
   int64_t now_ms = 0;
 };
 struct AddNotes {
@@ -246,6 +258,7 @@ struct JoinJob {  // partner/job/create: create this server's copies of a job an
   PartyRef party;   // the party the request names
   std::string local_party_id;
   JobDefaults defaults;
+  int party_cores = 0;
   int64_t now_ms = 0;
 };
 struct UpdateCopyStatus {  // partner/job/status/update; partner/job/start (`start`: always answers 0)
@@ -319,8 +332,8 @@ struct PartnerAnswered {  // a tracked partner call was answered (code 104: the 
 
 using JobCommand =
     std::variant<CreateJob, ReportTaskStatus, RecordLaunch, FailRun, StopJob, RerunJob, AddNotes, Advance,
-                 JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask, StopTask, StopCopy, RerunTask,
-                 CollectTask, ReportPartyStatus, PartnerAnswered>;
+                 TimeoutRun, TimeoutJob, JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask, StopTask,
+                 StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered>;
 
 // ---- effects --------------------------------------------------------------------------------------
 
@@ -371,6 +384,12 @@ std::vector<Effect> recovery_effects(const JobState& state);
 // The partner calls that ask each remote party for the status of the job's unfinished runs
 // (partner/task/collect). `stale_ms` > 0: only parties whose status has not changed for that long.
 std::vector<PartnerCall> collect_calls(const JobState& state, int64_t now_ms, int64_t stale_ms);
+
+// When the detectors must look again: the earliest time a local run passes its timeout, the job passes
+// dag.conf.timeout, or an auto-retry's backoff ends. 0: nothing pending.
+int64_t next_deadline(const JobState& state);
+// dag.conf.timeout in seconds (Flowstone's job-level timeout); 0: none.
+int64_t job_timeout_s(const JobState& state);
 
 // Task name from a FATE task_id ("<job_id>_<task_name>"); empty if it is not of this job.
 std::string task_name_of(const std::string& job_id, const std::string& task_id);

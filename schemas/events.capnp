@@ -16,6 +16,7 @@ struct JobDefaults {
   autoRetries @3 :Int32;
   syncType @4 :Text;
   computingPartitions @5 :Int32;
+  retryBackoffMs @6 :Int64;        # first auto-retry waits this long, each later one twice as long
 }
 
 struct JobCreated {
@@ -52,6 +53,7 @@ struct TaskVersionCreated {
   executionId @3 :Text;
   autoRetries @4 :Int32;
   reason @5 :Text;
+  notBefore @6 :Int64;             # an auto-retry starts no earlier than this (ms since the epoch)
 }
 
 struct TaskStatusChanged {

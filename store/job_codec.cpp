@@ -57,6 +57,7 @@ std::string encode_job_event(const domain::JobEvent& event) {
           d.setAutoRetries(e.defaults.auto_retries);
           d.setSyncType(e.defaults.sync_type);
           d.setComputingPartitions(e.defaults.computing_partitions);
+          d.setRetryBackoffMs(e.defaults.retry_backoff_ms);
         } else if constexpr (std::is_same_v<T, domain::JobStatusChanged>) {
           auto b = root.initJobStatusChanged();
           put_party(b.initParty(), e.party);
@@ -78,6 +79,7 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setExecutionId(e.execution_id);
           b.setAutoRetries(e.auto_retries);
           b.setReason(e.reason);
+          b.setNotBefore(e.not_before);
         } else if constexpr (std::is_same_v<T, domain::TaskStatusChanged>) {
           auto b = root.initTaskStatusChanged();
           b.setTaskName(e.task_name);
@@ -151,6 +153,7 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
         e.defaults.auto_retries = d.getAutoRetries();
         e.defaults.sync_type = text(d.getSyncType());
         e.defaults.computing_partitions = d.getComputingPartitions();
+        e.defaults.retry_backoff_ms = d.getRetryBackoffMs();
         event.body = std::move(e);
         break;
       }
@@ -172,9 +175,9 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
       }
       case schema::JobEvent::TASK_VERSION_CREATED: {
         auto r = root.getTaskVersionCreated();
-        event.body =
-            domain::TaskVersionCreated{text(r.getTaskName()),    r.getTaskVersion(), get_party(r.getParty()),
-                                       text(r.getExecutionId()), r.getAutoRetries(), text(r.getReason())};
+        event.body = domain::TaskVersionCreated{
+            text(r.getTaskName()), r.getTaskVersion(),  get_party(r.getParty()), text(r.getExecutionId()),
+            r.getAutoRetries(),    text(r.getReason()), r.getNotBefore()};
         break;
       }
       case schema::JobEvent::TASK_STATUS_CHANGED: {

@@ -339,13 +339,20 @@ TEST_F(JobTest, AutoRetryCreatesANewVersionAndTheJobNeverFails) {
   EXPECT_EQ(state_.schedule.at("x_0").task_version, 1);
   EXPECT_EQ(state_.schedule.at("x_0").auto_retries, 0);
   EXPECT_EQ(state_.latest_run("x_0", kGuest)->task_version, 1);
-  // x_0 v1 takes the freed cores at once.
+  // x_0 v1 waits out its backoff (retry_backoff_ms, 1 s by default), so z_0 takes the freed cores.
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec("z_0")});
+  EXPECT_EQ(state_.schedule.at("x_0").not_before, now_ + 1000);
+  EXPECT_EQ(state_.schedule_status, Status::running);  // a task waiting for its retry keeps the job running
+  now_ += 1000;
+  d = Run(Advance{});
+  EXPECT_TRUE(launched(d).empty());  // past its backoff, but y_0 and z_0 hold the cores
+  Launch(exec("z_0"));
+  d = Finish(exec("y_0"), Status::success);
   EXPECT_EQ(launched(d), std::vector<std::string>{exec("x_0", 1)});
   EXPECT_EQ(state_.schedule.at("x_0").status, Status::running);
 
   Finish(exec("x_0", 1), Status::success);
-  Report(exec("y_0"), Status::success);
-  Finish(exec("z_0"), Status::success);
+  Report(exec("z_0"), Status::success);
   EXPECT_EQ(state_.schedule_status, Status::success);
   EXPECT_EQ(CopyStatus(), Status::success);
   EXPECT_EQ(JobRow()["progress"], 100);
@@ -359,6 +366,9 @@ TEST_F(JobTest, AutoRetryIsUsedUpThenTheJobFails) {
   dag["dag"]["conf"] = J(R"({"auto_retries": 1})");
   Create(dag);
   Decision d = Finish(exec("a_0"), Status::failed, "one");
+  EXPECT_TRUE(launched(d).empty());  // backoff first
+  now_ += 1000;
+  d = Run(Advance{});
   EXPECT_EQ(launched(d), std::vector<std::string>{exec("a_0", 1)});
   d = Finish(exec("a_0", 1), Status::failed, "two");
   EXPECT_TRUE(events_of<TaskVersionCreated>(d.events).empty());
