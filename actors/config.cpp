@@ -81,8 +81,9 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (d["computing_partitions"]) c.defaults.computing_partitions = d["computing_partitions"].as<int>();
     }
     if (auto f = root["flowstone"]) {
-      static const std::set<std::string> known = {"data_dir",     "log_dir",     "bin_dir",   "body_limit_mb",
-                                                  "http_threads", "route_table", "federation"};
+      static const std::set<std::string> known = {
+          "data_dir",     "log_dir",     "bin_dir",    "body_limit_mb",
+          "http_threads", "route_table", "federation", "queue_starvation_ms"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
@@ -91,6 +92,7 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (f["bin_dir"]) c.bin_dir = resolve(base, f["bin_dir"].as<std::string>());
       if (f["body_limit_mb"]) c.body_limit = f["body_limit_mb"].as<size_t>() << 20;
       if (f["http_threads"]) c.http_threads = std::max(1, f["http_threads"].as<int>());
+      if (f["queue_starvation_ms"]) c.queue_starvation_ms = f["queue_starvation_ms"].as<int64_t>();
       if (auto table = f["route_table"]) {
         for (const auto& entry : table) {
           std::string party = entry.first.as<std::string>();

@@ -34,7 +34,8 @@ struct ServerConfig {
   std::string bin_dir;                      // launcher and component executables; default: beside flowstone
   size_t body_limit = 64u << 20;
   int http_threads = 1;
-  int computing_cores = 32;  // computing.standalone.cores: the party's total
+  int computing_cores = 32;             // computing.standalone.cores: the party's total
+  int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this
   domain::JobDefaults defaults;
   FederationConfig federation;
 

@@ -19,6 +19,7 @@ struct Environment {
   store::EventLog* log = nullptr;
   launcher_actor launcher;
   query_actor queries;
+  resource_actor resources;
   std::shared_ptr<spdlog::logger> server_log;
   std::shared_ptr<net::PartyClient> parties;  // calls to other parties' servers
 

@@ -59,6 +59,8 @@ struct JobActorState {
 
 using Self = job_actor::stateful_pointer<JobActorState>;
 
+void pump(Self self);  // decides the queued commands (below)
+
 void stamp(JobCommand& command, int64_t now) {
   std::visit([now](auto& c) { c.now_ms = now; }, command);
 }
@@ -172,6 +174,24 @@ void send_partner_call(Self self, const domain::PartnerCall& call, std::string i
   }
 }
 
+// Asks this party's resource manager for a local copy's cores; the answer comes back as a command.
+void apply_local_resources(Self self, const domain::ApplyLocalResources& apply) {
+  auto& st = self->state;
+  ReserveMsg reserve{st.job_id, apply.party, apply.cores, st.job.priority, st.job.create_time};
+  auto party = apply.party;
+  int attempt = apply.attempt;
+  auto answered = [self, party, attempt](int code, std::string message) {
+    domain::ResourcesAnswered command{party, attempt, code, std::move(message), 0};
+    self->state.queue.push_back(Pending{JobCommandMsg{std::move(command), ""}, {}});
+    pump(self);
+  };
+  self->request(st.env->resources, std::chrono::seconds(30), std::move(reserve))
+      .then([answered](const ReserveReply& r) { answered(r.code, r.message); },
+            [answered](caf::error& err) {
+              answered(1005, "resource manager did not answer: " + caf::to_string(err));
+            });
+}
+
 // The built-in component `native_noop` succeeds at once inside the server, with no worker process: the
 // scheduler's own costs can be measured (bench/) without process launches.
 void finish_native(Self self, const std::string& execution_id) {
@@ -192,10 +212,20 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
       send_partner_call(self, *call, key_prefix.empty() ? "" : key_prefix + "#" + std::to_string(index));
       continue;
     }
+    if (const auto* apply = std::get_if<domain::ApplyLocalResources>(&effect)) {
+      apply_local_resources(self, *apply);
+      continue;
+    }
+    if (const auto* release = std::get_if<domain::ReleaseLocalResources>(&effect)) {
+      self->send(env.resources, ReleaseMsg{st.job_id, release->party});
+      continue;
+    }
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<T, domain::PartnerCall>) {
+          if constexpr (std::is_same_v<T, domain::PartnerCall> ||
+                        std::is_same_v<T, domain::ApplyLocalResources> ||
+                        std::is_same_v<T, domain::ReleaseLocalResources>) {
             return;
           } else {
             const domain::TaskRun* run = st.job.run_by_execution(e.execution_id);
@@ -245,8 +275,6 @@ void keep_supervising(Self self) {
   st.supervise_armed = true;
   self->delayed_send(self, st.supervisor->interval(), supervise_atom::value);
 }
-
-void pump(Self self);
 
 // Detectors as actor timers, not sweeps: one timer at the job's next deadline (a run's task timeout, the
 // job's timeout, the end of an auto-retry's backoff). Each action it causes is a command, so an event.

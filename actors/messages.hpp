@@ -57,6 +57,25 @@ struct CheckMsg {
   std::string task_dir;
 };
 
+// The resource manager: reserve a copy's cores (code 0 granted, 1005 not now, 1006 never), release them.
+struct ReserveMsg {
+  std::string job_id;
+  domain::PartyRef party;
+  int cores = 0;
+  int priority = 0;
+  int64_t submitted_ms = 0;
+};
+struct ReserveReply {
+  int code = 0;
+  std::string message;
+};
+struct ReleaseMsg {
+  std::string job_id;
+  domain::PartyRef party;
+};
+using resource_actor =
+    caf::typed_actor<caf::replies_to<ReserveMsg>::with<ReserveReply>, caf::reacts_to<ReleaseMsg>>;
+
 // A remote party answered a partner/task/collect the job's supervisor sent.
 struct CollectAnsweredMsg {
   domain::PartnerCall call;
@@ -89,6 +108,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::JobCommandMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::JobReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::AppendDoneMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CollectAnsweredMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReserveMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReserveReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReleaseMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ApiCallMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::LaunchMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)

@@ -274,14 +274,44 @@ std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route
   return reply(6003, "No found route: /v2/" + route);
 }
 
-// Resource routes: resources are granted once the job (or task) exists here.
-void resource_route(Self self, ApiCallMsg& call, bool task) {
+// partner/job/resource/apply and return (spec 5.3): the resource manager decides, the job records it.
+// Task resources are carved from the job's own cores by its scheduler, so the task routes only check
+// that the run exists here.
+void resource_route(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  const std::string& route = call.request.route;
   const Json& params = call.request.params;
   std::string job_id = param(params, "job_id");
-  if (!find_job(self, job_id))
+  domain::PartyRef party = party_of(params);
+  bool task = route.rfind("partner/task/", 0) == 0;
+  std::string row_text;
+  job_actor job = find_job(self, job_id);
+  if (!job || !st.env->log->GetView(domain::kJobsView, domain::job_view_key(job_id, party), &row_text).ok())
     return call.reply(reply(task ? 2004 : 1005, std::string(task ? "Task" : "Job") +
-                                                    " resource exception: no found job " + job_id));
-  call.reply(reply(0, "success"));
+                                                    " resource exception: no found job " + job_id + " at " +
+                                                    party.role + ":" + party.party_id));
+  if (task) return call.reply(reply(0, "success"));
+  if (route == "partner/job/resource/return")
+    return send_command(self, job, domain::ReturnResources{party, "returned by the scheduler", 0},
+                        call.request, call.reply);
+  Json row = Json::parse(row_text, nullptr, false);
+  ReserveMsg reserve{job_id, party, row.value("cores", 0), row.value("priority", 0),
+                     row.value("create_time", int64_t{0})};
+  auto done = call.reply;
+  auto request = call.request;
+  self->request(st.env->resources, kCommandTimeout, std::move(reserve))
+      .then(
+          [self, job, job_id, party, request, done](const ReserveReply& granted) {
+            if (granted.code != 0) return done(reply(granted.code, granted.message));
+            send_command(self, job, domain::HoldResources{party, 0}, request,
+                         [self, job_id, party, done](ApiReply r) {
+                           if (r.code != 0) self->send(self->state.env->resources, ReleaseMsg{job_id, party});
+                           done(std::move(r));
+                         });
+          },
+          [done](caf::error& err) {
+            done(reply(1005, "resource manager did not answer: " + caf::to_string(err)));
+          });
 }
 
 void site_route(Self self, ApiCallMsg& call) {
@@ -296,10 +326,7 @@ void site_route(Self self, ApiCallMsg& call) {
       return call.reply(reply(1002, problem));
     return create_job(self, std::move(schema), initiator, "", call.reply, 1002);
   }
-  if (route == "partner/job/resource/apply" || route == "partner/job/resource/return")
-    return resource_route(self, call, false);
-  if (route == "partner/task/resource/apply" || route == "partner/task/resource/return")
-    return resource_route(self, call, true);
+  if (route.find("/resource/") != std::string::npos) return resource_route(self, call);
   std::string job_id = param(params, "job_id");
   job_actor job = find_job(self, job_id);
   bool task_route = params.contains("task_id");

@@ -12,6 +12,7 @@
 #include "actors/launcher_actor.hpp"
 #include "actors/queries.hpp"
 #include "actors/registry.hpp"
+#include "actors/resource_manager.hpp"
 #include "net/api.hpp"
 #include "net/http_server.hpp"
 #include "net/stop_signals.hpp"
@@ -91,6 +92,7 @@ int run_server(const ServerConfig& config) {
     env->server_log = server_log;
     env->launcher = spawn_launcher(system, config, http.port());
     env->queries = spawn_queries(system, log.get());
+    env->resources = spawn_resource_manager(system, env);
     net::PartyClientOptions party_options;
     party_options.routes = config.federation.routes;
     party_options.proxy = config.federation.proxy;
@@ -109,9 +111,11 @@ int run_server(const ServerConfig& config) {
     caf::anon_send_exit(gate->registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->launcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->queries, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->resources, caf::exit_reason::user_shutdown);
     gate->registry = nullptr;
     env->launcher = nullptr;
     env->queries = nullptr;
+    env->resources = nullptr;
     env->parties->Stop();  // calls not yet answered are dropped: every one is repeated after a restart
     system.await_all_actors_done();
   }

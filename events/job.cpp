@@ -116,9 +116,24 @@ class Builder {
 
   void emit(JobEventBody body) {
     JobEvent event = at(now_, std::move(body));
+    bool held = false;
+    if (const auto* changed = std::get_if<JobStatusChanged>(&event.body))
+      if (const JobCopy* copy = state_.copy(changed->party)) held = copy->resource_in_use;
     apply(state_, event);
+    decision_.events.push_back(event);
     if (const auto* changed = std::get_if<TaskPartyStatusChanged>(&event.body)) report_to_scheduler(*changed);
-    decision_.events.push_back(std::move(event));
+    // A copy that ends gives its resources back in the same decision (spec 5.3), so an ended job never
+    // holds any.
+    if (const auto* changed = std::get_if<JobStatusChanged>(&event.body);
+        changed && held && is_end(changed->status))
+      return_resources(changed->party, "job " + status_text(changed->status));
+  }
+
+  void return_resources(const PartyRef& party, const std::string& reason) {
+    const JobCopy* copy = state_.copy(party);
+    if (!copy || !copy->resource_in_use) return;
+    emit(CopyResourcesReturned{party, copy->cores, reason});
+    effect(ReleaseLocalResources{party});
   }
   void effect(Effect e) { decision_.effects.push_back(std::move(e)); }
 
@@ -313,6 +328,14 @@ std::vector<PartyRef> local_parties_of(const Dag& dag, const std::string& local_
   return local;
 }
 
+std::string copy_ids(const std::string& job_id, const PartyRef& party) {
+  return "job_id[" + job_id + "],role[" + party.role + "],party_id[" + party.party_id + "]";
+}
+std::string task_ids(const std::string& job_id, const PartyRef& party, const std::string& task, int version) {
+  return copy_ids(job_id, party) + ",task_id[" + task_id_of(job_id, task) + "],task_version[" +
+         std::to_string(version) + "]";
+}
+
 // A copy that needs more cores than the party has in total could never start (spec 5.3: 1006). Empty
 // when every copy fits.
 std::string over_capacity(const JobState& created, int party_cores) {
@@ -498,6 +521,44 @@ Decision on_timeout_job(const JobState& state, const TimeoutJob& cmd) {
                      cmd.now_ms});
 }
 
+// The scheduler records one party's answer to the current admission attempt.
+void record_answer(Builder& b, const PartyRef& party, int attempt, int code, const std::string& message) {
+  const JobState& s = b.state();
+  if (!s.is_scheduler || s.schedule_status != Status::waiting || !s.admission_open ||
+      attempt != s.admission_attempt || s.admission_answers.count(party))
+    return;
+  if (code == 0 && s.is_local(party)) b.emit(CopyResourcesApplied{party, s.copy(party)->cores});
+  b.emit(PartyResourcesAnswered{party, attempt, code, message});
+}
+
+Decision on_resources_answered(const JobState& state, const ResourcesAnswered& cmd) {
+  Builder b(state, cmd.now_ms);
+  record_answer(b, cmd.party, cmd.attempt, cmd.code, cmd.message);
+  // A grant that came too late for its attempt is given back at once.
+  if (cmd.code == 0 && b.decision().events.empty() && state.copy(cmd.party) &&
+      !state.copy(cmd.party)->resource_in_use)
+    b.effect(ReleaseLocalResources{cmd.party});
+  return std::move(b.decision());
+}
+
+Decision on_hold(const JobState& state, const HoldResources& cmd) {
+  const JobCopy* copy = state.copy(cmd.party);
+  if (!copy) return reject(1001, "No found job: " + copy_ids(state.job_id, cmd.party));
+  if (copy->resource_in_use) return Decision{};  // applied already
+  if (is_end(copy->status))
+    return reject(1005, "Job resource exception: " + copy_ids(state.job_id, cmd.party) + " has ended");
+  Builder b(state, cmd.now_ms);
+  b.emit(CopyResourcesApplied{cmd.party, copy->cores});
+  return std::move(b.decision());
+}
+
+Decision on_return(const JobState& state, const ReturnResources& cmd) {
+  if (!state.copy(cmd.party)) return reject(1001, "No found job: " + copy_ids(state.job_id, cmd.party));
+  Builder b(state, cmd.now_ms);
+  b.return_resources(cmd.party, cmd.reason);
+  return std::move(b.decision());
+}
+
 Decision on_notes(const JobState& state, const AddNotes& cmd) {
   if (!state.exists || !state.copy(cmd.party)) return reject(1001, "No found job");
   Builder b(state, cmd.now_ms);
@@ -506,14 +567,6 @@ Decision on_notes(const JobState& state, const AddNotes& cmd) {
 }
 
 // ---- partner commands --------------------------------------------------------------------------------
-
-std::string copy_ids(const std::string& job_id, const PartyRef& party) {
-  return "job_id[" + job_id + "],role[" + party.role + "],party_id[" + party.party_id + "]";
-}
-std::string task_ids(const std::string& job_id, const PartyRef& party, const std::string& task, int version) {
-  return copy_ids(job_id, party) + ",task_id[" + task_id_of(job_id, task) + "],task_version[" +
-         std::to_string(version) + "]";
-}
 
 Decision on_join(const JobState& state, const JoinJob& cmd) {
   if (state.exists) {
@@ -682,6 +735,8 @@ Decision on_answered(const JobState& state, const PartnerAnswered& cmd) {
       b.set_job_status(Status::failed, reason);
       b.stop_remote_copies(Status::failed, reason);
     }
+  } else if (cmd.endpoint == "partner/job/resource/apply") {
+    record_answer(b, cmd.party, cmd.task_version, cmd.code, cmd.message);
   } else if (cmd.endpoint == "partner/task/start" && cmd.code != 0) {
     auto task = state.schedule.find(cmd.task_name);
     if (task != state.schedule.end() && task->second.task_version == cmd.task_version &&
@@ -708,6 +763,60 @@ bool fits(const JobState& s, const std::string& task) {
   return true;
 }
 
+// Admission of a waiting job (spec 4.2, 5.3), all or nothing: every party is asked for the job's cores;
+// once all have answered, either every party granted and the job starts, or the parties that granted
+// give theirs back and the job waits (and asks again after kAdmissionRetryMs), or fails when a party can
+// never hold it (1006). True when the job was admitted now.
+bool admit(Builder& b) {
+  const JobState& s = b.state();
+  if (s.admission_open) {
+    std::vector<PartyRef> parties = s.dag.parties;
+    for (const PartyRef& party : parties)
+      if (!s.admission_answers.count(party)) return false;  // still waiting for answers
+    std::string refusal;
+    bool limit = false;
+    for (const auto& [party, answer] : s.admission_answers) {
+      if (answer.code == 0) continue;
+      if (refusal.empty()) refusal = "waiting for resources at " + party_text(party) + ": " + answer.message;
+      if (answer.code == 1006) {
+        limit = true;
+        refusal = "party " + party_text(party) + " can never hold the job: " + answer.message;
+      }
+    }
+    b.emit(AdmissionEnded{s.admission_attempt, refusal.empty(), refusal});
+    if (refusal.empty()) {
+      b.set_job_status(Status::running, "admitted", /*push=*/false);
+      b.call_joined("partner/job/start", Json{{"extra_info", Json::object()}});
+      return true;
+    }
+    for (const auto& [party, answer] : std::map<PartyRef, PartyResourcesAnswered>(s.admission_answers)) {
+      if (answer.code != 0) continue;
+      if (s.is_local(party)) {
+        b.return_resources(party, "another party refused the job's resources");
+      } else {
+        b.call(party, "partner/job/resource/return", b.job_body(party));
+      }
+    }
+    if (limit) {
+      b.set_job_status(Status::failed, refusal);
+      b.stop_remote_copies(Status::failed, refusal);
+    }
+    return false;
+  }
+  // After a refusal the job asks again only after a pause; after a rerun it asks at once.
+  if (!s.pending_reason.empty() && b.now() < s.admission_time + kAdmissionRetryMs) return false;
+  b.emit(AdmissionStarted{s.admission_attempt + 1});
+  for (const PartyRef& party : std::vector<PartyRef>(s.dag.parties)) {
+    if (const JobCopy* copy = s.copy(party)) {
+      b.effect(ApplyLocalResources{party, copy->cores, s.admission_attempt});
+    } else {
+      b.effect(
+          PartnerCall{party, "partner/job/resource/apply", b.job_body(party), true, "", s.admission_attempt});
+    }
+  }
+  return false;
+}
+
 void advance(Builder& b) {
   const JobState& s = b.state();  // the builder's working state: it follows every emit
   if (!s.exists || !s.is_scheduler) return;
@@ -719,10 +828,7 @@ void advance(Builder& b) {
       return;
     }
     if (!s.all_joined()) return;  // every party must have created its copy first
-    // Admission: the remote parties apply the job's resources and start their copies (spec 4.2).
-    b.set_job_status(Status::running, "admitted", /*push=*/false);
-    b.call_joined("partner/job/resource/apply", Json::object());
-    b.call_joined("partner/job/start", Json{{"extra_info", Json::object()}});
+    if (!admit(b)) return;
   }
   if (s.schedule_status != Status::running) return;
   const int progress_before = schedule_progress(s);
@@ -872,6 +978,12 @@ Decision decide(const JobState& state, const JobCommand& command) {
           return on_rerun(state, cmd);
         } else if constexpr (std::is_same_v<T, AddNotes>) {
           return on_notes(state, cmd);
+        } else if constexpr (std::is_same_v<T, HoldResources>) {
+          return on_hold(state, cmd);
+        } else if constexpr (std::is_same_v<T, ReturnResources>) {
+          return on_return(state, cmd);
+        } else if constexpr (std::is_same_v<T, ResourcesAnswered>) {
+          return on_resources_answered(state, cmd);
         } else if constexpr (std::is_same_v<T, TimeoutRun>) {
           return on_timeout_run(state, cmd);
         } else if constexpr (std::is_same_v<T, TimeoutJob>) {
@@ -981,6 +1093,9 @@ int64_t next_deadline(const JobState& state) {
   for (const auto& run : state.runs)
     if (run.party_status == Status::running && run.start_time > 0 && run.timeout_s > 0)
       consider(run.start_time + run.timeout_s * 1000);
+  if (state.is_scheduler && state.schedule_status == Status::waiting && !state.admission_open &&
+      !state.pending_reason.empty())
+    consider(state.admission_time + kAdmissionRetryMs);
   if (state.is_scheduler && state.schedule_status == Status::running) {
     if (int64_t limit = job_timeout_s(state); limit > 0 && state.start_time > 0)
       consider(state.start_time + limit * 1000);
@@ -1156,6 +1271,20 @@ void apply(JobState& s, const JobEvent& event) {
           }
         } else if constexpr (std::is_same_v<T, PartyJoined>) {
           s.joined.insert(e.party);
+        } else if constexpr (std::is_same_v<T, CopyResourcesApplied>) {
+          if (JobCopy* copy = find_copy(s, e.party)) copy->resource_in_use = true;
+        } else if constexpr (std::is_same_v<T, CopyResourcesReturned>) {
+          if (JobCopy* copy = find_copy(s, e.party)) copy->resource_in_use = false;
+        } else if constexpr (std::is_same_v<T, AdmissionStarted>) {
+          s.admission_attempt = e.attempt;
+          s.admission_open = true;
+          s.admission_time = now;
+          s.admission_answers.clear();
+        } else if constexpr (std::is_same_v<T, PartyResourcesAnswered>) {
+          if (e.attempt == s.admission_attempt) s.admission_answers[e.party] = e;
+        } else if constexpr (std::is_same_v<T, AdmissionEnded>) {
+          s.admission_open = false;
+          s.pending_reason = e.granted ? "" : e.reason;
         } else if constexpr (std::is_same_v<T, TaskStartRequested>) {
           if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) run->start_requested = true;
         }

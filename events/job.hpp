@@ -43,6 +43,9 @@ struct JobDefaults {
   int64_t retry_backoff_ms = 1000;  // the first auto-retry waits this long, each later one twice as long
 };
 
+// How long a job that could not get its resources waits before the scheduler asks again.
+inline constexpr int64_t kAdmissionRetryMs = 500;
+
 // ---- events ---------------------------------------------------------------------------------------
 // A `party` with an empty role names the schedule record (the scheduler's own view), not a copy.
 
@@ -107,6 +110,29 @@ struct TaskLaunched {
 struct PartyJoined {  // at the scheduler: a party on another server created its copy of the job
   PartyRef party;
 };
+struct CopyResourcesApplied {  // a copy holds `cores` of its party's total (granted by the resource manager)
+  PartyRef party;
+  int cores = 0;
+};
+struct CopyResourcesReturned {  // the copy gave them back
+  PartyRef party;
+  int cores = 0;
+  std::string reason;
+};
+struct AdmissionStarted {  // at the scheduler: every party is asked for the job's resources (attempt n)
+  int attempt = 0;
+};
+struct PartyResourcesAnswered {  // at the scheduler: one party's answer in this attempt (0: granted)
+  PartyRef party;
+  int attempt = 0;
+  int code = 0;
+  std::string message;
+};
+struct AdmissionEnded {  // at the scheduler: every party answered; granted everywhere, or why not
+  int attempt = 0;
+  bool granted = false;
+  std::string reason;
+};
 struct TaskStartRequested {  // at a party: the scheduler asked it to start this run
   std::string task_name;
   int task_version = 0;
@@ -116,7 +142,9 @@ struct TaskStartRequested {  // at a party: the scheduler asked it to start this
 
 using JobEventBody =
     std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded, TaskVersionCreated,
-                 TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested>;
+                 TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested,
+                 CopyResourcesApplied, CopyResourcesReturned, AdmissionStarted, PartyResourcesAnswered,
+                 AdmissionEnded>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
@@ -148,6 +176,7 @@ struct JobCopy {
   std::string description;
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;
   int cores = 0;
+  bool resource_in_use = false;  // the copy holds `cores` of the party's total
 };
 
 struct ScheduleTask {  // latest version of one task, as the scheduler sees it
@@ -179,6 +208,12 @@ struct JobState {
   Status schedule_status = Status::ready;
   std::string schedule_reason;
   std::set<PartyRef> joined;  // remote parties that created their copy
+  // Admission (all-or-nothing job resources): the current attempt and each party's answer to it.
+  int admission_attempt = 0;
+  bool admission_open = false;  // asked, not every party answered yet
+  int64_t admission_time = 0;   // when the current attempt started
+  std::map<PartyRef, PartyResourcesAnswered> admission_answers;
+  std::string pending_reason;  // why the job still waits (which party, what it lacks)
   bool cancel_requested = false;
   Status cancel_status = Status::canceled;
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;
@@ -303,6 +338,23 @@ struct RerunTask {  // partner/task/rerun
   int64_t now_ms = 0;
 };
 
+struct HoldResources {  // the party's resource manager granted the copy its cores: record it
+  PartyRef party;
+  int64_t now_ms = 0;
+};
+struct ReturnResources {  // partner/job/resource/return, or a refused admission elsewhere
+  PartyRef party;
+  std::string reason;
+  int64_t now_ms = 0;
+};
+struct ResourcesAnswered {  // at the scheduler: a party's answer to the job's resource apply
+  PartyRef party;
+  int attempt = 0;
+  int code = 0;
+  std::string message;
+  int64_t now_ms = 0;
+};
+
 struct CollectTask {  // partner/task/collect: a run's statuses, answered as data without events
   PartyRef party;
   std::string task_name;
@@ -333,7 +385,8 @@ struct PartnerAnswered {  // a tracked partner call was answered (code 104: the 
 using JobCommand =
     std::variant<CreateJob, ReportTaskStatus, RecordLaunch, FailRun, StopJob, RerunJob, AddNotes, Advance,
                  TimeoutRun, TimeoutJob, JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask, StopTask,
-                 StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered>;
+                 StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered, HoldResources,
+                 ReturnResources, ResourcesAnswered>;
 
 // ---- effects --------------------------------------------------------------------------------------
 
@@ -358,7 +411,18 @@ struct PartnerCall {
   std::string task_name;  // for tracked task calls
   int task_version = 0;
 };
-using Effect = std::variant<LaunchRun, KillRun, CheckRun, PartnerCall>;
+// This server's resource manager: grant a local copy its cores (the answer comes back as
+// ResourcesAnswered for `attempt`), or take back what a copy returned.
+struct ApplyLocalResources {
+  PartyRef party;
+  int cores = 0;
+  int attempt = 0;
+};
+struct ReleaseLocalResources {
+  PartyRef party;
+};
+using Effect =
+    std::variant<LaunchRun, KillRun, CheckRun, PartnerCall, ApplyLocalResources, ReleaseLocalResources>;
 
 struct Decision {
   int code = 0;  // FATE return code; non-zero: rejected, no events

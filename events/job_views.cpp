@@ -91,6 +91,8 @@ Json job_row(const JobState& s, const JobCopy& copy) {
       {"end_time", time_or_null(copy.end_time)},
       {"elapsed", elapsed(copy.start_time, copy.end_time)},
       {"status_reason", copy.status_reason},
+      {"resource_in_use", copy.resource_in_use},
+      {"pending_reason", s.is_scheduler && copy.status == Status::waiting ? s.pending_reason : ""},
   };
 }
 
@@ -129,6 +131,16 @@ std::vector<ViewRow> job_views(const JobState& s) {
   if (!s.exists) return rows;
   for (const JobCopy& copy : s.copies)
     rows.push_back({kJobsView, job_view_key(s.job_id, copy.party), job_row(s, copy).dump()});
+  // The party's resource ledger: what each copy holds of its party's total (applied minus returned).
+  for (const JobCopy& copy : s.copies)
+    if (copy.resource_in_use)
+      rows.push_back({kResourcesView, join0({copy.party.party_id, copy.party.role, s.job_id}),
+                      Json{{"job_id", s.job_id},
+                           {"role", copy.party.role},
+                           {"party_id", copy.party.party_id},
+                           {"cores", copy.cores},
+                           {"status", to_string(copy.status)}}
+                          .dump()});
   for (const TaskRun& run : s.runs) {
     rows.push_back({kTasksView, task_view_key(s.job_id, run), task_row(s, run).dump()});
     rows.push_back({kExecutionsView, run.execution_id, s.job_id});
@@ -165,6 +177,18 @@ std::string describe_event(const JobEvent& e) {
           return "task " + b.execution_id + " launched, launcher pid " + std::to_string(b.launcher_pid);
         } else if constexpr (std::is_same_v<T, PartyJoined>) {
           return party(b.party) + " created its copy of the job";
+        } else if constexpr (std::is_same_v<T, CopyResourcesApplied>) {
+          return party(b.party) + " holds " + std::to_string(b.cores) + " cores";
+        } else if constexpr (std::is_same_v<T, CopyResourcesReturned>) {
+          return party(b.party) + " returned " + std::to_string(b.cores) + " cores (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, AdmissionStarted>) {
+          return "admission attempt " + std::to_string(b.attempt) + ": resources asked at every party";
+        } else if constexpr (std::is_same_v<T, PartyResourcesAnswered>) {
+          return "admission attempt " + std::to_string(b.attempt) + ": " + party(b.party) +
+                 (b.code == 0 ? " granted" : " refused (" + std::to_string(b.code) + " " + b.message + ")");
+        } else if constexpr (std::is_same_v<T, AdmissionEnded>) {
+          return "admission attempt " + std::to_string(b.attempt) +
+                 (b.granted ? ": granted everywhere" : ": " + b.reason);
         } else {
           return "task " + b.execution_id + " start requested by the scheduler";
         }
@@ -174,9 +198,10 @@ std::string describe_event(const JobEvent& e) {
 
 Json history_entry(uint64_t version, const JobEvent& e) {
   static const char* kinds[] = {
-      "JobCreated",         "JobStatusChanged",  "JobCancelRequested",     "JobNotesAdded",
-      "TaskVersionCreated", "TaskStatusChanged", "TaskPartyStatusChanged", "TaskLaunched",
-      "PartyJoined",        "TaskStartRequested"};
+      "JobCreated",         "JobStatusChanged",       "JobCancelRequested",     "JobNotesAdded",
+      "TaskVersionCreated", "TaskStatusChanged",      "TaskPartyStatusChanged", "TaskLaunched",
+      "PartyJoined",        "TaskStartRequested",     "CopyResourcesApplied",   "CopyResourcesReturned",
+      "AdmissionStarted",   "PartyResourcesAnswered", "AdmissionEnded"};
   return Json{
       {"version", version}, {"at", e.at_ms}, {"kind", kinds[e.body.index()]}, {"what", describe_event(e)}};
 }

@@ -12,6 +12,7 @@ namespace flowstone::domain {
 inline constexpr const char* kJobsView = "jobs";              // job_id \0 role \0 party_id -> t_job row
 inline constexpr const char* kTasksView = "tasks";            // job_id \0 task \0 role \0 party \0 version
 inline constexpr const char* kExecutionsView = "executions";  // execution_id -> job_id
+inline constexpr const char* kResourcesView = "resources";    // party_id \0 role \0 job_id -> cores held
 
 struct ViewRow {
   std::string family;

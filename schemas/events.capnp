@@ -95,6 +95,34 @@ struct TaskStartRequested {        # at a party: the scheduler asked it to start
   executionId @3 :Text;
 }
 
+struct CopyResourcesApplied {      # a copy holds cores of its party's total
+  party @0 :Party;
+  cores @1 :Int32;
+}
+
+struct CopyResourcesReturned {     # the copy gave them back
+  party @0 :Party;
+  cores @1 :Int32;
+  reason @2 :Text;
+}
+
+struct AdmissionStarted {          # at the scheduler: every party is asked for the job's resources
+  attempt @0 :Int32;
+}
+
+struct PartyResourcesAnswered {    # at the scheduler: one party's answer (code 0: granted)
+  party @0 :Party;
+  attempt @1 :Int32;
+  code @2 :Int32;
+  message @3 :Text;
+}
+
+struct AdmissionEnded {            # at the scheduler: granted everywhere, or why not
+  attempt @0 :Int32;
+  granted @1 :Bool;
+  reason @2 :Text;
+}
+
 struct JobEvent {
   atMs @0 :Int64;                  # when it happened (time enters the domain as event data)
   union {
@@ -108,5 +136,21 @@ struct JobEvent {
     taskLaunched @8 :TaskLaunched;
     partyJoined @9 :PartyJoined;
     taskStartRequested @10 :TaskStartRequested;
+    copyResourcesApplied @11 :CopyResourcesApplied;
+    copyResourcesReturned @12 :CopyResourcesReturned;
+    admissionStarted @13 :AdmissionStarted;
+    partyResourcesAnswered @14 :PartyResourcesAnswered;
+    admissionEnded @15 :AdmissionEnded;
   }
+}
+
+# The events of a party (stream "party:<party_id>"): what the server registered about itself.
+struct CapacityRegistered {        # the computing engine's total, as read from the config at start
+  engine @0 :Text;
+  cores @1 :Int32;
+}
+
+struct PartyEvent {                # one kind so far; later kinds are new fields (set one per event)
+  atMs @0 :Int64;
+  capacityRegistered @1 :CapacityRegistered;
 }

@@ -38,16 +38,16 @@ struct AppendRequest {
   uint64_t expected_version = 0;    // the stream's version before this append (0: a new stream)
   std::vector<std::string> events;  // encoded events (opaque bytes); may be empty if only views change
   std::vector<ViewWrite> views;
-  std::string idempotency_key;      // empty: none
-  std::string result;               // stored under the key, returned to a duplicate
+  std::string idempotency_key;  // empty: none
+  std::string result;           // stored under the key, returned to a duplicate
 };
 
 struct AppendResult {
   Status status;
-  uint64_t stream_version = 0;  // the stream's version after the append (or now, for a duplicate)
-  uint64_t last_global_seq = 0; // the global sequence of the last event appended (0 if none)
+  uint64_t stream_version = 0;   // the stream's version after the append (or now, for a duplicate)
+  uint64_t last_global_seq = 0;  // the global sequence of the last event appended (0 if none)
   bool duplicate = false;
-  std::string result;           // the stored result when duplicate
+  std::string result;  // the stored result when duplicate
 };
 
 struct StoredEvent {

@@ -107,6 +107,28 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setLogDir(e.log_dir);
         } else if constexpr (std::is_same_v<T, domain::PartyJoined>) {
           put_party(root.initPartyJoined().initParty(), e.party);
+        } else if constexpr (std::is_same_v<T, domain::CopyResourcesApplied>) {
+          auto b = root.initCopyResourcesApplied();
+          put_party(b.initParty(), e.party);
+          b.setCores(e.cores);
+        } else if constexpr (std::is_same_v<T, domain::CopyResourcesReturned>) {
+          auto b = root.initCopyResourcesReturned();
+          put_party(b.initParty(), e.party);
+          b.setCores(e.cores);
+          b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::AdmissionStarted>) {
+          root.initAdmissionStarted().setAttempt(e.attempt);
+        } else if constexpr (std::is_same_v<T, domain::PartyResourcesAnswered>) {
+          auto b = root.initPartyResourcesAnswered();
+          put_party(b.initParty(), e.party);
+          b.setAttempt(e.attempt);
+          b.setCode(e.code);
+          b.setMessage(e.message);
+        } else if constexpr (std::is_same_v<T, domain::AdmissionEnded>) {
+          auto b = root.initAdmissionEnded();
+          b.setAttempt(e.attempt);
+          b.setGranted(e.granted);
+          b.setReason(e.reason);
         } else if constexpr (std::is_same_v<T, domain::TaskStartRequested>) {
           auto b = root.initTaskStartRequested();
           b.setTaskName(e.task_name);
@@ -204,6 +226,31 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
       case schema::JobEvent::PARTY_JOINED:
         event.body = domain::PartyJoined{get_party(root.getPartyJoined().getParty())};
         break;
+      case schema::JobEvent::COPY_RESOURCES_APPLIED: {
+        auto r = root.getCopyResourcesApplied();
+        event.body = domain::CopyResourcesApplied{get_party(r.getParty()), r.getCores()};
+        break;
+      }
+      case schema::JobEvent::COPY_RESOURCES_RETURNED: {
+        auto r = root.getCopyResourcesReturned();
+        event.body =
+            domain::CopyResourcesReturned{get_party(r.getParty()), r.getCores(), text(r.getReason())};
+        break;
+      }
+      case schema::JobEvent::ADMISSION_STARTED:
+        event.body = domain::AdmissionStarted{root.getAdmissionStarted().getAttempt()};
+        break;
+      case schema::JobEvent::PARTY_RESOURCES_ANSWERED: {
+        auto r = root.getPartyResourcesAnswered();
+        event.body = domain::PartyResourcesAnswered{get_party(r.getParty()), r.getAttempt(), r.getCode(),
+                                                    text(r.getMessage())};
+        break;
+      }
+      case schema::JobEvent::ADMISSION_ENDED: {
+        auto r = root.getAdmissionEnded();
+        event.body = domain::AdmissionEnded{r.getAttempt(), r.getGranted(), text(r.getReason())};
+        break;
+      }
       case schema::JobEvent::TASK_START_REQUESTED: {
         auto r = root.getTaskStartRequested();
         event.body = domain::TaskStartRequested{text(r.getTaskName()), r.getTaskVersion(),
@@ -221,6 +268,41 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
     return event;
   } catch (const std::exception& e) {
     if (error) *error = std::string("undecodable event: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+std::string encode_party_event(const domain::CapacityRegistered& event) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::PartyEvent>();
+  root.setAtMs(event.at_ms);
+  auto b = root.initCapacityRegistered();
+  b.setEngine(event.engine);
+  b.setCores(event.cores);
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::optional<domain::CapacityRegistered> decode_party_event(std::string_view bytes, std::string* error) {
+  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
+    if (error)
+      *error = "party event of " + std::to_string(bytes.size()) + " bytes is not a Cap'n Proto message";
+    return std::nullopt;
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    auto root = reader.getRoot<schema::PartyEvent>();
+    if (!root.hasCapacityRegistered()) {
+      if (error) *error = "unknown party event kind";
+      return std::nullopt;
+    }
+    auto r = root.getCapacityRegistered();
+    return domain::CapacityRegistered{text(r.getEngine()), r.getCores(), root.getAtMs()};
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("undecodable party event: ") + e.what();
     return std::nullopt;
   }
 }

@@ -36,6 +36,13 @@ Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
       domain::apply(state, *event);
       ++report->events;
     }
+    // The ledger's invariant: a copy in an end status holds no resources.
+    for (const auto& copy : state.copies)
+      if (copy.resource_in_use && domain::is_end(copy.status))
+        report->differences.push_back("resources " + state.job_id + "/" + copy.party.role + "/" +
+                                      copy.party.party_id + ": ended " +
+                                      std::string(domain::to_string(copy.status)) + " but still holds " +
+                                      std::to_string(copy.cores) + " cores");
     for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
   }
   for (const auto& family : job_view_families()) report->rows += (*rows)[family].size();
@@ -52,7 +59,7 @@ std::string printable(const std::string& key) {
 }  // namespace
 
 std::vector<std::string> job_view_families() {
-  return {domain::kJobsView, domain::kTasksView, domain::kExecutionsView};
+  return {domain::kJobsView, domain::kTasksView, domain::kExecutionsView, domain::kResourcesView};
 }
 
 Status RebuildViews(EventLog& log, ProjectionReport* report) {

@@ -143,6 +143,9 @@ std::optional<JobCommand> partner_command(const PartnerCall& call) {
     return StopTask{party, task, version, status("status", Status::failed), reason, 0};
   if (e == "partner/task/collect") return CollectTask{party, task, version, 0};
   if (e == "partner/task/rerun") return RerunTask{party, task, b.value("new_version", 0), 0};
+  // A resource manager with room: the grant is recorded by the copy.
+  if (e == "partner/job/resource/apply") return HoldResources{party, 0};
+  if (e == "partner/job/resource/return") return ReturnResources{party, "returned by the scheduler", 0};
   return std::nullopt;
 }
 
@@ -170,8 +173,22 @@ class FederationTest : public ::testing::Test {
       site.log.push_back(e);
     }
     site.effects.insert(site.effects.end(), d.effects.begin(), d.effects.end());
+    // The site's resource manager has room: every local apply is granted at once; so does every remote
+    // party's unless a test answers those itself (auto_grant_remote_ false).
+    std::vector<JobCommand> grants;
+    for (const auto& apply : effects_of<ApplyLocalResources>(d.effects))
+      grants.push_back(ResourcesAnswered{apply.party, apply.attempt, 0, "success", 0});
+    for (const auto& call : effects_of<PartnerCall>(d.effects))
+      if (auto_grant_remote_ && call.endpoint == "partner/job/resource/apply")
+        grants.push_back(PartnerAnswered{call.party, call.endpoint, "", call.task_version, 0, "success", 0});
+    for (auto& grant : grants) {
+      Decision more = Run(site, std::move(grant));
+      d.events.insert(d.events.end(), more.events.begin(), more.events.end());
+      d.effects.insert(d.effects.end(), more.effects.begin(), more.effects.end());
+    }
     return d;
   }
+  bool auto_grant_remote_ = true;
 
   // ---- the scheduler site (guest 9999) ----
   Decision Create(Json dag) {
@@ -449,7 +466,8 @@ TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
       EXPECT_FALSE(call.body.contains("task_id"));
     }
     // Only the calls whose answers matter are tracked.
-    bool tracked = call.endpoint == "partner/job/create" || call.endpoint == "partner/task/start";
+    bool tracked = call.endpoint == "partner/job/create" || call.endpoint == "partner/task/start" ||
+                   call.endpoint == "partner/job/resource/apply";
     EXPECT_EQ(call.tracked, tracked);
   }
   const std::string a = std::string(kJob) + "_a_0", b = std::string(kJob) + "_b_0";

@@ -1,0 +1,75 @@
+#include "events/resources.hpp"
+
+#include <vector>
+
+namespace flowstone::domain {
+namespace {
+
+// A waiter that has not asked again for this long has gone (admitted elsewhere, stopped, failed).
+constexpr int64_t kWaiterGoneMs = 5000;
+
+}  // namespace
+
+int Ledger::in_use() const {
+  int sum = 0;
+  for (const auto& [holder, cores] : held_) sum += cores;
+  return sum;
+}
+
+int Ledger::held_by(const std::string& holder) const {
+  auto it = held_.find(holder);
+  return it == held_.end() ? 0 : it->second;
+}
+
+void Ledger::Restore(const std::string& holder, int cores) {
+  held_[holder] = cores;
+}
+
+void Ledger::Release(const std::string& holder) {
+  held_.erase(holder);
+  waiting_.erase(holder);
+}
+
+LedgerAnswer Ledger::Refuse(const std::string& holder, const Waiter& me, int64_t now_ms,
+                            std::string message) {
+  Waiter& w = waiting_[holder];
+  if (w.first_refused_ms == 0) w.first_refused_ms = now_ms;
+  w.cores = me.cores;
+  w.priority = me.priority;
+  w.submitted_ms = me.submitted_ms;
+  w.last_refused_ms = now_ms;
+  return LedgerAnswer{1005, "Job resource exception: " + message};
+}
+
+LedgerAnswer Ledger::Reserve(const std::string& holder, int cores, int priority, int64_t submitted_ms,
+                             int64_t now_ms) {
+  if (held_.count(holder)) return LedgerAnswer{0, "held already"};
+  if (cores > total_)
+    return LedgerAnswer{1006, "Resource limit exceeded: the job needs " + std::to_string(cores) +
+                                  " cores and the party has " + std::to_string(total_) + " in total"};
+  std::vector<std::string> gone;
+  for (const auto& [other, w] : waiting_)
+    if (now_ms - w.last_refused_ms > kWaiterGoneMs) gone.push_back(other);
+  for (const auto& other : gone) waiting_.erase(other);
+
+  Waiter me{cores, priority, submitted_ms, 0, 0};
+  const int free = total_ - in_use();
+  for (const auto& [other, w] : waiting_) {
+    if (other == holder || !ahead(w, me)) continue;
+    bool starving = now_ms - w.first_refused_ms >= starvation_ms_;
+    if (w.cores <= free || starving)
+      return Refuse(holder, me, now_ms,
+                    std::string(starving ? "cores are kept for " : "waiting behind ") + other +
+                        " (priority " + std::to_string(w.priority) + ", " + std::to_string(w.cores) +
+                        " cores)");
+  }
+  if (cores > free)
+    return Refuse(holder, me, now_ms,
+                  std::to_string(cores) + " cores needed, " + std::to_string(free) + " of " +
+                      std::to_string(total_) + " free");
+  held_[holder] = cores;
+  waiting_.erase(holder);
+  return LedgerAnswer{0, "success"};
+}
+
+}  // namespace flowstone::domain
