@@ -2,6 +2,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 #include <variant>
@@ -339,12 +340,55 @@ void site_route(Self self, ApiCallMsg& call) {
   send_command(self, job, std::move(std::get<domain::JobCommand>(command)), call.request, call.reply);
 }
 
+// /v2/job/queue/clean: every job waiting here is stopped as canceled by its scheduler (spec 1.6);
+// data = {job_id: that stop's answer}.
+void clean_queue(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  std::set<std::string> waiting;
+  st.env->log->ScanView(domain::kJobsView, "", [&](const std::string&, const std::string& value) {
+    Json row = Json::parse(value, nullptr, false);
+    if (row.is_object() && row.value("status", "") == "waiting") waiting.insert(row.value("job_id", ""));
+    return true;
+  });
+  struct Gather {  // answers arrive on this actor and on the party client's threads
+    std::mutex mu;
+    Json answers = Json::object();
+    size_t left = 0;
+    net::ApiCallback done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->left = waiting.size();
+  gather->done = call.reply;
+  if (waiting.empty()) return call.reply(reply(0, "success", Json::object()));
+  for (const std::string& job_id : waiting) {
+    auto answered = [gather, job_id](ApiReply r) {
+      std::lock_guard<std::mutex> lock(gather->mu);
+      gather->answers[job_id] = Json{{"code", r.code}, {"message", r.message}};
+      if (--gather->left == 0) gather->done(reply(0, "success", gather->answers));
+    };
+    std::string scheduler = scheduler_of(self, job_id);
+    if (!is_local_party(st.env->config, scheduler)) {
+      forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
+              answered);
+      continue;
+    }
+    job_actor job = find_job(self, job_id);
+    if (!job) {
+      answered(reply(1001, "No found job: job_id[" + job_id + "]"));
+      continue;
+    }
+    send_command(self, job, domain::StopJob{domain::Status::canceled, "queue cleaned", 0}, call.request,
+                 answered);
+  }
+}
+
 void handle(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const std::string& route = call.request.route;
   const Json& params = call.request.params;
 
   if (route == "job/submit") return submit(self, call);
+  if (route == "job/queue/clean") return clean_queue(self, call);
   if (route == "site/info/query")
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
   if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);

@@ -765,7 +765,7 @@ bool fits(const JobState& s, const std::string& task) {
 
 // Admission of a waiting job (spec 4.2, 5.3), all or nothing: every party is asked for the job's cores;
 // once all have answered, either every party granted and the job starts, or the parties that granted
-// give theirs back and the job waits (and asks again after kAdmissionRetryMs), or fails when a party can
+// give theirs back and the job waits (and asks again at admission_retry_at()), or fails when a party can
 // never hold it (1006). True when the job was admitted now.
 bool admit(Builder& b) {
   const JobState& s = b.state();
@@ -804,7 +804,7 @@ bool admit(Builder& b) {
     return false;
   }
   // After a refusal the job asks again only after a pause; after a rerun it asks at once.
-  if (!s.pending_reason.empty() && b.now() < s.admission_time + kAdmissionRetryMs) return false;
+  if (!s.pending_reason.empty() && b.now() < s.admission_retry_at()) return false;
   b.emit(AdmissionStarted{s.admission_attempt + 1});
   for (const PartyRef& party : std::vector<PartyRef>(s.dag.parties)) {
     if (const JobCopy* copy = s.copy(party)) {
@@ -823,8 +823,7 @@ void advance(Builder& b) {
 
   if (s.schedule_status == Status::waiting) {
     if (s.cancel_requested) {
-      b.set_job_status(s.cancel_status, "canceled while waiting");
-      b.stop_remote_copies(s.cancel_status, "canceled while waiting");
+      b.set_job_status(s.cancel_status, "canceled while waiting");  // the stop itself told every party
       return;
     }
     if (!s.all_joined()) return;  // every party must have created its copy first
@@ -1057,6 +1056,18 @@ std::vector<Effect> recovery_effects(const JobState& state) {
       body["kind"] = "fate";
       b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0});
     }
+    // An admission attempt still open: ask the parties that have not answered again.
+    if (state.admission_open && state.schedule_status == Status::waiting) {
+      for (const PartyRef& party : state.dag.parties) {
+        if (state.admission_answers.count(party)) continue;
+        if (const JobCopy* copy = state.copy(party)) {
+          b.effect(ApplyLocalResources{party, copy->cores, state.admission_attempt});
+        } else {
+          b.effect(PartnerCall{party, "partner/job/resource/apply", b.job_body(party), true, "",
+                               state.admission_attempt});
+        }
+      }
+    }
     for (const auto& [task, st] : state.schedule) {
       // Federated statuses pushed just before the crash may not have arrived: push them again.
       if (st.status != Status::waiting)
@@ -1095,7 +1106,7 @@ int64_t next_deadline(const JobState& state) {
       consider(run.start_time + run.timeout_s * 1000);
   if (state.is_scheduler && state.schedule_status == Status::waiting && !state.admission_open &&
       !state.pending_reason.empty())
-    consider(state.admission_time + kAdmissionRetryMs);
+    consider(state.admission_retry_at());
   if (state.is_scheduler && state.schedule_status == Status::running) {
     if (int64_t limit = job_timeout_s(state); limit > 0 && state.start_time > 0)
       consider(state.start_time + limit * 1000);
@@ -1285,6 +1296,7 @@ void apply(JobState& s, const JobEvent& event) {
         } else if constexpr (std::is_same_v<T, AdmissionEnded>) {
           s.admission_open = false;
           s.pending_reason = e.granted ? "" : e.reason;
+          s.refusals = e.granted ? 0 : s.refusals + 1;
         } else if constexpr (std::is_same_v<T, TaskStartRequested>) {
           if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) run->start_requested = true;
         }

@@ -18,6 +18,7 @@
 // only through commands (`now_ms`) and is recorded in events, so replaying the log rebuilds the same
 // state. Pure: no I/O, no clock; not thread-safe (one owner per job).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -43,8 +44,10 @@ struct JobDefaults {
   int64_t retry_backoff_ms = 1000;  // the first auto-retry waits this long, each later one twice as long
 };
 
-// How long a job that could not get its resources waits before the scheduler asks again.
+// How long a job that could not get its resources waits before the scheduler asks again: 500 ms after the
+// first refusal, doubling up to 2 s (each attempt is a few events in the job's history).
 inline constexpr int64_t kAdmissionRetryMs = 500;
+inline constexpr int64_t kAdmissionRetryMaxMs = 2000;
 
 // ---- events ---------------------------------------------------------------------------------------
 // A `party` with an empty role names the schedule record (the scheduler's own view), not a copy.
@@ -214,6 +217,11 @@ struct JobState {
   int64_t admission_time = 0;   // when the current attempt started
   std::map<PartyRef, PartyResourcesAnswered> admission_answers;
   std::string pending_reason;  // why the job still waits (which party, what it lacks)
+  int refusals = 0;            // refused attempts in a row
+  int64_t admission_retry_at() const {
+    return admission_time +
+           std::min(kAdmissionRetryMs << std::min(std::max(refusals - 1, 0), 4), kAdmissionRetryMaxMs);
+  }
   bool cancel_requested = false;
   Status cancel_status = Status::canceled;
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;

@@ -67,6 +67,7 @@ const std::vector<Route>& routes() {
        {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
       {"GET", "site/info/query", {}},
       {"GET", "job/history/query", {{"job_id", Kind::str, true}}},  // Flowstone: a job's audit history
+      {"POST", "job/queue/clean", {}},
       // Scheduler routes (spec 1.7).
       {"POST", "scheduler/job/create", {{"dag", Kind::object, true}, {"schema_version", Kind::str, true}}},
       {"POST", "scheduler/task/report",
