@@ -216,6 +216,10 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
       apply_local_resources(self, *apply);
       continue;
     }
+    if (std::holds_alternative<domain::DeleteOutputs>(effect)) {
+      self->send(env.launcher, DeleteOutputsMsg{env.config.job_dir() + "/" + st.job_id});
+      continue;
+    }
     if (const auto* release = std::get_if<domain::ReleaseLocalResources>(&effect)) {
       self->send(env.resources, ReleaseMsg{st.job_id, release->party});
       continue;
@@ -225,7 +229,8 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, domain::PartnerCall> ||
                         std::is_same_v<T, domain::ApplyLocalResources> ||
-                        std::is_same_v<T, domain::ReleaseLocalResources>) {
+                        std::is_same_v<T, domain::ReleaseLocalResources> ||
+                        std::is_same_v<T, domain::DeleteOutputs>) {
             return;
           } else {
             const domain::TaskRun* run = st.job.run_by_execution(e.execution_id);

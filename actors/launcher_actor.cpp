@@ -118,6 +118,11 @@ launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint
                      kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
       },
       [=](job_actor job, CheckMsg& msg) { check(self, job, msg); },
+      [=](DeleteOutputsMsg& msg) {
+        std::error_code ec;
+        std::filesystem::remove_all(msg.job_dir, ec);
+        if (ec) spdlog::warn("cannot remove {}: {}", msg.job_dir, ec.message());
+      },
       [=](caf::tick_atom) {
         sweep(self);
         self->delayed_send(self, std::chrono::seconds(1), caf::tick_atom_v);

@@ -51,6 +51,9 @@ struct KillMsg {
   int64_t launcher_pid = 0;
   std::string task_dir;
 };
+struct DeleteOutputsMsg {  // after the kills sent before it: remove a job's folder of outputs
+  std::string job_dir;
+};
 struct CheckMsg {
   std::string execution_id;
   int64_t launcher_pid = 0;
@@ -94,7 +97,8 @@ using job_actor = caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply
 
 // Starts, stops and watches worker processes; answers by sending RecordLaunch / FailRun to the job.
 using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,
-                                        caf::reacts_to<job_actor, CheckMsg>, caf::reacts_to<caf::tick_atom>>;
+                                        caf::reacts_to<DeleteOutputsMsg>, caf::reacts_to<job_actor, CheckMsg>,
+                                        caf::reacts_to<caf::tick_atom>>;
 
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
@@ -115,3 +119,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ApiCallMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::LaunchMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CheckMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::DeleteOutputsMsg)

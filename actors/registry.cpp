@@ -393,7 +393,7 @@ void handle(Self self, ApiCallMsg& call) {
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
   if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
 
-  if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add") {
+  if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add" || route == "job/clean") {
     std::string job_id = param(params, "job_id");
     job_actor job = find_job(self, job_id);
     if (!job) return call.reply(reply(1001, "No found job: job_id[" + job_id + "]"));
@@ -406,6 +406,13 @@ void handle(Self self, ApiCallMsg& call) {
       Json body{{"job_id", job_id}};
       if (!task_name.empty()) body["task_name"] = task_name;
       return forward(self, scheduler, "scheduler/job/rerun", std::move(body), call.reply);
+    }
+    if (route == "job/clean") {
+      // Stopped here and (through its scheduler) everywhere, then its views and outputs go (spec 1.6).
+      if (remote_scheduler)
+        forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
+                [](ApiReply) {});
+      return send_command(self, job, domain::CleanJob{0}, call.request, call.reply);
     }
     if (route == "job/stop") {
       // This party's runs are canceled first, then the scheduler stops the job everywhere (spec 4.6).

@@ -500,6 +500,20 @@ Decision on_rerun(const JobState& state, const RerunJob& cmd) {
   return std::move(b.decision());
 }
 
+Decision on_clean(const JobState& state, const CleanJob& cmd) {
+  if (!state.exists) return reject(1001, "No found job");
+  if (state.cleaned) return Decision{};
+  Decision d = on_stop(state, StopJob{Status::canceled, "job cleaned", cmd.now_ms});
+  JobState stopped = state;
+  for (const auto& e : d.events) apply(stopped, e);
+  Builder b(stopped, cmd.now_ms);
+  b.emit(JobCleaned{"cleaned by user"});
+  b.effect(DeleteOutputs{});
+  d.events.insert(d.events.end(), b.decision().events.begin(), b.decision().events.end());
+  d.effects.insert(d.effects.end(), b.decision().effects.begin(), b.decision().effects.end());
+  return d;
+}
+
 Decision on_timeout_run(const JobState& state, const TimeoutRun& cmd) {
   const TaskRun* run = state.run_by_execution(cmd.execution_id);
   if (!run || run->party_status != Status::running || run->start_time == 0 || run->timeout_s <= 0 ||
@@ -983,6 +997,8 @@ Decision decide(const JobState& state, const JobCommand& command) {
           return on_return(state, cmd);
         } else if constexpr (std::is_same_v<T, ResourcesAnswered>) {
           return on_resources_answered(state, cmd);
+        } else if constexpr (std::is_same_v<T, CleanJob>) {
+          return on_clean(state, cmd);
         } else if constexpr (std::is_same_v<T, TimeoutRun>) {
           return on_timeout_run(state, cmd);
         } else if constexpr (std::is_same_v<T, TimeoutJob>) {
@@ -1293,6 +1309,8 @@ void apply(JobState& s, const JobEvent& event) {
           s.admission_answers.clear();
         } else if constexpr (std::is_same_v<T, PartyResourcesAnswered>) {
           if (e.attempt == s.admission_attempt) s.admission_answers[e.party] = e;
+        } else if constexpr (std::is_same_v<T, JobCleaned>) {
+          s.cleaned = true;
         } else if constexpr (std::is_same_v<T, AdmissionEnded>) {
           s.admission_open = false;
           s.pending_reason = e.granted ? "" : e.reason;

@@ -136,6 +136,9 @@ struct AdmissionEnded {  // at the scheduler: every party answered; granted ever
   bool granted = false;
   std::string reason;
 };
+struct JobCleaned {  // /v2/job/clean: the job's views and outputs are gone here; its history stays
+  std::string reason;
+};
 struct TaskStartRequested {  // at a party: the scheduler asked it to start this run
   std::string task_name;
   int task_version = 0;
@@ -147,7 +150,7 @@ using JobEventBody =
     std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded, TaskVersionCreated,
                  TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested,
                  CopyResourcesApplied, CopyResourcesReturned, AdmissionStarted, PartyResourcesAnswered,
-                 AdmissionEnded>;
+                 AdmissionEnded, JobCleaned>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
@@ -197,6 +200,7 @@ struct ScheduleTask {  // latest version of one task, as the scheduler sees it
 
 struct JobState {
   bool exists = false;
+  bool cleaned = false;  // /v2/job/clean: no views, no outputs
   std::string job_id;
   Dag dag;
   std::string initiator_party_id, scheduler_party_id, user_name;
@@ -276,6 +280,9 @@ struct StopJob {
 };
 struct RerunJob {
   std::string task_name;  // Flowstone's addition: rerun from this task (it and everything downstream)
+  int64_t now_ms = 0;
+};
+struct CleanJob {  // /v2/job/clean: stop (canceled), then remove the job's views and outputs here
   int64_t now_ms = 0;
 };
 struct TimeoutRun {  // the detector: a local run may have passed its task timeout
@@ -392,9 +399,9 @@ struct PartnerAnswered {  // a tracked partner call was answered (code 104: the 
 
 using JobCommand =
     std::variant<CreateJob, ReportTaskStatus, RecordLaunch, FailRun, StopJob, RerunJob, AddNotes, Advance,
-                 TimeoutRun, TimeoutJob, JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask, StopTask,
-                 StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered, HoldResources,
-                 ReturnResources, ResourcesAnswered>;
+                 TimeoutRun, TimeoutJob, CleanJob, JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask,
+                 StopTask, StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered,
+                 HoldResources, ReturnResources, ResourcesAnswered>;
 
 // ---- effects --------------------------------------------------------------------------------------
 
@@ -429,8 +436,9 @@ struct ApplyLocalResources {
 struct ReleaseLocalResources {
   PartyRef party;
 };
-using Effect =
-    std::variant<LaunchRun, KillRun, CheckRun, PartnerCall, ApplyLocalResources, ReleaseLocalResources>;
+struct DeleteOutputs {};  // the job's folder of task outputs at this party
+using Effect = std::variant<LaunchRun, KillRun, CheckRun, PartnerCall, ApplyLocalResources,
+                            ReleaseLocalResources, DeleteOutputs>;
 
 struct Decision {
   int code = 0;  // FATE return code; non-zero: rejected, no events

@@ -128,7 +128,7 @@ Json task_row(const JobState& s, const TaskRun& run) {
 
 std::vector<ViewRow> job_views(const JobState& s) {
   std::vector<ViewRow> rows;
-  if (!s.exists) return rows;
+  if (!s.exists || s.cleaned) return rows;
   for (const JobCopy& copy : s.copies)
     rows.push_back({kJobsView, job_view_key(s.job_id, copy.party), job_row(s, copy).dump()});
   // The party's resource ledger: what each copy holds of its party's total (applied minus returned).
@@ -186,6 +186,8 @@ std::string describe_event(const JobEvent& e) {
         } else if constexpr (std::is_same_v<T, PartyResourcesAnswered>) {
           return "admission attempt " + std::to_string(b.attempt) + ": " + party(b.party) +
                  (b.code == 0 ? " granted" : " refused (" + std::to_string(b.code) + " " + b.message + ")");
+        } else if constexpr (std::is_same_v<T, JobCleaned>) {
+          return "job cleaned (" + b.reason + "): its views and outputs removed here";
         } else if constexpr (std::is_same_v<T, AdmissionEnded>) {
           return "admission attempt " + std::to_string(b.attempt) +
                  (b.granted ? ": granted everywhere" : ": " + b.reason);
@@ -201,7 +203,7 @@ Json history_entry(uint64_t version, const JobEvent& e) {
       "JobCreated",         "JobStatusChanged",       "JobCancelRequested",     "JobNotesAdded",
       "TaskVersionCreated", "TaskStatusChanged",      "TaskPartyStatusChanged", "TaskLaunched",
       "PartyJoined",        "TaskStartRequested",     "CopyResourcesApplied",   "CopyResourcesReturned",
-      "AdmissionStarted",   "PartyResourcesAnswered", "AdmissionEnded"};
+      "AdmissionStarted",   "PartyResourcesAnswered", "AdmissionEnded",         "JobCleaned"};
   return Json{
       {"version", version}, {"at", e.at_ms}, {"kind", kinds[e.body.index()]}, {"what", describe_event(e)}};
 }

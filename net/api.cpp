@@ -68,6 +68,7 @@ const std::vector<Route>& routes() {
       {"GET", "site/info/query", {}},
       {"GET", "job/history/query", {{"job_id", Kind::str, true}}},  // Flowstone: a job's audit history
       {"POST", "job/queue/clean", {}},
+      {"POST", "job/clean", {{"job_id", Kind::str, true}}},
       // Scheduler routes (spec 1.7).
       {"POST", "scheduler/job/create", {{"dag", Kind::object, true}, {"schema_version", Kind::str, true}}},
       {"POST", "scheduler/task/report",

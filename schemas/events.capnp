@@ -123,6 +123,10 @@ struct AdmissionEnded {            # at the scheduler: granted everywhere, or wh
   reason @2 :Text;
 }
 
+struct JobCleaned {                # /v2/job/clean: the job's views and outputs are gone; its history stays
+  reason @0 :Text;
+}
+
 struct JobEvent {
   atMs @0 :Int64;                  # when it happened (time enters the domain as event data)
   union {
@@ -141,6 +145,7 @@ struct JobEvent {
     admissionStarted @13 :AdmissionStarted;
     partyResourcesAnswered @14 :PartyResourcesAnswered;
     admissionEnded @15 :AdmissionEnded;
+    jobCleaned @16 :JobCleaned;
   }
 }
 

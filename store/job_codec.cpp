@@ -124,6 +124,8 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setAttempt(e.attempt);
           b.setCode(e.code);
           b.setMessage(e.message);
+        } else if constexpr (std::is_same_v<T, domain::JobCleaned>) {
+          root.initJobCleaned().setReason(e.reason);
         } else if constexpr (std::is_same_v<T, domain::AdmissionEnded>) {
           auto b = root.initAdmissionEnded();
           b.setAttempt(e.attempt);
@@ -246,6 +248,9 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
                                                     text(r.getMessage())};
         break;
       }
+      case schema::JobEvent::JOB_CLEANED:
+        event.body = domain::JobCleaned{text(root.getJobCleaned().getReason())};
+        break;
       case schema::JobEvent::ADMISSION_ENDED: {
         auto r = root.getAdmissionEnded();
         event.body = domain::AdmissionEnded{r.getAttempt(), r.getGranted(), text(r.getReason())};
