@@ -125,8 +125,13 @@ class Builder {
     // A copy that ends gives its resources back in the same decision (spec 5.3), so an ended job never
     // holds any.
     if (const auto* changed = std::get_if<JobStatusChanged>(&event.body);
-        changed && held && is_end(changed->status))
-      return_resources(changed->party, "job " + status_text(changed->status));
+        changed && is_end(changed->status) && state_.copy(changed->party)) {
+      if (held) {
+        return_resources(changed->party, "job " + status_text(changed->status));
+      } else {
+        effect(ReleaseLocalResources{changed->party});  // no longer waits in the party's queue either
+      }
+    }
   }
 
   void return_resources(const PartyRef& party, const std::string& reason) {

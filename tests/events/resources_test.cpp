@@ -1,0 +1,939 @@
+// Resources, all or nothing (spec 5.1-5.3). LedgerTest: one party's cores and the admission policy
+// (events/resources.*), driven with explicit times. AdmissionTest: the Job aggregate at the scheduler (and
+// at a party) driven as its host drives it, decide_and_advance() then apply(), with every answer of the
+// resource managers given by the test itself (nothing is granted automatically). Every admission scenario
+// ends by replaying the recorded events into a fresh state.
+#include "events/resources.hpp"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "events/job.hpp"
+#include "events/job_views.hpp"
+#include "tests/events/job_test_util.hpp"
+
+namespace flowstone::domain {
+
+// Readable failure messages (internal linkage: other test files have their own).
+static void PrintTo(Status status, std::ostream* os) {
+  *os << to_string(status);
+}
+static void PrintTo(const PartyRef& party, std::ostream* os) {
+  *os << party.role << ":" << party.party_id;
+}
+
+namespace {
+
+constexpr int64_t T0 = 1700000000000;
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// ==== LedgerTest ========================================================================================
+
+TEST(LedgerTest, GrantsWhileTheCoresFitInTheTotal) {
+  Ledger ledger(8);
+  EXPECT_EQ(ledger.total(), 8);
+  EXPECT_EQ(ledger.in_use(), 0);
+  LedgerAnswer a = ledger.Reserve("a/guest/9999", 4, 0, T0, T0);
+  EXPECT_EQ(a.code, 0) << a.message;
+  LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1);
+  EXPECT_EQ(b.code, 0) << b.message;
+  EXPECT_EQ(ledger.in_use(), 8);
+  EXPECT_EQ(ledger.held_by("a/guest/9999"), 4);
+  EXPECT_EQ(ledger.held_by("b/guest/9999"), 4);
+  EXPECT_EQ(ledger.held_by("c/guest/9999"), 0);
+  EXPECT_EQ(ledger.waiting(), 0u);
+  // Zero cores (an arbiter's copy) always fit, even with nothing free.
+  EXPECT_EQ(ledger.Reserve("c/arbiter/9999", 0, 0, T0 + 2, T0 + 2).code, 0);
+  EXPECT_EQ(ledger.in_use(), 8);
+}
+
+TEST(LedgerTest, NotNowWhenItDoesNotFitNamesWhatIsFreeOfTheTotal) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("a/guest/9999", 6, 0, T0, T0).code, 0);
+  LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1);
+  EXPECT_EQ(b.code, 1005);
+  EXPECT_EQ(b.message, "Job resource exception: 4 cores needed, 2 of 8 free");
+  EXPECT_EQ(ledger.held_by("b/guest/9999"), 0);
+  EXPECT_EQ(ledger.in_use(), 6);
+  EXPECT_EQ(ledger.waiting(), 1u);  // remembered as a waiter
+}
+
+TEST(LedgerTest, NeverWhenTheJobNeedsMoreThanTheTotal) {
+  Ledger ledger(8);
+  LedgerAnswer a = ledger.Reserve("a/guest/9999", 9, 0, T0, T0);
+  EXPECT_EQ(a.code, 1006);
+  EXPECT_TRUE(contains(a.message, "9 cores")) << a.message;
+  EXPECT_TRUE(contains(a.message, "8 in total")) << a.message;
+  EXPECT_EQ(ledger.in_use(), 0);
+  EXPECT_EQ(ledger.waiting(), 0u);  // it can never run: it does not wait
+  // Exactly the total is fine.
+  EXPECT_EQ(ledger.Reserve("b/guest/9999", 8, 0, T0, T0).code, 0);
+}
+
+TEST(LedgerTest, AReserveRepeatedByTheSameHolderIsGrantedOnce) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("a/guest/9999", 8, 0, T0, T0).code, 0);
+  // Nothing is free now, but the holder holds its cores already: granted again, counted once.
+  LedgerAnswer again = ledger.Reserve("a/guest/9999", 8, 0, T0, T0 + 10);
+  EXPECT_EQ(again.code, 0) << again.message;
+  EXPECT_EQ(ledger.in_use(), 8);
+  EXPECT_EQ(ledger.held_by("a/guest/9999"), 8);
+  // The same job's copy of another role is another holder.
+  EXPECT_EQ(ledger.Reserve("a/host/9999", 1, 0, T0, T0 + 20).code, 1005);
+}
+
+TEST(LedgerTest, ReleaseFreesTheCores) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("a/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1).code, 1005);
+  ledger.Release("a/guest/9999");
+  EXPECT_EQ(ledger.in_use(), 0);
+  EXPECT_EQ(ledger.held_by("a/guest/9999"), 0);
+  LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 2);
+  EXPECT_EQ(b.code, 0) << b.message;
+  EXPECT_EQ(ledger.waiting(), 0u);  // a granted waiter waits no more
+  // Releasing a holder that holds nothing changes nothing; releasing twice neither.
+  ledger.Release("nobody/guest/9999");
+  ledger.Release("a/guest/9999");
+  EXPECT_EQ(ledger.in_use(), 4);
+}
+
+TEST(LedgerTest, ReleaseForgetsAWaiter) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 1, T0 + 1).code, 1005);
+  ledger.Release("high/guest/9999");  // e.g. the job was canceled while it waited
+  EXPECT_EQ(ledger.waiting(), 0u);
+  ledger.Release("running/guest/9999");
+  EXPECT_EQ(ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 10).code, 0);
+}
+
+TEST(LedgerTest, RestoredHoldingsCount) {
+  Ledger ledger(8);
+  ledger.Restore("a/guest/9999", 6);
+  EXPECT_EQ(ledger.in_use(), 6);
+  EXPECT_EQ(ledger.held_by("a/guest/9999"), 6);
+  LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0, T0);
+  EXPECT_EQ(b.code, 1005);
+  EXPECT_TRUE(contains(b.message, "2 of 8 free")) << b.message;
+  EXPECT_EQ(ledger.Reserve("a/guest/9999", 6, 0, T0, T0).code, 0);  // held already
+}
+
+TEST(LedgerTest, AHigherPriorityWaiterThatFitsGoesFirst) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  // Both wait for the running job: the low-priority one was submitted first.
+  ASSERT_EQ(ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, 1005);
+  EXPECT_EQ(ledger.waiting(), 2u);
+  ledger.Release("running/guest/9999");
+  // The low one asks first, but the high one fits now: the low one is refused, naming it.
+  LedgerAnswer low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 300);
+  EXPECT_EQ(low.code, 1005);
+  EXPECT_TRUE(contains(low.message, "waiting behind high/guest/9999")) << low.message;
+  EXPECT_TRUE(contains(low.message, "priority 5")) << low.message;
+  EXPECT_EQ(ledger.in_use(), 0);
+  LedgerAnswer high = ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 310);
+  EXPECT_EQ(high.code, 0) << high.message;
+  // Now the low one simply does not fit.
+  low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 320);
+  EXPECT_EQ(low.code, 1005);
+  EXPECT_TRUE(contains(low.message, "8 cores needed, 0 of 8 free")) << low.message;
+}
+
+TEST(LedgerTest, WithEqualPrioritiesTheEarlierSubmitGoesFirst) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  // Refused in the reverse order of their submits.
+  ASSERT_EQ(ledger.Reserve("later/guest/9999", 8, 3, T0 + 20, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("earlier/guest/9999", 8, 3, T0 + 10, T0 + 110).code, 1005);
+  ledger.Release("running/guest/9999");
+  LedgerAnswer later = ledger.Reserve("later/guest/9999", 8, 3, T0 + 20, T0 + 200);
+  EXPECT_EQ(later.code, 1005);
+  EXPECT_TRUE(contains(later.message, "earlier/guest/9999")) << later.message;
+  EXPECT_EQ(ledger.Reserve("earlier/guest/9999", 8, 3, T0 + 10, T0 + 210).code, 0);
+}
+
+TEST(LedgerTest, AWaiterRankedBehindDoesNotHoldBackTheOneAsking) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("low/guest/9999", 4, 0, T0 + 1, T0 + 100).code, 1005);
+  ledger.Release("running/guest/9999");
+  // A higher-priority job asking for the first time is not kept waiting by a lower one.
+  EXPECT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, 0);
+}
+
+TEST(LedgerTest, AJobThatDoesNotFitDoesNotBlockASmallerLaterJob) {
+  Ledger ledger(8, 60000);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  // The large job was submitted first and waits (it needs 8, 2 are free).
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
+  // The small later job fits in the 2 free cores and is granted.
+  LedgerAnswer small = ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 200);
+  EXPECT_EQ(small.code, 0) << small.message;
+  EXPECT_EQ(ledger.in_use(), 8);
+  // Even a higher-priority large waiter does not block it while it does not fit.
+  Ledger prio(8, 60000);
+  ASSERT_EQ(prio.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(prio.Reserve("large/guest/9999", 8, 9, T0 + 1, T0 + 100).code, 1005);
+  EXPECT_EQ(prio.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 200).code, 0);
+}
+
+TEST(LedgerTest, AfterStarvationMsTheCoresAreKeptForTheLargeWaiterUntilItFits) {
+  const int64_t starvation = 1000;
+  Ledger ledger(8, starvation);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  // The large job is first refused at T0 + 100 and keeps asking every 500 ms.
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
+  // Before the starvation time, smaller later jobs pass it.
+  ASSERT_EQ(ledger.Reserve("small1/guest/9999", 2, 0, T0 + 2, T0 + 500).code, 0);
+  ledger.Release("small1/guest/9999");
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 600).code, 1005);
+  // One starvation time after its first refusal, what is free is kept for it.
+  LedgerAnswer small2 = ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 100 + starvation);
+  EXPECT_EQ(small2.code, 1005);
+  EXPECT_TRUE(contains(small2.message, "cores are kept for large/guest/9999")) << small2.message;
+  EXPECT_EQ(ledger.in_use(), 6);
+  // Still too few for the large job itself.
+  LedgerAnswer large = ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 1200);
+  EXPECT_EQ(large.code, 1005);
+  EXPECT_TRUE(contains(large.message, "8 cores needed, 2 of 8 free")) << large.message;
+  // Smaller ones keep being refused while it waits...
+  EXPECT_EQ(ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1500).code, 1005);
+  // ... until the running job ends and the large one fits.
+  ledger.Release("running/guest/9999");
+  EXPECT_EQ(ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1600).code, 1005);
+  large = ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 1700);
+  EXPECT_EQ(large.code, 0) << large.message;
+  // Then the small one is refused only because nothing is free.
+  LedgerAnswer after = ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1800);
+  EXPECT_EQ(after.code, 1005);
+  EXPECT_TRUE(contains(after.message, "2 cores needed, 0 of 8 free")) << after.message;
+}
+
+TEST(LedgerTest, StarvationIsCountedFromTheFirstRefusal) {
+  const int64_t starvation = 1000;
+  Ledger ledger(8, starvation);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  for (int64_t t = T0 + 100; t <= T0 + 900; t += 200)
+    ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, t).code, 1005);
+  // Its last refusal was at T0 + 900, its first at T0 + 100: it starves at T0 + 1100.
+  EXPECT_EQ(ledger.Reserve("a/guest/9999", 1, 0, T0 + 2, T0 + 1099).code, 0);
+  EXPECT_EQ(ledger.Reserve("b/guest/9999", 1, 0, T0 + 2, T0 + 1100).code, 1005);
+}
+
+TEST(LedgerTest, TheDefaultStarvationTimeIsAMinute) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  // The large waiter keeps asking (every 4 s) for 59 s: smaller later jobs pass it.
+  int64_t t = T0 + 100;
+  for (; t < T0 + 100 + 60000; t += 4000) {
+    ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, t).code, 1005);
+    ASSERT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, t + 1).code, 0) << "at +" << t - T0;
+    ledger.Release("small/guest/9999");
+  }
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100 + 60000).code, 1005);
+  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 100 + 60000).code, 1005);
+}
+
+TEST(LedgerTest, WaitersThatStopAskingForFiveSecondsAreForgotten) {
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 1, T0 + 100).code, 1005);
+  ledger.Release("running/guest/9999");
+  // 4 s after its last request the high-priority waiter is still remembered and goes first.
+  LedgerAnswer low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 4100);
+  EXPECT_EQ(low.code, 1005);
+  EXPECT_TRUE(contains(low.message, "high/guest/9999")) << low.message;
+  EXPECT_EQ(ledger.waiting(), 2u);
+  // More than 5 s after its last request it has gone (admitted elsewhere, stopped, failed).
+  low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 5101);
+  EXPECT_EQ(low.code, 0) << low.message;
+  EXPECT_EQ(ledger.waiting(), 0u);
+}
+
+TEST(LedgerTest, AStarvingWaiterThatStopsAskingIsForgottenToo) {
+  Ledger ledger(8, 1000);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 2000).code, 1005);
+  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 2100).code, 1005);  // kept for it
+  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 7001).code, 0);     // it has gone
+}
+
+// ==== AdmissionTest =====================================================================================
+
+const PartyRef kGuest{"guest", "9999"};
+const PartyRef kHost{"host", "10000"};
+const PartyRef kArbiter{"arbiter", "9999"};
+const PartyRef kSchedule{};
+constexpr const char* kJob = "202401010000000000077";
+constexpr const char* kApply = "partner/job/resource/apply";
+constexpr const char* kReturn = "partner/job/resource/return";
+
+Json J(const char* text) {
+  return Json::parse(text);
+}
+
+// a_0 at guest 9999 and host 10000 (the host on another server).
+Json two_party_dag(const Json& conf = Json::object()) {
+  Json dag = J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}, {"role": "host", "party_id": ["10000"]}],
+      "tasks": {"a_0": {"component_ref": "noop"}}
+    }
+  })");
+  dag["dag"]["conf"] = conf;
+  return dag;
+}
+
+// a_0 at guest 9999 only.
+Json local_dag(const Json& conf = Json::object()) {
+  Json dag = J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}],
+      "tasks": {"a_0": {"component_ref": "noop"}}
+    }
+  })");
+  dag["dag"]["conf"] = conf;
+  return dag;
+}
+
+std::string exec(const PartyRef& party, const std::string& task = "a_0", int version = 0) {
+  return execution_id_of(kJob, task, version, party);
+}
+
+std::vector<PartnerCall> calls(const Decision& d, const std::string& endpoint,
+                               const PartyRef& party = kHost) {
+  std::vector<PartnerCall> out;
+  for (const auto& call : effects_of<PartnerCall>(d))
+    if (call.endpoint == endpoint && call.party == party) out.push_back(call);
+  return out;
+}
+
+std::vector<std::string> launched(const Decision& d) {
+  std::vector<std::string> out;
+  for (const auto& e : effects_of<LaunchRun>(d)) out.push_back(e.execution_id);
+  return out;
+}
+
+// One server's job, as its host keeps it: decides, appends, applies. Nothing is answered for it.
+struct Site {
+  JobState state;
+  std::vector<JobEvent> log;
+};
+
+class AdmissionTest : public ::testing::Test {
+ protected:
+  // Runs `command` at `at` (0: 10 ms after the last command).
+  Decision Run(Site& site, JobCommand command, int64_t at = 0) {
+    now_ = at != 0 ? at : now_ + 10;
+    std::visit([&](auto& c) { c.now_ms = now_; }, command);
+    Decision d = decide_and_advance(site.state, command, now_);
+    if (d.code != 0) {
+      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
+      EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
+      return d;
+    }
+    for (const auto& e : d.events) {
+      apply(site.state, e);
+      site.log.push_back(e);
+    }
+    return d;
+  }
+  Decision Run(JobCommand command, int64_t at = 0) { return Run(sched_, std::move(command), at); }
+
+  // ---- the scheduler (guest 9999) ----
+  Decision Create(Json dag, int party_cores = 0, const std::string& local_party_id = "9999") {
+    CreateJob c;
+    c.job_id = kJob;
+    c.dag_schema = std::move(dag);
+    c.local_party_id = local_party_id;
+    c.user_name = "tester";
+    c.party_cores = party_cores;
+    return Run(c);
+  }
+  Decision Joined(const PartyRef& party = kHost) {
+    return Run(PartnerAnswered{party, "partner/job/create", "", 0, 0, "success", 0});
+  }
+  // This server's resource manager answers the local apply of `attempt`.
+  Decision Local(int code, const std::string& message = "success", int attempt = 1,
+                 const PartyRef& party = kGuest, int64_t at = 0) {
+    return Run(ResourcesAnswered{party, attempt, code, message, 0}, at);
+  }
+  // The remote party answers partner/job/resource/apply of `attempt`.
+  Decision Remote(int code, const std::string& message = "success", int attempt = 1, int64_t at = 0) {
+    return Run(PartnerAnswered{kHost, kApply, "", attempt, code, message, 0}, at);
+  }
+  Decision Advance(int64_t at) { return Run(domain::Advance{0}, at); }
+
+  // Created, joined, and the first admission asked: the answers are the test's.
+  void CreatedAndAsked(const Json& dag) {
+    ASSERT_EQ(Create(dag).code, 0);
+    Decision d = Joined();
+    ASSERT_EQ(d.code, 0) << d.message;
+    ASSERT_EQ(events_of<AdmissionStarted>(d.events).size(), 1u);
+  }
+
+  Json Row(const PartyRef& party = kGuest, const Site* site = nullptr) {
+    const Site& s = site ? *site : sched_;
+    const JobCopy* copy = s.state.copy(party);
+    EXPECT_NE(copy, nullptr);
+    return copy ? job_row(s.state, *copy) : Json();
+  }
+  bool Holds(const PartyRef& party = kGuest, const Site* site = nullptr) {
+    const Site& s = site ? *site : sched_;
+    const JobCopy* copy = s.state.copy(party);
+    return copy && copy->resource_in_use;
+  }
+  // Rows of the "resources" view (the ledger) for this site's copies.
+  size_t LedgerRows(const Site& site) {
+    size_t n = 0;
+    for (const auto& row : job_views(site.state))
+      if (row.family == kResourcesView) ++n;
+    return n;
+  }
+
+  void ExpectReplayMatches(const Site& site) {
+    JobState replayed;
+    for (const auto& e : site.log) apply(replayed, e);
+    const JobState& live = site.state;
+    EXPECT_EQ(job_views(replayed), job_views(live));
+    EXPECT_EQ(replayed.schedule_status, live.schedule_status);
+    EXPECT_EQ(replayed.schedule_reason, live.schedule_reason);
+    EXPECT_EQ(replayed.admission_attempt, live.admission_attempt);
+    EXPECT_EQ(replayed.admission_open, live.admission_open);
+    EXPECT_EQ(replayed.admission_time, live.admission_time);
+    EXPECT_EQ(replayed.admission_answers.size(), live.admission_answers.size());
+    EXPECT_EQ(replayed.pending_reason, live.pending_reason);
+    EXPECT_EQ(next_deadline(replayed), next_deadline(live));
+    ASSERT_EQ(replayed.copies.size(), live.copies.size());
+    for (size_t i = 0; i < live.copies.size(); ++i) {
+      EXPECT_EQ(replayed.copies[i].resource_in_use, live.copies[i].resource_in_use);
+      EXPECT_EQ(replayed.copies[i].cores, live.copies[i].cores);
+    }
+    // Replaying twice gives the same state again.
+    JobState again;
+    for (const auto& e : site.log) apply(again, e);
+    EXPECT_EQ(job_views(again), job_views(replayed));
+  }
+  void TearDown() override {
+    if (sched_.state.exists) ExpectReplayMatches(sched_);
+    if (party_.state.exists) ExpectReplayMatches(party_);
+  }
+
+  Site sched_;  // guest 9999, the scheduler
+  Site party_;  // host 10000 on its own server
+  int64_t now_ = T0;
+};
+
+TEST_F(AdmissionTest, EveryPartyIsAskedForTheCopysCoresOnceAllJoined) {
+  Decision d = Create(two_party_dag());
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_TRUE(effects_of<ApplyLocalResources>(d).empty()) << "asked before the host created its copy";
+  EXPECT_TRUE(calls(d, kApply).empty());
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+
+  d = Joined();
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto started = events_of<AdmissionStarted>(d.events);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].attempt, 1);
+  auto local = effects_of<ApplyLocalResources>(d);
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(local[0].party, kGuest);
+  EXPECT_EQ(local[0].cores, 4);  // job_cores by default
+  EXPECT_EQ(local[0].attempt, 1);
+  auto remote = calls(d, kApply);
+  ASSERT_EQ(remote.size(), 1u);
+  EXPECT_TRUE(remote[0].tracked);
+  EXPECT_EQ(remote[0].task_version, 1);  // the attempt travels with the tracked call
+  EXPECT_EQ(remote[0].body, (Json{{"job_id", kJob}, {"role", "host"}, {"party_id", "10000"}}));
+  // Nothing is held, nothing starts, until the answers are in.
+  EXPECT_FALSE(Holds());
+  EXPECT_TRUE(launched(d).empty());
+  EXPECT_TRUE(calls(d, "partner/job/start").empty());
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_TRUE(sched_.state.admission_open);
+  // While the attempt is open, another step asks nothing again.
+  d = Advance(now_ + 5000);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+}
+
+TEST_F(AdmissionTest, AllGrantedTheJobRunsAndThePartiesAreStarted) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  Decision d = Local(0);
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto applied = events_of<CopyResourcesApplied>(d.events);
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].party, kGuest);
+  EXPECT_EQ(applied[0].cores, 4);
+  EXPECT_TRUE(Holds());
+  EXPECT_EQ(LedgerRows(sched_), 1u);
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);  // the host has not answered
+  EXPECT_TRUE(launched(d).empty());
+
+  d = Remote(0);
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto ended = events_of<AdmissionEnded>(d.events);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_TRUE(ended[0].granted);
+  EXPECT_EQ(ended[0].reason, "");
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::running);
+  EXPECT_EQ(calls(d, "partner/job/start").size(), 1u);
+  EXPECT_EQ(launched(d), std::vector<std::string>{exec(kGuest)});
+  EXPECT_TRUE(events_of<CopyResourcesReturned>(d.events).empty());
+  EXPECT_TRUE(effects_of<ReleaseLocalResources>(d).empty());
+  Json row = Row();
+  EXPECT_EQ(row.value("resource_in_use", false), true) << row.dump(2);
+  EXPECT_EQ(row.value("pending_reason", "?"), "") << row.dump(2);
+  EXPECT_EQ(next_deadline(sched_.state), 0);
+}
+
+TEST_F(AdmissionTest, TheOrderOfTheAnswersDoesNotMatter) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  Decision d = Remote(0);
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_TRUE(calls(d, "partner/job/start").empty());
+  d = Local(0);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(calls(d, "partner/job/start").size(), 1u);
+  EXPECT_TRUE(Holds());
+}
+
+TEST_F(AdmissionTest, ARemoteRefusalReturnsTheLocalGrantAndTheJobWaitsWithTheReason) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_TRUE(Holds());
+  const std::string refusal = "Job resource exception: 4 cores needed, 2 of 8 free";
+  Decision d = Remote(1005, refusal);
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto ended = events_of<AdmissionEnded>(d.events);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_FALSE(ended[0].granted);
+  EXPECT_EQ(ended[0].reason, "waiting for resources at host:10000: " + refusal);
+  // The guest, which granted, gives its cores back in the same decision.
+  auto returned = events_of<CopyResourcesReturned>(d.events);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].party, kGuest);
+  EXPECT_EQ(returned[0].cores, 4);
+  auto release = effects_of<ReleaseLocalResources>(d);
+  ASSERT_EQ(release.size(), 1u);
+  EXPECT_EQ(release[0].party, kGuest);
+  EXPECT_FALSE(Holds());
+  EXPECT_EQ(LedgerRows(sched_), 0u);
+  // The host refused: it holds nothing, so it is not asked to return anything.
+  EXPECT_TRUE(calls(d, kReturn).empty());
+  // The job still waits, and says why.
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_TRUE(calls(d, "partner/job/start").empty());
+  EXPECT_TRUE(launched(d).empty());
+  Json row = Row();
+  EXPECT_EQ(row.value("status", ""), "waiting");
+  EXPECT_EQ(row.value("pending_reason", ""), "waiting for resources at host:10000: " + refusal)
+      << row.dump(2);
+  EXPECT_EQ(row.value("resource_in_use", true), false);
+}
+
+TEST_F(AdmissionTest, ALocalRefusalSendsTheGrantingRemotePartyAResourceReturn) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  ASSERT_EQ(Remote(0).code, 0);
+  Decision d = Local(1005, "Job resource exception: 4 cores needed, 0 of 8 free");
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto back = calls(d, kReturn);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].body, (Json{{"job_id", kJob}, {"role", "host"}, {"party_id", "10000"}}));
+  // The guest never held anything: no return event, no release.
+  EXPECT_TRUE(events_of<CopyResourcesApplied>(d.events).empty());
+  EXPECT_TRUE(events_of<CopyResourcesReturned>(d.events).empty());
+  EXPECT_TRUE(effects_of<ReleaseLocalResources>(d).empty());
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_TRUE(contains(Row().value("pending_reason", ""), "waiting for resources at guest:9999: "))
+      << Row().dump(2);
+}
+
+TEST_F(AdmissionTest, TheNextAttemptComesOnlyAfterHalfASecond) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  const int64_t first = sched_.state.admission_time;
+  ASSERT_EQ(first, now_);
+  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Remote(1005, "Job resource exception: 4 cores needed, 0 of 8 free").code, 0);
+  ASSERT_FALSE(sched_.state.admission_open);
+  EXPECT_EQ(next_deadline(sched_.state), first + kAdmissionRetryMs);
+
+  // Commands before then change nothing about the admission.
+  Decision d = Advance(first + kAdmissionRetryMs - 1);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  d = Run(AddNotes{kGuest, "still waiting?", 0}, first + kAdmissionRetryMs - 1);
+  EXPECT_TRUE(events_of<AdmissionStarted>(d.events).empty());
+  EXPECT_TRUE(effects_of<ApplyLocalResources>(d).empty());
+
+  // At the deadline every party is asked again, in attempt 2; the reason stays until it is answered.
+  d = Advance(first + kAdmissionRetryMs);
+  auto started = events_of<AdmissionStarted>(d.events);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].attempt, 2);
+  auto local = effects_of<ApplyLocalResources>(d);
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(local[0].attempt, 2);
+  auto remote = calls(d, kApply);
+  ASSERT_EQ(remote.size(), 1u);
+  EXPECT_EQ(remote[0].task_version, 2);
+  EXPECT_FALSE(Row().value("pending_reason", "").empty());
+  EXPECT_EQ(next_deadline(sched_.state), 0) << "an open attempt waits for its answers, not for a timer";
+
+  // Answers to the first attempt count no more.
+  d = Remote(0, "success", 1);
+  EXPECT_TRUE(d.events.empty());
+  // Both grant attempt 2: the job runs and the reason is gone.
+  ASSERT_EQ(Local(0, "success", 2).code, 0);
+  d = Remote(0, "success", 2);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(Row().value("pending_reason", "?"), "");
+  EXPECT_EQ(Row().value("resource_in_use", false), true);
+}
+
+TEST_F(AdmissionTest, ARepeatedAnswerOfTheSameAttemptIsIgnored) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  ASSERT_EQ(Remote(1005, "Job resource exception: not now").code, 0);
+  // The same party answers again (a retried call): the first answer stands.
+  Decision d = Remote(0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  d = Local(0);
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_EQ(events_of<CopyResourcesReturned>(d.events).size(), 1u);
+  EXPECT_FALSE(Holds());
+}
+
+TEST_F(AdmissionTest, ALateLocalGrantForAnEndedAttemptIsGivenBackAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  // The job is canceled while the admission is open.
+  Decision d = Run(StopJob{Status::canceled, "stopped by user", 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(sched_.state.schedule_status, Status::canceled);
+  // Then the resource manager's grant arrives: nothing is recorded, the cores go back.
+  d = Local(0);
+  EXPECT_TRUE(d.events.empty());
+  auto release = effects_of<ReleaseLocalResources>(d);
+  ASSERT_EQ(release.size(), 1u);
+  EXPECT_EQ(release[0].party, kGuest);
+  EXPECT_FALSE(Holds());
+  EXPECT_EQ(LedgerRows(sched_), 0u);
+}
+
+TEST_F(AdmissionTest, StoppingAJobWhoseLocalCopyHoldsItsCoresReturnsThem) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_TRUE(Holds());
+  Decision d = Run(StopJob{Status::canceled, "stopped by user", 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(events_of<CopyResourcesReturned>(d.events).size(), 1u);
+  EXPECT_EQ(effects_of<ReleaseLocalResources>(d).size(), 1u);
+  EXPECT_FALSE(Holds());
+  EXPECT_EQ(calls(d, "partner/job/stop").size(), 1u);
+  // The host's late grant changes nothing at the scheduler (the host's stopped copy returns its own).
+  d = Remote(0);
+  EXPECT_TRUE(d.events.empty());
+}
+
+TEST_F(AdmissionTest, A1006FailsTheJobNamingThePartyAndReturnsTheLocalGrant) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag(Json{{"cores", 6}})));
+  ASSERT_EQ(Local(0).code, 0);
+  const std::string never = "Resource limit exceeded: the job needs 6 cores and the party has 4 in total";
+  Decision d = Remote(1006, never);
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto ended = events_of<AdmissionEnded>(d.events);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_FALSE(ended[0].granted);
+  EXPECT_EQ(ended[0].reason, "party host:10000 can never hold the job: " + never);
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
+  EXPECT_TRUE(contains(sched_.state.schedule_reason, "host:10000")) << sched_.state.schedule_reason;
+  EXPECT_TRUE(contains(Row().value("status_reason", ""), "host:10000")) << Row().dump(2);
+  // Returned exactly once, although the copy both lost the admission and ended (the ended copy also
+  // leaves the party's queue: a second release, which frees nothing).
+  EXPECT_EQ(events_of<CopyResourcesReturned>(d.events).size(), 1u);
+  EXPECT_EQ(effects_of<ReleaseLocalResources>(d).size(), 2u);
+  EXPECT_FALSE(Holds());
+  auto stop = calls(d, "partner/job/stop");
+  ASSERT_EQ(stop.size(), 1u);
+  EXPECT_EQ(stop[0].body.value("stop_status", ""), "failed");
+  EXPECT_TRUE(launched(d).empty());
+  // No new attempt after a failure.
+  EXPECT_EQ(next_deadline(sched_.state), 0);
+  d = Advance(now_ + 10 * kAdmissionRetryMs);
+  EXPECT_TRUE(d.events.empty());
+}
+
+TEST_F(AdmissionTest, A1006FromTheLocalPartyFailsTheJobToo) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  ASSERT_EQ(Remote(0).code, 0);
+  Decision d = Local(1006, "Resource limit exceeded: the job needs 4 cores and the party has 2 in total");
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_TRUE(contains(sched_.state.schedule_reason, "guest:9999")) << sched_.state.schedule_reason;
+  EXPECT_EQ(calls(d, kReturn).size(), 1u);  // the host granted: it gives its cores back
+}
+
+TEST_F(AdmissionTest, ACopyThatSucceedsReturnsItsCoresInTheSameDecision) {
+  ASSERT_EQ(Create(local_dag()).code, 0);
+  ASSERT_EQ(sched_.state.admission_attempt, 1);
+  Decision d = Local(0);
+  ASSERT_EQ(sched_.state.schedule_status, Status::running);
+  ASSERT_TRUE(Holds());
+  ASSERT_EQ(launched(d), std::vector<std::string>{exec(kGuest)});
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0}).code, 0);
+  ASSERT_TRUE(Holds());
+  d = Run(ReportTaskStatus{exec(kGuest), Status::success, "", 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
+  auto returned = events_of<CopyResourcesReturned>(d.events);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].party, kGuest);
+  EXPECT_EQ(returned[0].cores, 4);
+  EXPECT_EQ(returned[0].reason, "job success");
+  // The return comes right after the copy's status change, in the same decision.
+  size_t status_at = d.events.size(), returned_at = d.events.size();
+  for (size_t i = 0; i < d.events.size(); ++i) {
+    if (const auto* e = std::get_if<JobStatusChanged>(&d.events[i].body);
+        e && e->party == kGuest && e->status == Status::success)
+      status_at = i;
+    if (std::holds_alternative<CopyResourcesReturned>(d.events[i].body)) returned_at = i;
+  }
+  EXPECT_LT(status_at, d.events.size());
+  EXPECT_EQ(returned_at, status_at + 1);
+  EXPECT_EQ(effects_of<ReleaseLocalResources>(d).size(), 1u);
+  EXPECT_FALSE(Holds());
+  EXPECT_EQ(Row().value("resource_in_use", true), false);
+  EXPECT_EQ(LedgerRows(sched_), 0u);
+}
+
+TEST_F(AdmissionTest, ACopyThatFailsReturnsItsCoresToo) {
+  ASSERT_EQ(Create(local_dag()).code, 0);
+  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0}).code, 0);
+  Decision d = Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0});
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
+  auto returned = events_of<CopyResourcesReturned>(d.events);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].reason, "job failed");
+  EXPECT_FALSE(Holds());
+}
+
+TEST_F(AdmissionTest, ARerunAsksForTheCoresAgainAtOnce) {
+  ASSERT_EQ(Create(local_dag()).code, 0);
+  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0}).code, 0);
+  ASSERT_EQ(Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0}).code, 0);
+  ASSERT_FALSE(Holds());
+  Decision d = Run(RerunJob{"", 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto started = events_of<AdmissionStarted>(d.events);
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].attempt, 2);
+  ASSERT_EQ(effects_of<ApplyLocalResources>(d).size(), 1u);
+  d = Local(0, "success", 2);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_TRUE(Holds());
+}
+
+TEST_F(AdmissionTest, TheCopysCoresAreTheJobsCoresOrALargerTasksAndNoneForAnArbiter) {
+  // dag.conf.cores 6, one task asks for 10 at the guest; the arbiter (same site) takes none.
+  Json dag = J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}, {"role": "arbiter", "party_id": ["9999"]}],
+      "conf": {"cores": 6},
+      "tasks": {
+        "a_0": {"component_ref": "noop", "conf": {"engine_run": {"cores": 10}},
+                "parties": [{"role": "guest", "party_id": ["9999"]}]},
+        "b_0": {"component_ref": "noop"}
+      }
+    }
+  })");
+  Decision d = Create(dag);
+  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_NE(sched_.state.copy(kGuest), nullptr);
+  ASSERT_NE(sched_.state.copy(kArbiter), nullptr);
+  EXPECT_EQ(sched_.state.copy(kGuest)->cores, 10);
+  EXPECT_EQ(sched_.state.copy(kArbiter)->cores, 0);
+  auto local = effects_of<ApplyLocalResources>(d);
+  ASSERT_EQ(local.size(), 2u);
+  for (const auto& apply : local)
+    EXPECT_EQ(apply.cores, apply.party == kArbiter ? 0 : 10) << apply.party.role;
+  EXPECT_TRUE(calls(d, kApply).empty());  // no remote party
+  ASSERT_EQ(Local(0, "success", 1, kGuest).code, 0);
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);  // the arbiter has not answered
+  ASSERT_EQ(Local(0, "success", 1, kArbiter).code, 0);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(Row(kGuest).value("cores", 0), 10);
+  EXPECT_EQ(Row(kArbiter).value("cores", -1), 0);
+}
+
+TEST_F(AdmissionTest, AJobOverThePartysTotalIsRefusedAtCreate) {
+  Decision d = Create(local_dag(Json{{"cores", 12}}), /*party_cores=*/8);
+  EXPECT_EQ(d.code, 1006);
+  EXPECT_TRUE(contains(d.message, "12")) << d.message;
+  EXPECT_TRUE(contains(d.message, "guest:9999")) << d.message;
+  EXPECT_FALSE(sched_.state.exists);
+  // Exactly the total is accepted.
+  EXPECT_EQ(Create(local_dag(Json{{"cores", 8}}), 8).code, 0);
+}
+
+// ---- at a party on another server: the scheduler's resource/apply and resource/return ----
+
+TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
+  ASSERT_EQ(Create(two_party_dag()).code, 0);  // the scheduler's job, for its dag
+  JoinJob join{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0};
+  ASSERT_EQ(Run(party_, join).code, 0);
+  ASSERT_FALSE(Holds(kHost, &party_));
+  // resource/apply: the party's resource manager granted; the copy records it.
+  Decision d = Run(party_, HoldResources{kHost, 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto applied = events_of<CopyResourcesApplied>(d.events);
+  ASSERT_EQ(applied.size(), 1u);
+  EXPECT_EQ(applied[0].cores, 4);
+  EXPECT_TRUE(Holds(kHost, &party_));
+  EXPECT_EQ(LedgerRows(party_), 1u);
+  EXPECT_EQ(Row(kHost, &party_).value("resource_in_use", false), true);
+  // Held already: a repeated apply records nothing.
+  d = Run(party_, HoldResources{kHost, 0});
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  // resource/return: given back, and the resource manager is told.
+  d = Run(party_, ReturnResources{kHost, "returned by the scheduler", 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  auto returned = events_of<CopyResourcesReturned>(d.events);
+  ASSERT_EQ(returned.size(), 1u);
+  EXPECT_EQ(returned[0].reason, "returned by the scheduler");
+  auto release = effects_of<ReleaseLocalResources>(d);
+  ASSERT_EQ(release.size(), 1u);
+  EXPECT_EQ(release[0].party, kHost);
+  EXPECT_FALSE(Holds(kHost, &party_));
+  EXPECT_EQ(LedgerRows(party_), 0u);
+  // A repeated return gives nothing back twice.
+  d = Run(party_, ReturnResources{kHost, "returned by the scheduler", 0});
+  EXPECT_EQ(d.code, 0);
+  EXPECT_TRUE(d.events.empty());
+  EXPECT_TRUE(d.effects.empty());
+  // An unknown copy.
+  EXPECT_EQ(Run(party_, HoldResources{PartyRef{"host", "10001"}, 0}).code, 1001);
+  EXPECT_EQ(Run(party_, ReturnResources{PartyRef{"host", "10001"}, "x", 0}).code, 1001);
+}
+
+TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
+  ASSERT_EQ(Create(two_party_dag()).code, 0);
+  ASSERT_EQ(Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0}).code, 0);
+  ASSERT_EQ(Run(party_, HoldResources{kHost, 0}).code, 0);
+  Decision d = Run(party_, StopCopy{kHost, Status::failed, "another party failed", 0});
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::failed);
+  EXPECT_EQ(events_of<CopyResourcesReturned>(d.events).size(), 1u);
+  EXPECT_EQ(effects_of<ReleaseLocalResources>(d).size(), 1u);
+  EXPECT_FALSE(Holds(kHost, &party_));
+  d = Run(party_, HoldResources{kHost, 0});
+  EXPECT_EQ(d.code, 1005);
+  EXPECT_TRUE(contains(d.message, "has ended")) << d.message;
+}
+
+TEST_F(AdmissionTest, AJoinOverThePartysTotalIsRefusedWith1006) {
+  ASSERT_EQ(Create(two_party_dag(Json{{"cores", 6}})).code, 0);
+  Decision d = Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 4, 0});
+  EXPECT_EQ(d.code, 1006);
+  EXPECT_TRUE(contains(d.message, "host:10000")) << d.message;
+  EXPECT_FALSE(party_.state.exists);
+  // The scheduler, told so by the failed create, fails the job naming the party.
+  d = Run(PartnerAnswered{kHost, "partner/job/create", "", 0, 1006, d.message, 0});
+  EXPECT_EQ(sched_.state.schedule_status, Status::failed);
+  EXPECT_TRUE(contains(sched_.state.schedule_reason, "host:10000")) << sched_.state.schedule_reason;
+}
+
+// After a restart the host replays the job and asks recovery_effects() what to redo. An admission attempt
+// that was open at the crash has lost its requests (the answers were to come back to the old process): the
+// parties that had not answered are asked again, in the same attempt.
+TEST_F(AdmissionTest, AnAdmissionOpenAtACrashAsksTheSilentPartiesAgainAfterTheRestart) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  ASSERT_EQ(Local(0).code, 0);  // the host's answer is lost with the crash
+  JobState recovered;
+  for (const auto& e : sched_.log) apply(recovered, e);
+  ASSERT_TRUE(recovered.admission_open);
+  std::vector<Effect> redo = recovery_effects(recovered);
+  EXPECT_TRUE(effects_of<ApplyLocalResources>(redo).empty()) << "the guest answered already";
+  std::vector<PartnerCall> asked;
+  for (const auto& call : effects_of<PartnerCall>(redo))
+    if (call.endpoint == kApply) asked.push_back(call);
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].party, kHost);
+  EXPECT_TRUE(asked[0].tracked);
+  EXPECT_EQ(asked[0].task_version, 1);  // the same attempt
+  // Its answer then completes the attempt.
+  sched_.state = recovered;
+  Decision d = Remote(0, "success", 1);
+  EXPECT_EQ(sched_.state.schedule_status, Status::running);
+  EXPECT_EQ(calls(d, "partner/job/start").size(), 1u);
+
+  // With no answer recorded at all, both are asked again.
+  Site fresh;
+  fresh.state = JobState{};
+  for (const auto& e : sched_.log) {
+    if (std::holds_alternative<PartyResourcesAnswered>(e.body)) break;
+    if (std::holds_alternative<CopyResourcesApplied>(e.body)) break;
+    apply(fresh.state, e);
+  }
+  ASSERT_TRUE(fresh.state.admission_open);
+  redo = recovery_effects(fresh.state);
+  auto local = effects_of<ApplyLocalResources>(redo);
+  ASSERT_EQ(local.size(), 1u);
+  EXPECT_EQ(local[0].party, kGuest);
+  EXPECT_EQ(local[0].attempt, 1);
+}
+
+// A job refused again and again asks less often: 500 ms after the first refusal, then 1 s, then every 2 s;
+// an admission resets the pause.
+TEST_F(AdmissionTest, RepeatedRefusalsBackOffToTwoSeconds) {
+  ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
+  const std::string not_now = "Job resource exception: 4 cores needed, 0 of 8 free";
+  const std::vector<int64_t> pauses = {500, 1000, 2000, 2000, 2000};
+  for (size_t i = 0; i < pauses.size(); ++i) {
+    const int attempt = static_cast<int>(i) + 1;
+    const int64_t started = sched_.state.admission_time;
+    ASSERT_EQ(Local(0, "success", attempt).code, 0);
+    ASSERT_EQ(Remote(1005, not_now, attempt).code, 0);
+    ASSERT_EQ(sched_.state.schedule_status, Status::waiting);
+    EXPECT_EQ(next_deadline(sched_.state), started + pauses[i]) << "after refusal " << attempt;
+    Decision early = Advance(started + pauses[i] - 1);
+    EXPECT_TRUE(events_of<AdmissionStarted>(early.events).empty()) << "after refusal " << attempt;
+    Decision again = Advance(started + pauses[i]);
+    auto next = events_of<AdmissionStarted>(again.events);
+    ASSERT_EQ(next.size(), 1u) << "after refusal " << attempt;
+    EXPECT_EQ(next[0].attempt, attempt + 1);
+  }
+  // Granted everywhere: running. A rerun after a failure asks at once, and a refusal then pauses 500 ms.
+  const int attempt = sched_.state.admission_attempt;
+  ASSERT_EQ(Local(0, "success", attempt).code, 0);
+  ASSERT_EQ(Remote(0, "success", attempt).code, 0);
+  ASSERT_EQ(sched_.state.schedule_status, Status::running);
+  ASSERT_EQ(Run(ReportPartyStatus{kHost, "a_0", 0, Status::failed, "broken", false, 0}).code, 0);
+  ASSERT_EQ(sched_.state.schedule_status, Status::failed);
+  Decision d = Run(RerunJob{"", 0});
+  ASSERT_EQ(events_of<AdmissionStarted>(d.events).size(), 1u);
+  const int64_t started = sched_.state.admission_time;
+  ASSERT_EQ(Local(0, "success", attempt + 1).code, 0);
+  ASSERT_EQ(Remote(1005, not_now, attempt + 1).code, 0);
+  EXPECT_EQ(next_deadline(sched_.state), started + kAdmissionRetryMs);
+}
+
+}  // namespace
+}  // namespace flowstone::domain
