@@ -400,6 +400,9 @@ Decision on_create(const JobState& state, const CreateJob& cmd) {
 Decision on_report(const JobState& state, const ReportTaskStatus& cmd) {
   const TaskRun* run = state.run_by_execution(cmd.execution_id);
   if (!run) return reject(2000, "No found task: execution_id[" + cmd.execution_id + "]");
+  // A run this server interrupted (stop, timeout) stays so: its killed worker's last word changes nothing
+  // (the table would let timeout become failed or success).
+  if (is_interrupt(run->party_status)) return Decision{};
   Builder b(state, cmd.now_ms);
   // The worker's end report overtook the launcher's record (the worker ran, so the run passes through
   // running; waiting -> failed is not a transition and the error would otherwise be lost).
@@ -435,6 +438,7 @@ Decision on_launch(const JobState& state, const RecordLaunch& cmd) {
 Decision on_fail_run(const JobState& state, const FailRun& cmd) {
   const TaskRun* run = state.run_by_execution(cmd.execution_id);
   if (!run) return reject(2000, "No found task: execution_id[" + cmd.execution_id + "]");
+  if (is_interrupt(run->party_status)) return Decision{};  // interrupted here already (see on_report)
   Builder b(state, cmd.now_ms);
   if (run->party_status == Status::waiting)  // a run that never started still passes through running
     b.emit(TaskPartyStatusChanged{run->task_name, run->task_version, run->party, run->execution_id,
