@@ -468,6 +468,15 @@ std::vector<pid_t> PartyServer::task_processes() const {
   return out;
 }
 
+std::map<int, Json> PartyServer::task_versions(const std::string& job_id, const std::string& task,
+                                               const std::string& role) {
+  std::map<int, Json> out;
+  Json r = get("job/task/list/query", {{"job_id", job_id}, {"role", role}, {"task_name", task}});
+  if (r.value("code", -1) != 0 || !r["data"].is_object() || !r["data"]["data"].is_array()) return out;
+  for (const auto& row : r["data"]["data"]) out[row.value("task_version", -1)] = row;
+  return out;
+}
+
 uint16_t free_tcp_port() {
   return free_port();
 }

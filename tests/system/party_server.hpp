@@ -129,6 +129,9 @@ class PartyServer {
                       std::chrono::milliseconds deadline = 30s);
   // Live processes (launchers, workers) mentioning this server's folder, the server itself excluded.
   std::vector<pid_t> task_processes() const;
+  // Every version of the task here (/v2/job/task/list/query), by task_version; empty if none answered.
+  std::map<int, Json> task_versions(const std::string& job_id, const std::string& task,
+                                    const std::string& role = "guest");
 
  private:
   void write_config() const;
