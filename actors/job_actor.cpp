@@ -13,6 +13,7 @@
 
 #include "actors/supervisor.hpp"
 #include "events/job_views.hpp"
+#include "events/resources.hpp"
 #include "store/job_codec.hpp"
 
 namespace flowstone::actors {
@@ -177,7 +178,7 @@ void send_partner_call(Self self, const domain::PartnerCall& call, std::string i
 // Asks this party's resource manager for a local copy's cores; the answer comes back as a command.
 void apply_local_resources(Self self, const domain::ApplyLocalResources& apply) {
   auto& st = self->state;
-  ReserveMsg reserve{st.job_id, apply.party, apply.cores, st.job.priority, st.job.create_time};
+  ReserveMsg reserve{st.job_id, apply.party, apply.cores, st.job.priority, domain::job_order(st.job_id)};
   auto party = apply.party;
   int attempt = apply.attempt;
   auto answered = [self, party, attempt](int code, std::string message) {
@@ -221,7 +222,7 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
       continue;
     }
     if (const auto* release = std::get_if<domain::ReleaseLocalResources>(&effect)) {
-      self->send(env.resources, ReleaseMsg{st.job_id, release->party});
+      self->send(env.resources, ReleaseMsg{st.job_id, release->party, release->still_waiting});
       continue;
     }
     std::visit(

@@ -66,7 +66,7 @@ struct ReserveMsg {
   domain::PartyRef party;
   int cores = 0;
   int priority = 0;
-  int64_t submitted_ms = 0;
+  int64_t order = 0;  // domain::job_order: the same at every party
 };
 struct ReserveReply {
   int code = 0;
@@ -75,6 +75,7 @@ struct ReserveReply {
 struct ReleaseMsg {
   std::string job_id;
   domain::PartyRef party;
+  bool still_waiting = false;
 };
 using resource_actor =
     caf::typed_actor<caf::replies_to<ReserveMsg>::with<ReserveReply>, caf::reacts_to<ReleaseMsg>>;

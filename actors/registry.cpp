@@ -9,6 +9,7 @@
 
 #include "actors/job_actor.hpp"
 #include "events/job_views.hpp"
+#include "events/resources.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -297,7 +298,7 @@ void resource_route(Self self, ApiCallMsg& call) {
                         call.request, call.reply);
   Json row = Json::parse(row_text, nullptr, false);
   ReserveMsg reserve{job_id, party, row.value("cores", 0), row.value("priority", 0),
-                     row.value("create_time", int64_t{0})};
+                     domain::job_order(job_id)};
   auto done = call.reply;
   auto request = call.request;
   self->request(st.env->resources, kCommandTimeout, std::move(reserve))

@@ -64,10 +64,13 @@ resource_actor::behavior_type resources_impl(Self self, std::shared_ptr<Environm
   return {
       [=](const ReserveMsg& msg) -> ReserveReply {
         auto answer = self->state.ledger.Reserve(holder_of(msg.job_id, msg.party), msg.cores, msg.priority,
-                                                 msg.submitted_ms, Environment::now_ms());
+                                                 msg.order, Environment::now_ms());
         return ReserveReply{answer.code, answer.message};
       },
-      [=](const ReleaseMsg& msg) { self->state.ledger.Release(holder_of(msg.job_id, msg.party)); },
+      [=](const ReleaseMsg& msg) {
+        self->state.ledger.Release(holder_of(msg.job_id, msg.party), Environment::now_ms(),
+                                   msg.still_waiting);
+      },
   };
 }
 

@@ -95,11 +95,13 @@ std::string start_sites(const std::string& dir, int poll_ms, Sites* sites) {
   uint16_t g = flowstone::cli::free_port(), h = flowstone::cli::free_port();
   std::string federation = ", federation: {threads: 8, poll_interval_ms: " + std::to_string(poll_ms) + "}";
   std::string exe = std::string(FLOWSTONE_BIN_DIR) + "/flowstone";
+  // Capacity high enough not to be the limit (issue 3 measures the scheduler, not the queue).
+  const std::string capacity = "computing: {standalone: {cores: 1000000}}\n";
   sites->guest = std::make_unique<PartyProcess>(
-      exe, dir + "/guest", "9999", g, "",
+      exe, dir + "/guest", "9999", g, capacity,
       "http_threads: 2, route_table: {\"10000\": \"127.0.0.1:" + std::to_string(h) + "\"}" + federation);
   sites->host = std::make_unique<PartyProcess>(
-      exe, dir + "/host", "10000", h, "",
+      exe, dir + "/host", "10000", h, capacity,
       "http_threads: 2, route_table: {\"9999\": \"127.0.0.1:" + std::to_string(g) + "\"}" + federation);
   if (std::string e = sites->guest->Start(); !e.empty()) return e;
   return sites->host->Start();

@@ -138,7 +138,7 @@ class Builder {
     const JobCopy* copy = state_.copy(party);
     if (!copy || !copy->resource_in_use) return;
     emit(CopyResourcesReturned{party, copy->cores, reason});
-    effect(ReleaseLocalResources{party});
+    effect(ReleaseLocalResources{party, !is_end(copy->status)});
   }
   void effect(Effect e) { decision_.effects.push_back(std::move(e)); }
 

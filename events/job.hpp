@@ -435,6 +435,7 @@ struct ApplyLocalResources {
 };
 struct ReleaseLocalResources {
   PartyRef party;
+  bool still_waiting = false;  // given back after a refusal elsewhere: the job keeps its place in the queue
 };
 struct DeleteOutputs {};  // the job's folder of task outputs at this party
 using Effect = std::variant<LaunchRun, KillRun, CheckRun, PartnerCall, ApplyLocalResources,

@@ -10,6 +10,17 @@ constexpr int64_t kWaiterGoneMs = 5000;
 
 }  // namespace
 
+int64_t job_order(const std::string& job_id) {
+  if (job_id.size() < 21) return 0;
+  int64_t order = 0;
+  for (size_t i = 2; i < 20; ++i) {
+    if (job_id[i] < '0' || job_id[i] > '9') return 0;
+    order = order * 10 + (job_id[i] - '0');
+  }
+  char last = job_id.back();
+  return order * 10 + (last >= '0' && last <= '9' ? last - '0' : 0);
+}
+
 int Ledger::in_use() const {
   int sum = 0;
   for (const auto& [holder, cores] : held_) sum += cores;
@@ -25,9 +36,15 @@ void Ledger::Restore(const std::string& holder, int cores) {
   held_[holder] = cores;
 }
 
-void Ledger::Release(const std::string& holder) {
+void Ledger::Release(const std::string& holder, int64_t now_ms, bool keep_waiting) {
   held_.erase(holder);
   waiting_.erase(holder);
+  auto parked = granted_waiters_.find(holder);
+  if (keep_waiting && parked != granted_waiters_.end()) {
+    parked->second.last_refused_ms = now_ms;
+    waiting_[holder] = parked->second;
+  }
+  if (parked != granted_waiters_.end()) granted_waiters_.erase(parked);
 }
 
 LedgerAnswer Ledger::Refuse(const std::string& holder, const Waiter& me, int64_t now_ms,
@@ -55,7 +72,7 @@ LedgerAnswer Ledger::Reserve(const std::string& holder, int cores, int priority,
   Waiter me{cores, priority, submitted_ms, 0, 0};
   const int free = total_ - in_use();
   for (const auto& [other, w] : waiting_) {
-    if (other == holder || !ahead(w, me)) continue;
+    if (other == holder || held_.count(other) || !ahead(w, me)) continue;
     bool starving = now_ms - w.first_refused_ms >= starvation_ms_;
     if (w.cores <= free || starving)
       return Refuse(holder, me, now_ms,
@@ -68,7 +85,10 @@ LedgerAnswer Ledger::Reserve(const std::string& holder, int cores, int priority,
                   std::to_string(cores) + " cores needed, " + std::to_string(free) + " of " +
                       std::to_string(total_) + " free");
   held_[holder] = cores;
-  waiting_.erase(holder);
+  if (auto it = waiting_.find(holder); it != waiting_.end()) {
+    granted_waiters_[holder] = it->second;
+    waiting_.erase(it);
+  }
   return LedgerAnswer{0, "success"};
 }
 

@@ -21,6 +21,10 @@ struct CapacityRegistered {
   int64_t at_ms = 0;
 };
 
+// A job's submit order from its id: the scheduler's YYYYmmddHHMMSS + microseconds + counter (spec 4.1),
+// read as "YYmmddHHMMSSffffff" then the counter's last digit; 0 for an id of another shape.
+int64_t job_order(const std::string& job_id);
+
 struct LedgerAnswer {
   int code = 0;  // 0 granted, 1005 not now, 1006 never
   std::string message;
@@ -31,10 +35,13 @@ class Ledger {
   explicit Ledger(int total_cores = 0, int64_t starvation_ms = 60000)
       : total_(total_cores), starvation_ms_(starvation_ms) {}
 
-  // `holder`: one job copy ("job_id/role/party_id").
-  LedgerAnswer Reserve(const std::string& holder, int cores, int priority, int64_t submitted_ms,
-                       int64_t now_ms);
-  void Release(const std::string& holder);
+  // `holder`: one job copy ("job_id/role/party_id"). `order`: the job's submit order, the same at every
+  // party (job_order()), so every party ranks waiting jobs alike and two parties never keep cores for
+  // two different jobs that each wait for the other.
+  LedgerAnswer Reserve(const std::string& holder, int cores, int priority, int64_t order, int64_t now_ms);
+  // `keep_waiting`: the job gives its grant back because another party refused it; it still waits, and
+  // keeps its place (its first refusal counts on towards starvation).
+  void Release(const std::string& holder, int64_t now_ms = 0, bool keep_waiting = false);
   void Restore(const std::string& holder, int cores);  // a holding recorded in the log, at start
 
   int total() const { return total_; }
@@ -56,6 +63,7 @@ class Ledger {
   int64_t starvation_ms_;
   std::map<std::string, int> held_;
   std::map<std::string, Waiter> waiting_;
+  std::map<std::string, Waiter> granted_waiters_;  // holders that had waited: their place, if they come back
 };
 
 }  // namespace flowstone::domain

@@ -50,7 +50,9 @@ std::string PartyProcess::Start() {
   std::filesystem::create_directories(dir_);
   std::ofstream(config_path()) << "party_id: \"" << party_id_ << "\"\n"
                                << "fateflow: {host: 127.0.0.1, http_port: " << port_ << "}\n"
-                               << "computing: {standalone: {cores: 32}}\n"
+                               << (extra_yaml_.find("computing:") == std::string::npos
+                                       ? "computing: {standalone: {cores: 32}}\n"
+                                       : "")
                                << "flowstone: {data_dir: ./data"
                                << (flowstone_yaml_.empty() ? "" : ", " + flowstone_yaml_) << "}\n"
                                << extra_yaml_;
