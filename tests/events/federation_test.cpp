@@ -37,10 +37,6 @@ const PartyRef kHost2{"host", "10001"};
 const PartyRef kSchedulerParty{"", "9999"};  // how a party addresses the scheduler
 constexpr const char* kJob = "202401010000000000042";
 
-Json J(const char* text) {
-  return Json::parse(text);
-}
-
 // interop.md's job: a_0 (noop) then b_0 (noop_consumer reading a_0's model) at guest 9999 and host 10000.
 Json chain_dag(const std::string& sync_type = "") {
   Json dag = J(R"({
@@ -94,12 +90,6 @@ std::vector<PartnerCall> calls_to(const std::vector<Effect>& effects, const Part
 std::vector<std::string> endpoints(const std::vector<PartnerCall>& calls) {
   std::vector<std::string> out;
   for (const auto& call : calls) out.push_back(call.endpoint);
-  return out;
-}
-
-std::vector<std::string> launched(const std::vector<Effect>& effects) {
-  std::vector<std::string> out;
-  for (const auto& e : effects_of<LaunchRun>(effects)) out.push_back(e.execution_id);
   return out;
 }
 
@@ -161,31 +151,12 @@ class FederationTest : public ::testing::Test {
   // The host: decides, appends, applies; time moves 10 ms a command.
   Decision Run(Site& site, JobCommand command) {
     now_ += 10;
-    std::visit([&](auto& c) { c.now_ms = now_; }, command);
-    Decision d = decide_and_advance(site.state, command, now_);
-    if (d.code != 0) {
-      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
-      EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
-      return d;
-    }
-    for (const auto& e : d.events) {
-      apply(site.state, e);
-      site.log.push_back(e);
-    }
+    Decision d = decide_and_apply(site.state, site.log, std::move(command), now_);
+    if (d.code != 0) return d;
     site.effects.insert(site.effects.end(), d.effects.begin(), d.effects.end());
     // The site's resource manager has room: every local apply is granted at once; so does every remote
     // party's unless a test answers those itself (auto_grant_remote_ false).
-    std::vector<JobCommand> grants;
-    for (const auto& apply : effects_of<ApplyLocalResources>(d.effects))
-      grants.push_back(ResourcesAnswered{apply.party, apply.attempt, 0, "success", 0});
-    for (const auto& call : effects_of<PartnerCall>(d.effects))
-      if (auto_grant_remote_ && call.endpoint == "partner/job/resource/apply")
-        grants.push_back(PartnerAnswered{call.party, call.endpoint, "", call.task_version, 0, "success", 0});
-    for (auto& grant : grants) {
-      Decision more = Run(site, std::move(grant));
-      d.events.insert(d.events.end(), more.events.begin(), more.events.end());
-      d.effects.insert(d.effects.end(), more.effects.begin(), more.effects.end());
-    }
+    for (auto& grant : grants(d.effects, auto_grant_remote_)) append(d, Run(site, std::move(grant)));
     return d;
   }
   bool auto_grant_remote_ = true;
@@ -279,8 +250,7 @@ class FederationTest : public ::testing::Test {
 
   // Replaying a site's recorded log gives the live state: views, schedule record and runs.
   void ExpectReplayMatches(const Site& site) {
-    JobState replayed;
-    for (const auto& e : site.log) apply(replayed, e);
+    JobState replayed = replay(site.log);
     const JobState& live = site.state;
     EXPECT_EQ(job_views(replayed), job_views(live));
     EXPECT_EQ(replayed.schedule_status, live.schedule_status);

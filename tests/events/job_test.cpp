@@ -21,13 +21,8 @@ void PrintTo(Status status, std::ostream* os) {
 
 namespace {
 
-const PartyRef kGuest{"guest", "9999"};
 const PartyRef kSchedule{};
 constexpr const char* kJob = "202401010000000000001";
-
-Json J(const char* text) {
-  return Json::parse(text);
-}
 
 // a_0 -> b_0 -> c_0 at guest 9999, linked by model inputs.
 Json chain_dag() {
@@ -64,83 +59,16 @@ Json parallel_dag(int auto_retries = 0) {
   return dag;
 }
 
-std::string exec(const std::string& task, int version = 0) {
-  return execution_id_of(kJob, task, version, kGuest);
-}
-
-std::vector<std::string> launched(const Decision& d) {
-  std::vector<std::string> out;
-  for (const auto& e : effects_of<LaunchRun>(d)) out.push_back(e.execution_id);
-  return out;
-}
-
-// The host: decides, appends, applies; time moves 10 ms a command.
-class JobTest : public ::testing::Test {
+// The host (job_test_util.hpp); time moves 10 ms a command, a resource grant's too.
+class JobTest : public JobHostTest {
  protected:
-  Decision Run(JobCommand command) {
-    now_ += 10;
-    std::visit([&](auto& c) { c.now_ms = now_; }, command);
-    Decision d = decide_and_advance(state_, command, now_);
-    if (d.code != 0) {
-      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
-      EXPECT_TRUE(d.effects.empty());
-      return d;
-    }
-    for (const auto& e : d.events) {
-      apply(state_, e);
-      log_.push_back(e);
-    }
-    // The host's resource manager has room: every local apply is granted at once.
-    for (const auto& grant : effects_of<ApplyLocalResources>(d)) {
-      Decision more = Run(ResourcesAnswered{grant.party, grant.attempt, 0, "success", 0});
-      d.events.insert(d.events.end(), more.events.begin(), more.events.end());
-      d.effects.insert(d.effects.end(), more.effects.begin(), more.effects.end());
-    }
-    return d;
-  }
+  JobTest() : JobHostTest(kJob, /*grant_after_ms=*/10) {}
 
-  Decision Create(Json dag, const std::string& party_id = "9999") {
-    CreateJob c;
-    c.job_id = kJob;
-    c.dag_schema = std::move(dag);
-    c.local_party_id = party_id;
-    c.user_name = "tester";
-    return Run(c);
-  }
-  Decision Launch(const std::string& execution_id, int64_t pid = 4242) {
-    RecordLaunch c;
-    c.execution_id = execution_id;
-    c.launcher_pid = pid;
-    c.cmd = "flowstone-launcher " + execution_id;
-    c.log_dir = "/logs/" + execution_id;
-    return Run(c);
-  }
-  Decision Report(const std::string& execution_id, Status status, const std::string& error = "") {
-    ReportTaskStatus c;
-    c.execution_id = execution_id;
-    c.status = status;
-    c.error = error;
-    return Run(c);
-  }
-  // Launch recorded, then the worker's report.
-  Decision Finish(const std::string& execution_id, Status status, const std::string& error = "") {
-    Launch(execution_id);
-    return Report(execution_id, status, error);
-  }
-
-  const TaskRun& RunOf(const std::string& task, int version = 0) {
-    const TaskRun* run = state_.run_by_execution(exec(task, version));
-    EXPECT_NE(run, nullptr) << task << " v" << version;
-    static TaskRun none;
-    return run ? *run : none;
-  }
-  Status CopyStatus() { return state_.copy(kGuest)->status; }
   Json JobRow() { return job_row(state_, *state_.copy(kGuest)); }
 
   // Replaying the recorded log gives the live state's views.
   void ExpectReplayMatches() {
-    JobState replayed;
-    for (const auto& e : log_) apply(replayed, e);
+    JobState replayed = replay(log_);
     EXPECT_EQ(job_views(replayed), job_views(state_));
     EXPECT_EQ(replayed.schedule_status, state_.schedule_status);
     EXPECT_EQ(replayed.cancel_requested, state_.cancel_requested);
@@ -149,10 +77,6 @@ class JobTest : public ::testing::Test {
   void TearDown() override {
     if (state_.exists) ExpectReplayMatches();
   }
-
-  JobState state_;
-  std::vector<JobEvent> log_;
-  int64_t now_ = 1700000000000;
 };
 
 TEST_F(JobTest, CreateAdmitsAndLaunchesOnlyTheFirstTaskOfAChain) {

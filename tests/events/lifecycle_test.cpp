@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <ostream>
 #include <set>
@@ -19,14 +18,9 @@
 namespace flowstone::domain {
 namespace {
 
-const PartyRef kGuest{"guest", "9999"};
 const PartyRef kHost{"host", "10000"};
 const PartyRef kSchedule{};
 constexpr const char* kJob = "202402020000000000007";
-
-Json J(const char* text) {
-  return Json::parse(text);
-}
 
 // a_0 -> b_0 -> c_0 at guest 9999, linked by model inputs.
 Json chain_dag() {
@@ -80,16 +74,6 @@ Json diamond_dag() {
   })");
 }
 
-std::string exec(const std::string& task, int version = 0, const PartyRef& party = kGuest) {
-  return execution_id_of(kJob, task, version, party);
-}
-
-std::vector<std::string> launched(const Decision& d) {
-  std::vector<std::string> out;
-  for (const auto& e : effects_of<LaunchRun>(d)) out.push_back(e.execution_id);
-  return out;
-}
-
 // The tasks that got a new version in the decision (at the schedule record), with the version.
 std::map<std::string, int> new_versions(const Decision& d) {
   std::map<std::string, int> out;
@@ -98,97 +82,11 @@ std::map<std::string, int> new_versions(const Decision& d) {
   return out;
 }
 
-// Whether `n` appears in `text` as a whole number (not as part of a longer run of digits, like a job id).
-bool names_number(const std::string& text, int n) {
-  const std::string want = std::to_string(n);
-  for (size_t i = 0; i < text.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    if (text.compare(i, j - i, want) == 0 && j - i == want.size()) return true;
-    i = j;
-  }
-  return false;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// The host: decides, appends, applies. Run() moves the clock 10 ms; At() runs a command at a given time.
-// Its resource manager, and every partner asked for the job's resources, grant them at once; the
-// decisions those grants cause are part of the returned decision (so a create's launches are there).
-class LifecycleTest : public ::testing::Test {
+// The host (job_test_util.hpp); the decisions its resource grants cause are taken at the same time.
+class LifecycleTest : public JobHostTest {
  protected:
-  Decision At(int64_t t, JobCommand command) {
-    now_ = t;
-    std::visit([&](auto& c) { c.now_ms = now_; }, command);
-    Decision d = decide_and_advance(state_, command, now_);
-    if (d.code != 0) {
-      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
-      EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
-      return d;
-    }
-    for (const auto& e : d.events) {
-      apply(state_, e);
-      log_.push_back(e);
-    }
-    std::vector<JobCommand> grants;
-    for (const auto& asked : effects_of<ApplyLocalResources>(d)) {
-      ResourcesAnswered granted;
-      granted.party = asked.party;
-      granted.attempt = asked.attempt;
-      grants.push_back(granted);
-    }
-    for (const auto& call : effects_of<PartnerCall>(d)) {
-      if (call.endpoint != "partner/job/resource/apply" || !call.tracked) continue;
-      PartnerAnswered granted;
-      granted.party = call.party;
-      granted.endpoint = call.endpoint;
-      granted.task_version = call.task_version;
-      grants.push_back(granted);
-    }
-    for (auto& grant : grants) {
-      Decision more = At(t, std::move(grant));
-      d.events.insert(d.events.end(), more.events.begin(), more.events.end());
-      d.effects.insert(d.effects.end(), more.effects.begin(), more.effects.end());
-    }
-    return d;
-  }
-  Decision Run(JobCommand command) { return At(now_ + 10, std::move(command)); }
+  LifecycleTest() : JobHostTest(kJob) {}
 
-  Decision Create(Json dag, int party_cores = 0) {
-    CreateJob c;
-    c.job_id = kJob;
-    c.dag_schema = std::move(dag);
-    c.local_party_id = "9999";
-    c.user_name = "tester";
-    c.defaults = defaults_;
-    c.party_cores = party_cores;
-    return Run(c);
-  }
-  Decision Launch(const std::string& execution_id, int64_t pid = 4242) {
-    RecordLaunch c;
-    c.execution_id = execution_id;
-    c.launcher_pid = pid;
-    c.cmd = "flowstone-launcher " + execution_id;
-    c.log_dir = "/logs/" + execution_id;
-    return Run(c);
-  }
-  Decision Report(const std::string& execution_id, Status status, const std::string& error = "") {
-    ReportTaskStatus c;
-    c.execution_id = execution_id;
-    c.status = status;
-    c.error = error;
-    return Run(c);
-  }
-  Decision Finish(const std::string& execution_id, Status status, const std::string& error = "") {
-    Launch(execution_id);
-    return Report(execution_id, status, error);
-  }
   Decision TimeOutRun(const std::string& execution_id, int64_t t) {
     TimeoutRun c;
     c.execution_id = execution_id;
@@ -200,28 +98,25 @@ class LifecycleTest : public ::testing::Test {
     return Run(c);
   }
 
-  const TaskRun& RunOf(const std::string& task, int version = 0, const PartyRef& party = kGuest) {
-    const TaskRun* run = state_.run_by_execution(exec(task, version, party));
-    EXPECT_NE(run, nullptr) << task << " v" << version;
-    static TaskRun none;
-    return run ? *run : none;
+  // x_0 and y_0 (pair_dag, task timeout 5 s) both running, then x_0 timed out.
+  void TimeOutXNextToARunningY() {
+    Json dag = pair_dag();
+    dag["dag"]["conf"]["task"]["timeout"] = 5;
+    Create(dag);
+    Launch(exec("x_0"), 11);
+    Launch(exec("y_0"), 12);
+    TimeOutRun(exec("x_0"), RunOf("x_0").start_time + 5000);
   }
-  Status CopyStatus(const PartyRef& party = kGuest) { return state_.copy(party)->status; }
+
   int LatestVersion(const std::string& task) { return state_.latest_run(task, kGuest)->task_version; }
 
   void TearDown() override {
     if (!state_.exists) return;
-    JobState replayed;
-    for (const auto& e : log_) apply(replayed, e);
+    JobState replayed = replay(log_);
     EXPECT_EQ(job_views(replayed), job_views(state_)) << "replay gives other views";
     EXPECT_EQ(replayed.schedule_status, state_.schedule_status);
     EXPECT_EQ(next_deadline(replayed), next_deadline(state_)) << "replay gives another next deadline";
   }
-
-  JobDefaults defaults_;
-  JobState state_;
-  std::vector<JobEvent> log_;
-  int64_t now_ = 1700000000000;
 };
 
 // ---- where a task's timeout comes from ---------------------------------------------------------------
@@ -366,12 +261,7 @@ TEST_F(LifecycleTest, TimedOutRunWithAutoRetriesGetsANewVersionAfterTheBackoff) 
 
 // The job fold: failed > timeout > canceled.
 TEST_F(LifecycleTest, AFailureNextToATimeoutFailsTheJob) {
-  Json dag = pair_dag();
-  dag["dag"]["conf"]["task"]["timeout"] = 5;
-  Create(dag);
-  Launch(exec("x_0"), 11);
-  Launch(exec("y_0"), 12);
-  TimeOutRun(exec("x_0"), RunOf("x_0").start_time + 5000);
+  TimeOutXNextToARunningY();
   EXPECT_EQ(state_.schedule.at("x_0").status, Status::timeout);
   EXPECT_EQ(RunOf("y_0").party_status, Status::running);  // another task's run is left to finish
   EXPECT_EQ(state_.schedule_status, Status::running);
@@ -381,12 +271,7 @@ TEST_F(LifecycleTest, AFailureNextToATimeoutFailsTheJob) {
 }
 
 TEST_F(LifecycleTest, ATimeoutNextToASuccessTimesTheJobOut) {
-  Json dag = pair_dag();
-  dag["dag"]["conf"]["task"]["timeout"] = 5;
-  Create(dag);
-  Launch(exec("x_0"), 11);
-  Launch(exec("y_0"), 12);
-  TimeOutRun(exec("x_0"), RunOf("x_0").start_time + 5000);
+  TimeOutXNextToARunningY();
   Report(exec("y_0"), Status::success);
   EXPECT_EQ(state_.schedule_status, Status::timeout);
   EXPECT_EQ(CopyStatus(), Status::timeout);
@@ -394,12 +279,7 @@ TEST_F(LifecycleTest, ATimeoutNextToASuccessTimesTheJobOut) {
 
 // While another task keeps the job running, the killed worker's late failure must not fail the task.
 TEST_F(LifecycleTest, TheKilledWorkersLateFailureDoesNotTurnATimeoutIntoAFailure) {
-  Json dag = pair_dag();
-  dag["dag"]["conf"]["task"]["timeout"] = 5;
-  Create(dag);
-  Launch(exec("x_0"), 11);
-  Launch(exec("y_0"), 12);
-  TimeOutRun(exec("x_0"), RunOf("x_0").start_time + 5000);
+  TimeOutXNextToARunningY();
   Report(exec("x_0"), Status::failed, "worker stopped: killed by signal 15 (SIGTERM)");
   EXPECT_EQ(RunOf("x_0").party_status, Status::timeout);
   EXPECT_TRUE(contains(RunOf("x_0").error, "timed out")) << RunOf("x_0").error;

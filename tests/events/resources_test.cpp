@@ -30,10 +30,6 @@ namespace {
 
 constexpr int64_t T0 = 1700000000000;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 // ==== LedgerTest ========================================================================================
 
 TEST(LedgerTest, GrantsWhileTheCoresFitInTheTotal) {
@@ -278,10 +274,6 @@ constexpr const char* kJob = "202401010000000000077";
 constexpr const char* kApply = "partner/job/resource/apply";
 constexpr const char* kReturn = "partner/job/resource/return";
 
-Json J(const char* text) {
-  return Json::parse(text);
-}
-
 // a_0 at guest 9999 and host 10000 (the host on another server).
 Json two_party_dag(const Json& conf = Json::object()) {
   Json dag = J(R"({
@@ -320,12 +312,6 @@ std::vector<PartnerCall> calls(const Decision& d, const std::string& endpoint,
   return out;
 }
 
-std::vector<std::string> launched(const Decision& d) {
-  std::vector<std::string> out;
-  for (const auto& e : effects_of<LaunchRun>(d)) out.push_back(e.execution_id);
-  return out;
-}
-
 // One server's job, as its host keeps it: decides, appends, applies. Nothing is answered for it.
 struct Site {
   JobState state;
@@ -337,18 +323,7 @@ class AdmissionTest : public ::testing::Test {
   // Runs `command` at `at` (0: 10 ms after the last command).
   Decision Run(Site& site, JobCommand command, int64_t at = 0) {
     now_ = at != 0 ? at : now_ + 10;
-    std::visit([&](auto& c) { c.now_ms = now_; }, command);
-    Decision d = decide_and_advance(site.state, command, now_);
-    if (d.code != 0) {
-      EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
-      EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
-      return d;
-    }
-    for (const auto& e : d.events) {
-      apply(site.state, e);
-      site.log.push_back(e);
-    }
-    return d;
+    return decide_and_apply(site.state, site.log, std::move(command), now_);
   }
   Decision Run(JobCommand command, int64_t at = 0) { return Run(sched_, std::move(command), at); }
 
@@ -404,8 +379,7 @@ class AdmissionTest : public ::testing::Test {
   }
 
   void ExpectReplayMatches(const Site& site) {
-    JobState replayed;
-    for (const auto& e : site.log) apply(replayed, e);
+    JobState replayed = replay(site.log);
     const JobState& live = site.state;
     EXPECT_EQ(job_views(replayed), job_views(live));
     EXPECT_EQ(replayed.schedule_status, live.schedule_status);
@@ -422,9 +396,7 @@ class AdmissionTest : public ::testing::Test {
       EXPECT_EQ(replayed.copies[i].cores, live.copies[i].cores);
     }
     // Replaying twice gives the same state again.
-    JobState again;
-    for (const auto& e : site.log) apply(again, e);
-    EXPECT_EQ(job_views(again), job_views(replayed));
+    EXPECT_EQ(job_views(replay(site.log)), job_views(replayed));
   }
   void TearDown() override {
     if (sched_.state.exists) ExpectReplayMatches(sched_);

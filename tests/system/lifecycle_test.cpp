@@ -7,54 +7,19 @@
 #include <gtest/gtest.h>
 #include <sys/types.h>
 
-#include <cctype>
+#include <chrono>
 #include <map>
-#include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "tests/system/party_server.hpp"
+#include "tests/system/sites.hpp"
 
 namespace flowstone::systest {
 namespace {
 
-const std::string kGuest = "9999";
-const std::string kHost = "10000";
-
-const std::set<std::string> kEndStatuses = {"success", "failed", "canceled", "timeout", "pass"};
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-bool ended(const Json& row) {
-  return kEndStatuses.count(row.value("status", "")) > 0;
-}
-
 int64_t ms(const Json& row, const char* field) {
   return row.contains(field) && row[field].is_number_integer() ? row[field].get<int64_t>() : -1;
-}
-
-Json party(const std::string& role, const std::string& party_id) {
-  return Json{{"role", role}, {"party_id", {party_id}}};
-}
-
-// Whether `n` appears in `text` as a whole number (not inside a longer run of digits such as a job id).
-bool names_number(const std::string& text, int n) {
-  const std::string want = std::to_string(n);
-  for (size_t i = 0; i < text.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
-    if (j - i == want.size() && text.compare(i, j - i, want) == 0) return true;
-    i = j;
-  }
-  return false;
 }
 
 // A noop task that sleeps `seconds` and has a task timeout of `timeout_s` (task conf).
@@ -69,74 +34,14 @@ Json chain_tasks() {
   return Json{{"a_0", noop_task()}, {"b_0", consumer_task("a_0")}, {"c_0", consumer_task("b_0")}};
 }
 
-class Lifecycle : public ::testing::Test {
+class Lifecycle : public SitesTest {
  protected:
-  // A server for `party_id`; `cores` > 0 gives it computing.standalone.cores (its total).
-  PartyServer& add(const std::string& party_id, int cores = 0) {
-    ServerOptions options;
-    options.party_id = party_id;
-    if (cores > 0) options.extra_yaml = "computing: {standalone: {cores: " + std::to_string(cores) + "}}";
-    servers.push_back(std::make_unique<PartyServer>(std::move(options)));
-    return *servers.back();
-  }
-
-  // Every server gets a route to every other and short federation settings.
-  void connect() {
-    std::string table;
-    for (const auto& s : servers)
-      table += (table.empty() ? "\"" : ", \"") + s->party_id() +
-               "\": \"127.0.0.1:" + std::to_string(s->port()) + "\"";
-    for (auto& s : servers)
-      s->options().flowstone_yaml =
-          "route_table: {" + table +
-          "}, federation: {reconcile_after_ms: 1000, poll_interval_ms: 200, call_timeout_ms: 10000, "
-          "create_timeout_ms: 5000}";
-  }
-
-  void start_all() {
-    for (auto& s : servers) {
-      std::string error = s->start();
-      ASSERT_EQ(error, "") << "party " << s->party_id() << " did not start";
-    }
-  }
-
-  void TearDown() override { servers.clear(); }
-
-  std::string diagnostics(const std::string& job_id = "") const {
-    std::string out;
-    for (const auto& s : servers) out += "\n===== party " + s->party_id() + " =====" + s->diagnostics(job_id);
-    return out;
-  }
-
-  std::string submit_ok(PartyServer& at, const Json& dag) {
-    Json reply;
-    std::string job_id = at.submit(dag, &reply);
-    EXPECT_FALSE(job_id.empty()) << "submit refused: " << reply.dump() << diagnostics();
-    return job_id;
-  }
-
-  // Waits until the job's copy (role) at `server` has ended; asserts it did.
-  Json wait_end(PartyServer& server, const std::string& job_id, const std::string& role = "guest",
-                std::chrono::milliseconds deadline = 60s) {
-    auto waited = server.wait_job(job_id, ended, deadline, role);
-    EXPECT_TRUE(waited.met) << role << ":" << server.party_id() << " never ended: " << waited.row.dump(2)
-                            << diagnostics(job_id);
-    return waited.row;
-  }
-
-  // Waits until no launcher or worker of `server` runs; names what is left if some remain.
-  ::testing::AssertionResult no_task_process_left(PartyServer& server) {
-    std::vector<pid_t> left;
-    if (poll_until(
-            [&] {
-              left = server.task_processes();
-              return left.empty();
-            },
-            30s))
-      return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << left.size() << " processes of party " << server.party_id() << " still run, first " << left[0]
-           << ": " << read_text("/proc/" + std::to_string(left[0]) + "/cmdline");
+  // Waits until the job's copy (role) at `server` has ended; expects it timed out.
+  Json wait_timeout(PartyServer& server, const std::string& job_id, const std::string& role = "guest",
+                    std::chrono::milliseconds deadline = 40s) {
+    Json row = wait_end(server, job_id, role, deadline);
+    EXPECT_EQ(row.value("status", ""), "timeout") << row.dump(2) << diagnostics(job_id);
+    return row;
   }
 
   // The worker `pid` is gone and its launcher recorded that a signal ended it (the launcher writes
@@ -174,8 +79,6 @@ class Lifecycle : public ::testing::Test {
     }
     return out;
   }
-
-  std::vector<std::unique_ptr<PartyServer>> servers;
 };
 
 // 1 -----------------------------------------------------------------------------------------------------
@@ -192,8 +95,7 @@ TEST_F(Lifecycle, TaskPastItsTimeoutEndsAsTimeoutAndItsWorkerIsKilled) {
   pid_t worker = server.wait_pid_file(dir, "worker.pid");
   ASSERT_GT(worker, 0) << diagnostics(job_id);
 
-  Json row = wait_end(server, job_id, "guest", 40s);
-  EXPECT_EQ(row.value("status", ""), "timeout") << row.dump(2) << diagnostics(job_id);
+  Json row = wait_timeout(server, job_id);
   EXPECT_TRUE(worker_was_killed(worker, dir)) << diagnostics(job_id);
   EXPECT_TRUE(no_task_process_left(server));
 
@@ -222,8 +124,7 @@ TEST_F(Lifecycle, TimedOutTaskIsRetriedWithAutoRetries) {
       submit_ok(server, make_dag(Json{{"a_0", sleeping_task(60, 1)}}, {{"auto_retries", 1}}));
   ASSERT_FALSE(job_id.empty());
 
-  Json row = wait_end(server, job_id, "guest", 50s);
-  EXPECT_EQ(row.value("status", ""), "timeout") << row.dump(2) << diagnostics(job_id);
+  wait_timeout(server, job_id, "guest", 50s);
   EXPECT_TRUE(no_task_process_left(server));
 
   auto versions = server.task_versions(job_id, "a_0");
@@ -253,8 +154,7 @@ TEST_F(Lifecycle, TaskTimeoutNextToARunningTaskTimesTheJobOut) {
       submit_ok(server, make_dag(Json{{"a_0", sleeping_task(60, 1)}, {"z_0", noop_task({{"sleep", 3}})}},
                                  {{"cores", 8}, {"task", {{"engine_run", {{"cores", 4}}}}}}));
   ASSERT_FALSE(job_id.empty());
-  Json row = wait_end(server, job_id, "guest", 40s);
-  EXPECT_EQ(row.value("status", ""), "timeout") << row.dump(2) << diagnostics(job_id);
+  wait_timeout(server, job_id);
   EXPECT_TRUE(no_task_process_left(server));
   auto tasks = server.task_rows(job_id);
   EXPECT_EQ(tasks["a_0"].value("status", ""), "timeout") << tasks["a_0"].dump(2);
@@ -275,8 +175,7 @@ TEST_F(Lifecycle, JobPastItsTimeoutIsStoppedAsTimeout) {
   pid_t worker = server.wait_pid_file(dir, "worker.pid");
   ASSERT_GT(worker, 0) << diagnostics(job_id);
 
-  Json row = wait_end(server, job_id, "guest", 40s);
-  EXPECT_EQ(row.value("status", ""), "timeout") << row.dump(2) << diagnostics(job_id);
+  Json row = wait_timeout(server, job_id);
   EXPECT_TRUE(contains(row.value("status_reason", ""), "timed out")) << row.dump(2);
   EXPECT_TRUE(worker_was_killed(worker, dir)) << diagnostics(job_id);
   EXPECT_TRUE(no_task_process_left(server));
@@ -298,19 +197,14 @@ TEST_F(Lifecycle, TaskTimeoutAtAPartnerTimesTheJobOutEverywhere) {
   PartyServer& host = add(kHost);
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
-  Json dag =
-      make_dag(Json{{"a_0", noop_task({{"sleep", 60}})}, {"b_0", consumer_task("a_0")}},
-               {{"scheduler_party_id", kGuest}}, Json::array({party("guest", kGuest), party("host", kHost)}));
-  dag["dag"]["party_tasks"] = {{"h",
-                                {{"parties", Json::array({party("host", kHost)})},
-                                 {"tasks", {{"a_0", {{"conf", {{"timeout", 1}}}}}}}}}};
+  Json dag = make_dag(Json{{"a_0", noop_task({{"sleep", 60}})}, {"b_0", consumer_task("a_0")}},
+                      {{"scheduler_party_id", kGuest}}, guest_and_host());
+  dag["dag"]["party_tasks"] = host_party_tasks({{"a_0", {{"conf", {{"timeout", 1}}}}}});
   std::string job_id = submit_ok(guest, dag);
   ASSERT_FALSE(job_id.empty());
 
-  Json guest_row = wait_end(guest, job_id, "guest", 40s);
-  Json host_row = wait_end(host, job_id, "host", 40s);
-  EXPECT_EQ(guest_row.value("status", ""), "timeout") << guest_row.dump(2) << diagnostics(job_id);
-  EXPECT_EQ(host_row.value("status", ""), "timeout") << host_row.dump(2) << diagnostics(job_id);
+  Json guest_row = wait_timeout(guest, job_id);
+  wait_timeout(host, job_id, "host");
   EXPECT_TRUE(contains(guest_row.value("status_reason", ""), "host:10000")) << guest_row.dump(2);
   EXPECT_TRUE(contains(guest_row.value("status_reason", ""), "timed out")) << guest_row.dump(2);
   EXPECT_TRUE(no_task_process_left(guest));
@@ -337,17 +231,14 @@ TEST_F(Lifecycle, JobTimeoutStopsEveryParty) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id =
       submit_ok(guest, make_dag(Json{{"a_0", noop_task({{"sleep", 60}})}},
-                                {{"scheduler_party_id", kGuest}, {"timeout", 1}},
-                                Json::array({party("guest", kGuest), party("host", kHost)})));
+                                {{"scheduler_party_id", kGuest}, {"timeout", 1}}, guest_and_host()));
   ASSERT_FALSE(job_id.empty());
   const std::string host_dir = host.task_dir(job_id, "a_0", 0, "host");
   pid_t host_worker = host.wait_pid_file(host_dir, "worker.pid");
   ASSERT_GT(host_worker, 0) << diagnostics(job_id);
 
-  Json guest_row = wait_end(guest, job_id, "guest", 40s);
-  Json host_row = wait_end(host, job_id, "host", 40s);
-  EXPECT_EQ(guest_row.value("status", ""), "timeout") << guest_row.dump(2) << diagnostics(job_id);
-  EXPECT_EQ(host_row.value("status", ""), "timeout") << host_row.dump(2) << diagnostics(job_id);
+  wait_timeout(guest, job_id);
+  wait_timeout(host, job_id, "host");
   EXPECT_TRUE(worker_was_killed(host_worker, host_dir)) << diagnostics(job_id);
   EXPECT_TRUE(no_task_process_left(guest));
   EXPECT_TRUE(no_task_process_left(host));
@@ -507,8 +398,7 @@ TEST_F(Lifecycle, TwoPartiesOneOverCapacityFailsTheJobNamingIt) {
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
   Json dag = make_dag(Json{{"a_0", noop_task()}, {"b_0", consumer_task("a_0")}},
-                      {{"scheduler_party_id", kGuest}, {"cores", 12}},
-                      Json::array({party("guest", kGuest), party("host", kHost)}));
+                      {{"scheduler_party_id", kGuest}, {"cores", 12}}, guest_and_host());
   std::string job_id = submit_ok(guest, dag);  // 12 cores fit the guest's 32
   ASSERT_FALSE(job_id.empty());
 
@@ -534,8 +424,7 @@ TEST_F(Lifecycle, RerunFromATaskAtAPartner) {
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id =
-      submit_ok(guest, make_dag(chain_tasks(), {{"scheduler_party_id", kGuest}},
-                                Json::array({party("guest", kGuest), party("host", kHost)})));
+      submit_ok(guest, make_dag(chain_tasks(), {{"scheduler_party_id", kGuest}}, guest_and_host()));
   ASSERT_FALSE(job_id.empty());
   ASSERT_EQ(wait_end(guest, job_id, "guest").value("status", ""), "success") << diagnostics(job_id);
   ASSERT_EQ(wait_end(host, job_id, "host").value("status", ""), "success") << diagnostics(job_id);

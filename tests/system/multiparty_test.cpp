@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <functional>
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -18,40 +17,17 @@
 
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
-#include "tests/system/party_server.hpp"
+#include "tests/system/sites.hpp"
 
 namespace flowstone::systest {
 namespace {
 
-const std::string kGuest = "9999";
-const std::string kHost = "10000";
 const std::string kArbiter = "10001";
-
-const std::set<std::string> kEndStatuses = {"success", "failed", "canceled", "timeout", "pass"};
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-bool ended(const Json& row) {
-  return kEndStatuses.count(row.value("status", "")) > 0;
-}
-
-Json party(const std::string& role, const std::string& party_id) {
-  return Json{{"role", role}, {"party_id", {party_id}}};
-}
-
-// Short federation settings, so that waiting for a partner never makes a test slow.
-std::string federation_yaml(int64_t create_timeout_ms = 3000) {
-  return "federation: {reconcile_after_ms: 1000, poll_interval_ms: 200, call_timeout_ms: 10000, "
-         "create_timeout_ms: " +
-         std::to_string(create_timeout_ms) + "}";
-}
 
 // The shape of spec 2.6's example (reader -> psi -> coordinated LR) with the reference components:
 // reader_0 and psi_0 run at guest and host, lr_0 at guest, host and arbiter (the arbiter without inputs).
 Json example_dag(const std::string& sync_type) {
-  Json guest_host = Json::array({party("guest", kGuest), party("host", kHost)});
+  Json guest_host = guest_and_host();
   Json reader = noop_task();
   reader["stage"] = "default";
   reader["parties"] = guest_host;
@@ -81,8 +57,7 @@ Json example_dag(const std::string& sync_type) {
 Json two_party_dag(const Json& a_params = Json::object(), const Json& conf_extra = Json::object()) {
   Json conf = {{"scheduler_party_id", kGuest}};
   for (const auto& [key, value] : conf_extra.items()) conf[key] = value;
-  return make_dag(Json{{"a_0", noop_task(a_params)}, {"b_0", consumer_task("a_0")}}, conf,
-                  Json::array({party("guest", kGuest), party("host", kHost)}));
+  return make_dag(Json{{"a_0", noop_task(a_params)}, {"b_0", consumer_task("a_0")}}, conf, guest_and_host());
 }
 
 // One partner command as the scheduler sends it, the wait for what it set going to settle, and the answer
@@ -94,58 +69,19 @@ struct PartnerStep {
   std::function<bool()> settled;  // the first delivery's consequences are all stored (null: at once)
 };
 
-class MultiParty : public ::testing::Test {
+class MultiParty : public SitesTest {
  protected:
-  PartyServer& add(const std::string& party_id) {
-    ServerOptions options;
-    options.party_id = party_id;
-    servers.push_back(std::make_unique<PartyServer>(std::move(options)));
-    return *servers.back();
+  // Partners are given up on after 3 s here unless a test says otherwise.
+  void connect(const std::string& federation = federation_yaml(/*create_timeout_ms=*/3000)) {
+    SitesTest::connect(federation);
   }
 
-  // Every server gets a route to every server (by its party id) and the federation settings.
-  void connect(const std::string& federation = federation_yaml()) {
-    std::string table;
-    for (const auto& s : servers)
-      table += (table.empty() ? "\"" : ", \"") + s->party_id() +
-               "\": \"127.0.0.1:" + std::to_string(s->port()) + "\"";
-    for (auto& s : servers) s->options().flowstone_yaml = "route_table: {" + table + "}, " + federation;
-  }
-
-  void start(PartyServer& server) {
-    std::string error = server.start();
-    ASSERT_EQ(error, "") << "party " << server.party_id() << " did not start";
-  }
-
-  void start_all() {
-    for (auto& s : servers) {
-      ASSERT_NO_FATAL_FAILURE(start(*s));
-    }
-  }
-
-  void TearDown() override { servers.clear(); }
-
-  // Every server's logs, for failure messages.
-  std::string diagnostics(const std::string& job_id = "") const {
-    std::string out;
-    for (const auto& s : servers) out += "\n===== party " + s->party_id() + " =====" + s->diagnostics(job_id);
-    return out;
-  }
-
-  std::string submit_ok(PartyServer& at, const Json& dag) {
-    Json reply;
-    std::string job_id = at.submit(dag, &reply);
-    EXPECT_FALSE(job_id.empty()) << "submit refused: " << reply.dump() << diagnostics();
-    return job_id;
-  }
-
-  // Waits until the job's copy (role) at `server` has ended; asserts it did.
-  Json wait_end(PartyServer& server, const std::string& job_id, const std::string& role,
-                std::chrono::milliseconds deadline = 60s) {
-    auto waited = server.wait_job(job_id, ended, deadline, role);
-    EXPECT_TRUE(waited.met) << role << ":" << server.party_id() << " never ended: " << waited.row.dump(2)
-                            << diagnostics(job_id);
-    return waited.row;
+  // Waits until the task's latest run at (role) `server` is running.
+  void wait_task_running(PartyServer& server, const std::string& role, const std::string& job_id,
+                         const std::string& task = "a_0") {
+    auto running = server.wait_task_as(
+        role, job_id, task, [](const Json& row) { return row.value("party_status", "") == "running"; });
+    ASSERT_TRUE(running.met) << running.row.dump(2) << diagnostics(job_id);
   }
 
   // The copy (role) at `server` succeeded with progress 100, and so did each of `tasks` there (federated
@@ -178,32 +114,6 @@ class MultiParty : public ::testing::Test {
     EXPECT_EQ(copies, expected) << "copies at party " << server.party_id() << ": " << q.dump(2);
   }
 
-  // Waits until no launcher or worker of `server` runs; names what is left if some remain.
-  ::testing::AssertionResult no_task_process_left(PartyServer& server) {
-    std::vector<pid_t> left;
-    if (poll_until(
-            [&] {
-              left = server.task_processes();
-              return left.empty();
-            },
-            30s))
-      return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << left.size() << " processes of party " << server.party_id() << " still run, first " << left[0]
-           << ": " << read_text("/proc/" + std::to_string(left[0]) + "/cmdline");
-  }
-
-  // `flowstone store verify` on a stopped server: the views match the log.
-  ::testing::AssertionResult store_verifies(PartyServer& server) {
-    std::string output;
-    int status = run_command(
-        std::string(FLOWSTONE_BIN_DIR) + "/flowstone store verify --config " + server.conf_path(), &output);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << "store verify at party " << server.party_id() << ": wait status " << status << "\n"
-           << output;
-  }
-
   void run_example_job(const std::string& sync_type) {
     PartyServer& guest = add(kGuest);
     PartyServer& host = add(kHost);
@@ -234,7 +144,7 @@ class MultiParty : public ::testing::Test {
     Json dag =
         make_dag(Json{{"a_0", noop_task({{"sleep", 60}})}},
                  Json{{"scheduler_party_id", kGuest}, {"initiator_party_id", kGuest}, {"sync_type", "poll"}},
-                 Json::array({party("guest", kGuest), party("host", kHost)}))["dag"];
+                 guest_and_host())["dag"];
     Json job = {{"job_id", job_id}, {"role", "host"}, {"party_id", kHost}};
     Json task = job;
     task["task_id"] = job_id + "_a_0";
@@ -306,8 +216,6 @@ class MultiParty : public ::testing::Test {
   }
 
   void killed_partner_restarts(const std::string& sync_type);
-
-  std::vector<std::unique_ptr<PartyServer>> servers;
 };
 
 // 1 -----------------------------------------------------------------------------------------------------
@@ -369,10 +277,8 @@ TEST_F(MultiParty, FailureAtOnePartyFailsTheJobEverywhereWithItsReason) {
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
   Json dag = two_party_dag();
-  dag["dag"]["party_tasks"] = {
-      {"h",
-       {{"parties", Json::array({party("host", kHost)})},
-        {"tasks", {{"b_0", {{"parameters", {{"fail", true}, {"error_message", "host data is broken"}}}}}}}}}};
+  dag["dag"]["party_tasks"] = host_party_tasks(
+      {{"b_0", {{"parameters", {{"fail", true}, {"error_message", "host data is broken"}}}}}});
   std::string job_id = submit_ok(guest, dag);
   ASSERT_FALSE(job_id.empty());
 
@@ -422,9 +328,7 @@ TEST_F(MultiParty, TaskReportDeliveredTwiceAtTheSchedulerIsStoredOnce) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id = submit_ok(guest, two_party_dag({{"sleep", 60}}, {{"sync_type", "callback"}}));
   ASSERT_FALSE(job_id.empty());
-  auto running = host.wait_task_as(
-      "host", job_id, "a_0", [](const Json& row) { return row.value("party_status", "") == "running"; });
-  ASSERT_TRUE(running.met) << running.row.dump(2) << diagnostics(job_id);
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(host, "host", job_id));
 
   // The host's report that its a_0 failed, as the host's server would send it.
   Json report = {{"job_id", job_id},
@@ -497,9 +401,7 @@ void MultiParty::killed_partner_restarts(const std::string& sync_type) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id = submit_ok(guest, two_party_dag({{"sleep", 3}}, {{"sync_type", sync_type}}));
   ASSERT_FALSE(job_id.empty());
-  auto running = host.wait_task_as(
-      "host", job_id, "a_0", [](const Json& row) { return row.value("party_status", "") == "running"; });
-  ASSERT_TRUE(running.met) << running.row.dump(2) << diagnostics(job_id);
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(host, "host", job_id));
 
   host.kill9();
   ASSERT_EQ(host.restart(), "") << "the host did not come back";
@@ -540,11 +442,8 @@ TEST_F(MultiParty, StopAtANonSchedulerPartyStopsEveryParty) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id = submit_ok(guest, two_party_dag({{"sleep", 60}}));
   ASSERT_FALSE(job_id.empty());
-  auto is_running = [](const Json& row) { return row.value("party_status", "") == "running"; };
-  auto guest_running = guest.wait_task_as("guest", job_id, "a_0", is_running);
-  ASSERT_TRUE(guest_running.met) << guest_running.row.dump(2) << diagnostics(job_id);
-  auto host_running = host.wait_task_as("host", job_id, "a_0", is_running);
-  ASSERT_TRUE(host_running.met) << host_running.row.dump(2) << diagnostics(job_id);
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(guest, "guest", job_id));
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(host, "host", job_id));
   EXPECT_FALSE(guest.task_processes().empty());
   EXPECT_FALSE(host.task_processes().empty());
 
@@ -628,9 +527,7 @@ TEST_F(MultiParty, AutoRetryOfAFailureAtOnePartyRunsANewVersionEverywhere) {
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
   Json dag = two_party_dag(Json::object(), {{"auto_retries", 1}});
-  dag["dag"]["party_tasks"] = {{"h",
-                                {{"parties", Json::array({party("host", kHost)})},
-                                 {"tasks", {{"b_0", {{"parameters", {{"fail_below_version", 1}}}}}}}}}};
+  dag["dag"]["party_tasks"] = host_party_tasks({{"b_0", {{"parameters", {{"fail_below_version", 1}}}}}});
   std::string job_id = submit_ok(guest, dag);
   ASSERT_FALSE(job_id.empty());
   expect_success_at(guest, job_id, "guest", {"a_0", "b_0"});
@@ -657,9 +554,7 @@ TEST_F(MultiParty, RerunAtANonSchedulerPartyRerunsTheFailedTaskEverywhere) {
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
   Json dag = two_party_dag();
-  dag["dag"]["party_tasks"] = {{"h",
-                                {{"parties", Json::array({party("host", kHost)})},
-                                 {"tasks", {{"b_0", {{"parameters", {{"fail_below_version", 1}}}}}}}}}};
+  dag["dag"]["party_tasks"] = host_party_tasks({{"b_0", {{"parameters", {{"fail_below_version", 1}}}}}});
   std::string job_id = submit_ok(guest, dag);
   ASSERT_FALSE(job_id.empty());
   EXPECT_EQ(wait_end(guest, job_id, "guest").value("status", ""), "failed") << diagnostics(job_id);
@@ -685,9 +580,7 @@ TEST_F(MultiParty, PartnerTaskThatEndsWhileItsServerIsDownIsRecordedAfterRestart
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id = submit_ok(guest, two_party_dag({{"sleep", 1}}, {{"sync_type", "callback"}}));
   ASSERT_FALSE(job_id.empty());
-  auto running = host.wait_task_as(
-      "host", job_id, "a_0", [](const Json& row) { return row.value("party_status", "") == "running"; });
-  ASSERT_TRUE(running.met) << running.row.dump(2) << diagnostics(job_id);
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(host, "host", job_id));
   host.kill9();
   const std::string logs = host.data_dir() + "/logs/" + job_id + "/host/10000/a_0";
   ASSERT_TRUE(poll_until(
@@ -706,9 +599,7 @@ TEST_F(MultiParty, KilledSchedulerRestartsAndTheJobEnds) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id = submit_ok(guest, two_party_dag({{"sleep", 2}}, {{"sync_type", "callback"}}));
   ASSERT_FALSE(job_id.empty());
-  auto running = host.wait_task_as(
-      "host", job_id, "a_0", [](const Json& row) { return row.value("party_status", "") == "running"; });
-  ASSERT_TRUE(running.met) << running.row.dump(2) << diagnostics(job_id);
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(host, "host", job_id));
   guest.kill9();
   // The host's a_0 ends while the scheduler is away.
   auto done = host.wait_task_as("host", job_id, "a_0",
@@ -787,10 +678,8 @@ TEST_F(MultiParty, FailureAtOnePartyIsReportedWithItsReasonInPollMode) {
   connect();
   ASSERT_NO_FATAL_FAILURE(start_all());
   Json dag = two_party_dag(Json::object(), {{"sync_type", "poll"}});
-  dag["dag"]["party_tasks"] = {
-      {"h",
-       {{"parties", Json::array({party("host", kHost)})},
-        {"tasks", {{"b_0", {{"parameters", {{"fail", true}, {"error_message", "host data is broken"}}}}}}}}}};
+  dag["dag"]["party_tasks"] = host_party_tasks(
+      {{"b_0", {{"parameters", {{"fail", true}, {"error_message", "host data is broken"}}}}}});
   std::string job_id = submit_ok(guest, dag);
   ASSERT_FALSE(job_id.empty());
   Json guest_row = wait_end(guest, job_id, "guest");
@@ -813,9 +702,7 @@ TEST_F(MultiParty, RunLostInAPartnerCrashFailsTheJobEverywhereWithItsReason) {
   ASSERT_NO_FATAL_FAILURE(start_all());
   std::string job_id = submit_ok(guest, two_party_dag({{"sleep", 60}}, {{"sync_type", "callback"}}));
   ASSERT_FALSE(job_id.empty());
-  auto running = host.wait_task_as(
-      "host", job_id, "a_0", [](const Json& row) { return row.value("party_status", "") == "running"; });
-  ASSERT_TRUE(running.met) << running.row.dump(2) << diagnostics(job_id);
+  ASSERT_NO_FATAL_FAILURE(wait_task_running(host, "host", job_id));
   const std::string dir = host.task_dir(job_id, "a_0", 0, "host");
   pid_t worker = host.wait_pid_file(dir, "worker.pid");
   pid_t launcher = host.wait_pid_file(dir, "launcher.pid");

@@ -3,52 +3,21 @@
 // what a user can see (job rows: status, pending_reason, resource_in_use, start and end times; the job's
 // history; flowstone.log; `flowstone store verify`). Every wait polls for an outcome with a deadline.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
-#include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "tests/system/party_server.hpp"
+#include "tests/system/sites.hpp"
 
 namespace flowstone::systest {
 namespace {
 
-const std::string kGuest = "9999";
-const std::string kHost = "10000";
-
-const std::set<std::string> kEndStatuses = {"success", "failed", "canceled", "timeout", "pass"};
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-bool ended(const Json& row) {
-  return kEndStatuses.count(row.value("status", "")) > 0;
-}
-
-Json party(const std::string& role, const std::string& party_id) {
-  return Json{{"role", role}, {"party_id", {party_id}}};
-}
-
 // A row that was never found reads as an empty object (failures are reported where the wait failed).
 Json object_or_empty(const Json& row) {
   return row.is_object() ? row : Json::object();
-}
-
-std::string cores_yaml(int cores) {
-  return "computing: {standalone: {cores: " + std::to_string(cores) + "}}";
-}
-
-// Short federation settings, so that waiting for a partner never makes a test slow.
-std::string federation_yaml(int64_t call_timeout_ms = 10000) {
-  return "federation: {reconcile_after_ms: 1000, poll_interval_ms: 200, create_timeout_ms: 5000, "
-         "call_timeout_ms: " +
-         std::to_string(call_timeout_ms) + "}";
 }
 
 // A task takes the default 4 cores, and a copy at least as many as its largest task: a job smaller than that
@@ -62,8 +31,7 @@ Json two_party_dag(int cores, double sleep_s, const Json& conf_extra = Json::obj
   Json conf = {{"scheduler_party_id", kGuest}, {"cores", cores}, {"task", task_conf(cores)}};
   for (const auto& [key, value] : conf_extra.items()) conf[key] = value;
   Json params = sleep_s > 0 ? Json{{"sleep", sleep_s}} : Json::object();
-  return make_dag(Json{{"a_0", noop_task(params)}}, conf,
-                  Json::array({party("guest", kGuest), party("host", kHost)}));
+  return make_dag(Json{{"a_0", noop_task(params)}}, conf, guest_and_host());
 }
 
 // One task a_0 at a single party (role guest) of `party_id`, scheduled there.
@@ -75,58 +43,12 @@ Json one_party_dag(const std::string& party_id, int cores, double sleep_s,
   return make_dag(Json{{"a_0", noop_task(params)}}, conf, Json::array({party("guest", party_id)}));
 }
 
-class Resources : public ::testing::Test {
+class Resources : public SitesTest {
  protected:
-  PartyServer& add(const std::string& party_id, int cores) {
-    ServerOptions options;
-    options.party_id = party_id;
-    if (cores > 0) options.extra_yaml = cores_yaml(cores);
-    servers.push_back(std::make_unique<PartyServer>(std::move(options)));
-    return *servers.back();
-  }
-
-  // Every server gets a route to every server (by its party id) and the federation settings.
-  void connect(const std::string& federation = federation_yaml()) {
-    std::string table;
-    for (const auto& s : servers)
-      table += (table.empty() ? "\"" : ", \"") + s->party_id() +
-               "\": \"127.0.0.1:" + std::to_string(s->port()) + "\"";
-    for (auto& s : servers) s->options().flowstone_yaml = "route_table: {" + table + "}, " + federation;
-  }
-
-  void start(PartyServer& server) {
-    std::string error = server.start();
-    ASSERT_EQ(error, "") << "party " << server.party_id() << " did not start";
-  }
-
-  void start_all() {
-    for (auto& s : servers) {
-      ASSERT_NO_FATAL_FAILURE(start(*s));
-    }
-  }
-
-  void TearDown() override { servers.clear(); }
-
-  std::string diagnostics(const std::string& job_id = "") const {
-    std::string out;
-    for (const auto& s : servers) out += "\n===== party " + s->party_id() + " =====" + s->diagnostics(job_id);
-    return out;
-  }
-
-  std::string submit_ok(PartyServer& at, const Json& dag) {
-    Json reply;
-    std::string job_id = at.submit(dag, &reply);
-    EXPECT_FALSE(job_id.empty()) << "submit refused: " << reply.dump() << diagnostics();
-    return job_id;
-  }
-
-  // Waits until the job's copy (role) at `server` has ended; asserts it did.
+  // As SitesTest::wait_end, but a row that was never found reads as an empty object.
   Json wait_end(PartyServer& server, const std::string& job_id, const std::string& role = "guest",
                 std::chrono::milliseconds deadline = 60s) {
-    auto waited = server.wait_job(job_id, ended, deadline, role);
-    EXPECT_TRUE(waited.met) << role << ":" << server.party_id() << " never ended: " << waited.row.dump(2)
-                            << diagnostics(job_id);
-    return object_or_empty(waited.row);
+    return object_or_empty(SitesTest::wait_end(server, job_id, role, deadline));
   }
 
   Json wait_success(PartyServer& server, const std::string& job_id, const std::string& role = "guest") {
@@ -186,6 +108,12 @@ class Resources : public ::testing::Test {
     }
   }
 
+  // Stops every one of `parties` (each in time, not killed), then `flowstone store verify` on each.
+  void stop_and_verify(const std::vector<PartyServer*>& parties) {
+    for (auto* s : parties) EXPECT_GT(s->stop(), -1) << "party " << s->party_id();
+    for (auto* s : parties) EXPECT_TRUE(store_verifies(*s));
+  }
+
   // The job's history at `server`: (kind, what) of every event, in order.
   std::vector<std::pair<std::string, std::string>> history(PartyServer& server, const std::string& job_id) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -194,19 +122,6 @@ class Resources : public ::testing::Test {
     for (const auto& e : h) out.emplace_back(e.value("kind", ""), e.value("what", ""));
     return out;
   }
-
-  // `flowstone store verify` on a stopped server: the views match the log and no ended copy holds cores.
-  ::testing::AssertionResult store_verifies(PartyServer& server) {
-    std::string output;
-    int status = run_command(
-        std::string(FLOWSTONE_BIN_DIR) + "/flowstone store verify --config " + server.conf_path(), &output);
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << "store verify at party " << server.party_id() << ": wait status " << status << "\n"
-           << output;
-  }
-
-  std::vector<std::unique_ptr<PartyServer>> servers;
 };
 
 int64_t time_of(const Json& row, const char* key) {
@@ -240,10 +155,7 @@ TEST_F(Resources, TwoJobsCompeteForEightCoresOnTwoParties) {
 
   expect_nothing_held(guest, {first, second});
   expect_nothing_held(host, {first, second});
-  EXPECT_GT(guest.stop(), -1);
-  EXPECT_GT(host.stop(), -1);
-  EXPECT_TRUE(store_verifies(guest));
-  EXPECT_TRUE(store_verifies(host));
+  stop_and_verify({&guest, &host});
 }
 
 // 2 -----------------------------------------------------------------------------------------------------
@@ -270,10 +182,7 @@ TEST_F(Resources, JobOverCapacityAtAPartnerFails1006) {
     EXPECT_NE(host_row.value("status", ""), "running") << host_row.dump(2);
     EXPECT_EQ(host_row.value("resource_in_use", true), false) << host_row.dump(2);
   }
-  EXPECT_GT(guest.stop(), -1);
-  EXPECT_GT(host.stop(), -1);
-  EXPECT_TRUE(store_verifies(guest));
-  EXPECT_TRUE(store_verifies(host));
+  stop_and_verify({&guest, &host});
 }
 
 // 3 -----------------------------------------------------------------------------------------------------
@@ -364,6 +273,8 @@ TEST_F(Resources, RestartWhileJobsWaitAndRunKeepsTheLedger) {
       ++n;
     return n;
   };
+  // The resource manager registers the capacity as it starts, next to the HTTP edge: wait for its line.
+  poll_until([&] { return capacity_lines() >= 1; }, 10s);
   EXPECT_EQ(capacity_lines(), 1) << tail(read_text(log_path), 2000);
 
   std::string running = submit_ok(guest, one_party_dag(kGuest, 8, 3));
@@ -389,8 +300,7 @@ TEST_F(Resources, RestartWhileJobsWaitAndRunKeepsTheLedger) {
   // The total did not change: the restart registered no new capacity.
   EXPECT_EQ(capacity_lines(), 1) << tail(read_text(log_path), 2000);
 
-  EXPECT_GT(guest.stop(), -1);
-  EXPECT_TRUE(store_verifies(guest));
+  stop_and_verify({&guest});
 }
 
 // 6 -----------------------------------------------------------------------------------------------------
@@ -400,7 +310,7 @@ TEST_F(Resources, RestartWhileJobsWaitAndRunKeepsTheLedger) {
 TEST_F(Resources, AnAdmissionOpenWhenTheSchedulerDiesIsAskedAgainAfterTheRestart) {
   PartyServer& guest = add(kGuest, 8);
   PartyServer& host = add(kHost, 8);
-  connect(federation_yaml(/*call_timeout_ms=*/60000));
+  connect(federation_yaml(/*create_timeout_ms=*/5000, /*call_timeout_ms=*/60000));
   ASSERT_NO_FATAL_FAILURE(start_all());
 
   std::string a = submit_ok(host, one_party_dag(kHost, 8, 60));  // the host is busy
@@ -458,7 +368,13 @@ TEST_F(Resources, APartnerWhoseTotalShrankBelowAWaitingJobFailsItWith1006) {
   host.kill_task_processes();  // A dies too
   host.options().extra_yaml = cores_yaml(4);
   ASSERT_EQ(host.restart(), "");
-  std::string log = read_text(host.data_dir() + "/logs/flowstone.log");
+  std::string log;
+  poll_until(
+      [&] {
+        log = read_text(host.data_dir() + "/logs/flowstone.log");
+        return contains(log, "capacity registered: 4 cores (was 8)");
+      },
+      10s);
   EXPECT_TRUE(contains(log, "capacity registered: 4 cores (was 8)")) << tail(log, 3000);
 
   Json row = wait_end(guest, b);
@@ -471,10 +387,7 @@ TEST_F(Resources, APartnerWhoseTotalShrankBelowAWaitingJobFailsItWith1006) {
   wait_end(host, a);
   expect_nothing_held(guest, {b});
   expect_nothing_held(host, {a, b});
-  EXPECT_GT(guest.stop(), -1);
-  EXPECT_GT(host.stop(), -1);
-  EXPECT_TRUE(store_verifies(guest));
-  EXPECT_TRUE(store_verifies(host));
+  stop_and_verify({&guest, &host});
 }
 
 // 8 -----------------------------------------------------------------------------------------------------
@@ -571,10 +484,7 @@ TEST_F(Resources, TheSchedulersPartyRefusesAndThePartnerGivesItsGrantBack) {
   EXPECT_EQ(applied, by_scheduler + at_end) << host.history(b).dump(2);
   expect_nothing_held(guest, {g, b});
   expect_nothing_held(host, {b});
-  EXPECT_GT(guest.stop(), -1);
-  EXPECT_GT(host.stop(), -1);
-  EXPECT_TRUE(store_verifies(guest));
-  EXPECT_TRUE(store_verifies(host));
+  stop_and_verify({&guest, &host});
 }
 
 }  // namespace
