@@ -80,6 +80,7 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (d["sync_type"]) c.defaults.sync_type = d["sync_type"].as<std::string>();
       if (d["computing_partitions"]) c.defaults.computing_partitions = d["computing_partitions"].as<int>();
       if (d["retry_backoff_ms"]) c.defaults.retry_backoff_ms = d["retry_backoff_ms"].as<int64_t>();
+      if (d["admission_timeout"]) c.defaults.admission_timeout_s = d["admission_timeout"].as<int64_t>();
     }
     if (auto f = root["flowstone"]) {
       static const std::set<std::string> known = {

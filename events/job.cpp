@@ -535,6 +535,14 @@ Decision on_timeout_run(const JobState& state, const TimeoutRun& cmd) {
 }
 
 Decision on_timeout_job(const JobState& state, const TimeoutJob& cmd) {
+  // The admission detector: a job that has waited for its resources longer than admission_timeout_s.
+  int64_t admission = state.defaults.admission_timeout_s;
+  if (state.is_scheduler && state.schedule_status == Status::waiting && !state.cancel_requested &&
+      admission > 0 && state.waiting_since > 0 && cmd.now_ms - state.waiting_since >= admission * 1000)
+    return on_stop(state, StopJob{Status::timeout,
+                                  "not admitted within " + std::to_string(admission) + " s" +
+                                      (state.pending_reason.empty() ? "" : " (" + state.pending_reason + ")"),
+                                  cmd.now_ms});
   int64_t limit = job_timeout_s(state);
   if (!state.is_scheduler || state.schedule_status != Status::running || limit <= 0 ||
       state.start_time == 0 || cmd.now_ms - state.start_time < limit * 1000)
@@ -846,7 +854,7 @@ void advance(Builder& b) {
 
   if (s.schedule_status == Status::waiting) {
     if (s.cancel_requested) {
-      b.set_job_status(s.cancel_status, "canceled while waiting");  // the stop itself told every party
+      b.set_job_status(s.cancel_status, s.cancel_reason.empty() ? "canceled while waiting" : s.cancel_reason);
       return;
     }
     if (!s.all_joined()) return;  // every party must have created its copy first
@@ -1132,6 +1140,9 @@ int64_t next_deadline(const JobState& state) {
   if (state.is_scheduler && state.schedule_status == Status::waiting && !state.admission_open &&
       !state.pending_reason.empty())
     consider(state.admission_retry_at());
+  if (state.is_scheduler && state.schedule_status == Status::waiting && !state.cancel_requested &&
+      state.defaults.admission_timeout_s > 0 && state.waiting_since > 0)
+    consider(state.waiting_since + state.defaults.admission_timeout_s * 1000);
   if (state.is_scheduler && state.schedule_status == Status::running) {
     if (int64_t limit = job_timeout_s(state); limit > 0 && state.start_time > 0)
       consider(state.start_time + limit * 1000);
@@ -1229,7 +1240,10 @@ void apply(JobState& s, const JobEvent& event) {
             s.schedule_status = e.status;
             s.schedule_reason = e.reason;
             stamp_times(e.status, now, s.start_time, s.end_time);
-            if (e.status == Status::waiting) s.cancel_requested = false;  // a rerun clears the cancel
+            if (e.status == Status::waiting) {
+              s.cancel_requested = false;  // a rerun clears the cancel
+              s.waiting_since = now;
+            }
           } else if (JobCopy* copy = find_copy(s, e.party)) {
             copy->status = e.status;
             copy->status_reason = e.reason;
@@ -1239,6 +1253,7 @@ void apply(JobState& s, const JobEvent& event) {
         } else if constexpr (std::is_same_v<T, JobCancelRequested>) {
           s.cancel_requested = true;
           s.cancel_status = e.stop_status;
+          s.cancel_reason = e.reason;
         } else if constexpr (std::is_same_v<T, JobNotesAdded>) {
           if (JobCopy* copy = find_copy(s, e.party)) {
             copy->description = e.notes;

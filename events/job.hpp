@@ -42,6 +42,7 @@ struct JobDefaults {
   std::string sync_type = "callback";
   int computing_partitions = 8;
   int64_t retry_backoff_ms = 1000;  // the first auto-retry waits this long, each later one twice as long
+  int64_t admission_timeout_s = 0;  // a job waiting for admission longer than this times out (0: never)
 };
 
 // How long a job that could not get its resources waits before the scheduler asks again: 500 ms after the
@@ -228,6 +229,8 @@ struct JobState {
   }
   bool cancel_requested = false;
   Status cancel_status = Status::canceled;
+  std::string cancel_reason;
+  int64_t waiting_since = 0;  // when the schedule record last became waiting
   int64_t create_time = 0, update_time = 0, start_time = 0, end_time = 0;
   std::map<std::string, ScheduleTask> schedule;
 

@@ -17,6 +17,7 @@ struct JobDefaults {
   syncType @4 :Text;
   computingPartitions @5 :Int32;
   retryBackoffMs @6 :Int64;        # first auto-retry waits this long, each later one twice as long
+  admissionTimeoutS @7 :Int64;     # a job still waiting for admission after this long times out (0: never)
 }
 
 struct JobCreated {

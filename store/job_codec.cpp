@@ -58,6 +58,7 @@ std::string encode_job_event(const domain::JobEvent& event) {
           d.setSyncType(e.defaults.sync_type);
           d.setComputingPartitions(e.defaults.computing_partitions);
           d.setRetryBackoffMs(e.defaults.retry_backoff_ms);
+          d.setAdmissionTimeoutS(e.defaults.admission_timeout_s);
         } else if constexpr (std::is_same_v<T, domain::JobStatusChanged>) {
           auto b = root.initJobStatusChanged();
           put_party(b.initParty(), e.party);
@@ -178,6 +179,7 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
         e.defaults.sync_type = text(d.getSyncType());
         e.defaults.computing_partitions = d.getComputingPartitions();
         e.defaults.retry_backoff_ms = d.getRetryBackoffMs();
+        e.defaults.admission_timeout_s = d.getAdmissionTimeoutS();
         event.body = std::move(e);
         break;
       }

@@ -909,3 +909,42 @@ TEST_F(AdmissionTest, RepeatedRefusalsBackOffToTwoSeconds) {
 
 }  // namespace
 }  // namespace flowstone::domain
+
+namespace flowstone::domain {
+namespace {
+
+// The admission detector (job_default_config.admission_timeout): a job refused for longer than that
+// times out with a reason that says why it waited, and holds nothing.
+TEST_F(AdmissionTest, AJobNotAdmittedWithinTheAdmissionTimeoutTimesOut) {
+  JobDefaults defaults;
+  defaults.admission_timeout_s = 5;
+  CreateJob c;
+  c.job_id = kJob;
+  c.dag_schema = two_party_dag();
+  c.local_party_id = "9999";
+  c.defaults = defaults;
+  ASSERT_EQ(Run(c).code, 0);
+  const int64_t created = now_;
+  ASSERT_EQ(Joined().code, 0);
+  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Remote(1005, "Job resource exception: 4 cores needed, 0 of 8 free").code, 0);
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  EXPECT_FALSE(Holds());
+  EXPECT_EQ(next_deadline(sched_.state), sched_.state.admission_retry_at());
+
+  // Before the limit nothing happens; past it the job times out at every party.
+  Run(TimeoutJob{0}, created + 4000);  // only asks again (the retry time has passed)
+  EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
+  Decision d = Run(TimeoutJob{0}, created + 5000);
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(sched_.state.schedule_status, Status::timeout);
+  EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::timeout);
+  EXPECT_TRUE(contains(sched_.state.schedule_reason, "not admitted within 5 s"))
+      << sched_.state.schedule_reason;
+  EXPECT_TRUE(contains(sched_.state.schedule_reason, "host:10000")) << sched_.state.schedule_reason;
+  EXPECT_FALSE(Holds());
+  EXPECT_EQ(next_deadline(sched_.state), 0);
+}
+
+}  // namespace
+}  // namespace flowstone::domain
