@@ -62,6 +62,12 @@ using Self = job_actor::stateful_pointer<JobActorState>;
 
 void pump(Self self);  // decides the queued commands (below)
 
+// Queues a command this actor gives itself (a detector, an answer from another actor or party): no one
+// waits for its reply. The caller pumps.
+void enqueue(Self self, domain::JobCommand command) {
+  self->state.queue.push_back(Pending{JobCommandMsg{std::move(command), ""}, {}});
+}
+
 void stamp(JobCommand& command, int64_t now) {
   std::visit([now](auto& c) { c.now_ms = now; }, command);
 }
@@ -182,8 +188,7 @@ void apply_local_resources(Self self, const domain::ApplyLocalResources& apply) 
   auto party = apply.party;
   int attempt = apply.attempt;
   auto answered = [self, party, attempt](int code, std::string message) {
-    domain::ResourcesAnswered command{party, attempt, code, std::move(message), 0};
-    self->state.queue.push_back(Pending{JobCommandMsg{std::move(command), ""}, {}});
+    enqueue(self, domain::ResourcesAnswered{party, attempt, code, std::move(message), 0});
     pump(self);
   };
   self->request(st.env->resources, std::chrono::seconds(30), std::move(reserve))
@@ -196,11 +201,8 @@ void apply_local_resources(Self self, const domain::ApplyLocalResources& apply) 
 // The built-in component `native_noop` succeeds at once inside the server, with no worker process: the
 // scheduler's own costs can be measured (bench/) without process launches.
 void finish_native(Self self, const std::string& execution_id) {
-  auto& st = self->state;
-  st.queue.push_back(
-      Pending{JobCommandMsg{domain::RecordLaunch{execution_id, 0, "native_noop", "", 0}, ""}, {}});
-  st.queue.push_back(
-      Pending{JobCommandMsg{domain::ReportTaskStatus{execution_id, domain::Status::success, "", 0}, ""}, {}});
+  enqueue(self, domain::RecordLaunch{execution_id, 0, "native_noop", "", 0});
+  enqueue(self, domain::ReportTaskStatus{execution_id, domain::Status::success, "", 0});
 }
 
 void carry_out(Self self, const std::vector<domain::Effect>& effects, const std::string& key_prefix) {
@@ -296,13 +298,10 @@ void keep_detecting(Self self) {
 void detect(Self self) {
   auto& st = self->state;
   st.deadline_armed = 0;
-  auto enqueue = [&](domain::JobCommand command) {
-    st.queue.push_back(Pending{JobCommandMsg{std::move(command), ""}, {}});
-  };
   for (const auto& run : st.job.runs)
-    if (run.party_status == domain::Status::running) enqueue(domain::TimeoutRun{run.execution_id, 0});
-  enqueue(domain::TimeoutJob{0});
-  enqueue(domain::Advance{0});
+    if (run.party_status == domain::Status::running) enqueue(self, domain::TimeoutRun{run.execution_id, 0});
+  enqueue(self, domain::TimeoutJob{0});
+  enqueue(self, domain::Advance{0});
   pump(self);
   keep_detecting(self);
 }
@@ -425,7 +424,7 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
     carry_out(self, domain::recovery_effects(st.job), "");
     keep_supervising(self);
     keep_detecting(self);
-    st.queue.push_back(Pending{JobCommandMsg{domain::Advance{}, ""}, {}});
+    enqueue(self, domain::Advance{});
     pump(self);
   }
   return {
@@ -446,9 +445,8 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
         };
         auto status = domain::parse_status(text("party_status"));
         if (!status) return;
-        domain::ReportPartyStatus report{
-            msg.call.party, msg.call.task_name, msg.call.task_version, *status, text("error"), true, 0};
-        self->state.queue.push_back(Pending{JobCommandMsg{std::move(report), ""}, {}});
+        enqueue(self, domain::ReportPartyStatus{msg.call.party, msg.call.task_name, msg.call.task_version,
+                                                *status, text("error"), true, 0});
         pump(self);
       },
       [=](supervise_atom) { supervise(self); },

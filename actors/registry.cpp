@@ -203,8 +203,9 @@ void join(Self self, ApiCallMsg& call) {
   std::string job_id = param(params, "job_id");
   if (std::string problem = missing_component(*st.env, params["dag"]); !problem.empty())
     return call.reply(reply(1002, "Create job failed: " + problem));
-  bool existed = static_cast<bool>(find_job(self, job_id));
-  job_actor job = existed ? find_job(self, job_id) : start_job(self, job_id);
+  job_actor job = find_job(self, job_id);
+  const bool existed = static_cast<bool>(job);
+  if (!existed) job = start_job(self, job_id);
   Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
   domain::JoinJob command{job_id,
                           std::move(schema),

@@ -394,7 +394,7 @@ struct PartnerAnswered {  // a tracked partner call was answered (code 104: the 
   PartyRef party;
   std::string endpoint;
   std::string task_name;
-  int task_version = 0;
+  int task_version = 0;  // the call's task_version (for a resource apply: its admission attempt)
   int code = 0;
   std::string message;
   int64_t now_ms = 0;
@@ -427,7 +427,7 @@ struct PartnerCall {
   Json body;
   bool tracked = false;
   std::string task_name;  // for tracked task calls
-  int task_version = 0;
+  int task_version = 0;   // for tracked task calls; for partner/job/resource/apply, the admission attempt
 };
 // This server's resource manager: grant a local copy its cores (the answer comes back as
 // ResourcesAnswered for `attempt`), or take back what a copy returned.
