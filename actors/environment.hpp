@@ -20,6 +20,7 @@ struct Environment {
   launcher_actor launcher;
   query_actor queries;
   resource_actor resources;
+  catalog_actor catalog;
   std::shared_ptr<spdlog::logger> server_log;
   std::shared_ptr<net::PartyClient> parties;  // calls to other parties' servers
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <set>
 
+#include "actors/outputs.hpp"
 #include "actors/supervisor.hpp"
 #include "events/job_views.hpp"
 #include "events/resources.hpp"
@@ -256,9 +257,15 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
                         {{"computing_id", run->execution_id},
                          {"options", {{"data_dir", env.config.data_dir + "/standalone"}}}}}};
               config["conf"]["logger"] = Json{{"log_dir", log_dir_of(env, st.job_id, *run)}};
+              std::string provider_spec =
+                  domain::task_conf(st.job.dag, run->task_name, run->party).value("provider", std::string());
+              Json provider = is_builtin_provider(provider_spec) ? Json(nullptr)
+                                                                 : lookup_provider(*env.log, provider_spec);
+              config["provider_name"] = provider.is_null() ? "flowstone" : provider.value("name", "");
               self->send(env.launcher, job_actor(self),
                          LaunchMsg{st.job_id, run->execution_id, std::move(config), run->component,
-                                   task_dir_of(env, st.job_id, *run), log_dir_of(env, st.job_id, *run)});
+                                   task_dir_of(env, st.job_id, *run), log_dir_of(env, st.job_id, *run),
+                                   std::move(provider)});
             } else if constexpr (std::is_same_v<T, domain::KillRun>) {
               self->send(env.launcher,
                          KillMsg{e.execution_id, e.launcher_pid, task_dir_of(env, st.job_id, *run)});

@@ -1,7 +1,9 @@
 #include "actors/launcher_actor.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -39,6 +41,74 @@ std::string component_path(const ServerConfig& config, const std::string& compon
   return config.bin_dir + "/flowstone-" + component;
 }
 
+// An executable on PATH, as a shell would find it ("" if none).
+std::string on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string candidate = dirs.substr(start, end - start) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
+}
+
+// The worker's command line and environment for the task's provider (spec 7.1):
+// - none (Flowstone's own): bin_dir/flowstone-<component>;
+// - local with metadata.entrypoint: that executable, which speaks the worker API itself;
+// - local with metadata.path (and venv): a FATE algorithm package, run through flowstone-fate-worker,
+//   which does FATE-Flow's pre- and post-processing around `python -m fate.components`;
+// - docker: `docker run` of metadata.image named <role>-<party_id>-<task_id>-<task_version>, with the
+//   config in CONFIG and the image's default command (FATE's reads --env-name CONFIG).
+std::string worker_command(const ServerConfig& config, const LaunchMsg& msg, LaunchSpec* spec) {
+  const std::vector<std::string> entrypoint_args = {"component", "entrypoint", "--env-name",
+                                                    "FATE_TASK_CONFIG"};
+  auto with_args = [&](std::string executable) {
+    spec->worker_argv = {std::move(executable)};
+    spec->worker_argv.insert(spec->worker_argv.end(), entrypoint_args.begin(), entrypoint_args.end());
+  };
+  const Json& provider = msg.provider;
+  if (provider.is_null()) {
+    std::string executable = component_path(config, msg.component);
+    if (!fs::exists(executable))
+      return "component '" + msg.component + "' is not in provider flowstone (" + executable + ")";
+    with_args(executable);
+    return "";
+  }
+  const Json metadata = provider.value("metadata", Json::object());
+  const std::string device = provider.value("device", ""), name = provider.value("provider_name", "");
+  if (device == "local" && metadata.contains("entrypoint")) {
+    with_args(metadata.value("entrypoint", ""));
+    return "";
+  }
+  if (device == "local") {
+    std::string path = metadata.value("path", ""), venv = metadata.value("venv", "");
+    with_args(config.bin_dir + "/flowstone-fate-worker");
+    spec->env["FLOWSTONE_PROVIDER_PATH"] = path;
+    spec->env["FLOWSTONE_PROVIDER_VENV"] = venv;
+    const char* old = std::getenv("PYTHONPATH");
+    spec->env["PYTHONPATH"] = path + (old && *old ? ":" + std::string(old) : "");
+    return "";
+  }
+  if (device == "docker") {
+    std::string docker = on_path("docker");
+    if (docker.empty()) return "provider " + name + ": no docker executable on PATH";
+    const Json& c = msg.task_config;
+    std::string container = c.value("role", "") + "-" + c.value("party_id", "") + "-" +
+                            c.value("task_id", "") + "-" + c.value("task_version", "");
+    spec->worker_argv = {docker, "run", "--rm", "--name", container, "--network", "host", "-e", "CONFIG"};
+    for (const char* key : {"FATE_JOB_ID", "PROCESS_ROLE"}) {
+      spec->worker_argv.push_back("-e");
+      spec->worker_argv.push_back(key);
+    }
+    spec->worker_argv.push_back(metadata.value("image", ""));
+    return "";
+  }
+  return "provider " + name + ": device '" + device + "' cannot run here (local and docker can)";
+}
+
 void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
   const ServerConfig& config = self->state.config;
   if (int64_t pid = running_launcher(msg.task_dir, msg.execution_id)) {
@@ -47,26 +117,23 @@ void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
     report(job, domain::RecordLaunch{msg.execution_id, pid, "(adopted)", msg.log_dir, 0});
     return;
   }
-  std::string executable = component_path(config, msg.component);
-  if (!fs::exists(executable)) {
-    fail(job, msg.execution_id,
-         "component '" + msg.component + "' is not in provider flowstone (" + executable + ")");
-    return;
-  }
   std::string config_json = msg.task_config.dump();
-  std::error_code ec;
-  fs::create_directories(msg.task_dir, ec);
-  std::ofstream(msg.task_dir + "/task_config.json") << config_json << "\n";
-
   LaunchSpec spec;
-  spec.execution_id = msg.execution_id;
-  spec.launcher_path = config.bin_dir + "/flowstone-launcher";
-  spec.worker_argv = {executable, "component", "entrypoint", "--env-name", "FATE_TASK_CONFIG"};
   // FATE hands the config as YAML in FATE_TASK_CONFIG and as JSON in CONFIG; JSON is valid YAML.
   spec.env = {{"FATE_TASK_CONFIG", config_json},
               {"CONFIG", config_json},
               {"FATE_JOB_ID", msg.job_id},
               {"PROCESS_ROLE", "worker"}};
+  if (std::string error = worker_command(config, msg, &spec); !error.empty()) {
+    fail(job, msg.execution_id, error);
+    return;
+  }
+  std::error_code ec;
+  fs::create_directories(msg.task_dir, ec);
+  std::ofstream(msg.task_dir + "/task_config.json") << config_json << "\n";
+
+  spec.execution_id = msg.execution_id;
+  spec.launcher_path = config.bin_dir + "/flowstone-launcher";
   spec.task_dir = msg.task_dir;
   spec.log_dir = msg.log_dir;
   spec.server_host = config.host;

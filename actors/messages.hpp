@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "events/catalog.hpp"
 #include "events/job.hpp"
 #include "net/api.hpp"
 #include "net/party_client.hpp"
@@ -45,6 +46,7 @@ struct LaunchMsg {
   std::string component;
   std::string task_dir;
   std::string log_dir;
+  Json provider;  // the registered provider's row (providers view); null: Flowstone's own executables
 };
 struct KillMsg {
   std::string execution_id;
@@ -101,6 +103,31 @@ using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, ca
                                         caf::reacts_to<DeleteOutputsMsg>, caf::reacts_to<job_actor, CheckMsg>,
                                         caf::reacts_to<caf::tick_atom>>;
 
+// The catalog actor (actors/catalog_actor.hpp): tables, providers, imported models, and the files behind
+// models. A command answers like a job command.
+struct CatalogCommandMsg {
+  domain::CatalogCommand command;
+};
+// Store a model tar a worker uploaded: checked, parsed, written and synced before the answer; the answer's
+// ModelSaved is what the job records.
+struct StoreModelMsg {
+  std::string storage_key;
+  std::string tar;
+};
+struct StoreModelReply {
+  int code = 0;
+  std::string message = "success";
+  domain::ModelSaved model;  // file, size, digest, meta_data filled in
+};
+// Store every model tar of an export zip under a new model id and version (/v2/model/import).
+struct ImportModelsMsg {
+  std::string model_id, model_version;
+  std::string zip;
+};
+using catalog_actor = caf::typed_actor<caf::replies_to<CatalogCommandMsg>::with<JobReply>,
+                                       caf::replies_to<StoreModelMsg>::with<StoreModelReply>,
+                                       caf::replies_to<ImportModelsMsg>::with<JobReply>>;
+
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
 
@@ -121,3 +148,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::LaunchMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CheckMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::DeleteOutputsMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CatalogCommandMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreModelMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreModelReply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ImportModelsMsg)

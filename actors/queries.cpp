@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "actors/outputs.hpp"
 #include "events/dag.hpp"
 #include "events/job_views.hpp"
 #include "store/job_codec.hpp"
@@ -213,14 +214,21 @@ ApiReply job_history(store::EventLog& log, const Json& params) {
 
 struct QueryState {
   store::EventLog* log = nullptr;
+  ServerConfig config;
   static inline const char* name = "flowstone.queries";
 };
 
-query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState> self,
-                                        store::EventLog* log) {
+query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState> self, store::EventLog* log,
+                                        ServerConfig config) {
   self->state.log = log;
+  self->state.config = std::move(config);
   return {
-      [=](ApiCallMsg& call) { call.reply(answer_query(*self->state.log, call.request)); },
+      [=](ApiCallMsg& call) {
+        auto& st = self->state;
+        if (is_output_query(call.request.route))
+          return call.reply(answer_output_query(st.config, *st.log, call.request));
+        call.reply(answer_query(*st.log, call.request));
+      },
   };
 }
 
@@ -237,8 +245,8 @@ net::ApiReply answer_query(store::EventLog& log, const net::ApiRequest& request)
   return reply(6003, "No found route: " + route);
 }
 
-query_actor spawn_queries(caf::actor_system& system, store::EventLog* log) {
-  return system.spawn<caf::detached>(queries_impl, log);
+query_actor spawn_queries(caf::actor_system& system, store::EventLog* log, const ServerConfig& config) {
+  return system.spawn<caf::detached>(queries_impl, log, config);
 }
 
 }  // namespace flowstone::actors

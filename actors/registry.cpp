@@ -2,12 +2,15 @@
 
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <unordered_map>
 #include <variant>
 
 #include "actors/job_actor.hpp"
+#include "actors/outputs.hpp"
 #include "events/job_views.hpp"
 #include "events/resources.hpp"
 
@@ -23,6 +26,9 @@ const char* kIdempotencyHeader = "x-flowstone-idempotency-key";
 struct RegistryState {
   std::shared_ptr<Environment> env;
   std::unordered_map<std::string, job_actor> jobs;
+  // Relay messages that arrived for this server's runs, until their worker takes them (in memory: a
+  // relay belongs to one run, which is failed and retried if the server restarts under it).
+  std::map<std::string, Json> relay_inbox;
   int64_t last_us = 0;
   int counter = 0;
   static inline const char* name = "flowstone.registry";
@@ -103,14 +109,34 @@ bool is_local_party(const ServerConfig& config, const std::string& party_id) {
   return party_id.empty() || party_id == "0" || party_id == config.party_id;
 }
 
-// The components of every task must exist here (provider flowstone). Empty when they all do.
+// Every task's component must exist here: in its registered provider (dag.conf.task.provider or the
+// task's conf.provider), else as a flowstone-<component> executable. Empty when they all do.
 std::string missing_component(const Environment& env, const Json& dag) {
   const Json* tasks = dag.is_object() && dag.contains("tasks") ? &dag["tasks"] : nullptr;
   if (!tasks || !tasks->is_object()) return "";
+  std::string job_provider;
+  if (dag.contains("conf") && dag["conf"].is_object() && dag["conf"].contains("task") &&
+      dag["conf"]["task"].is_object())
+    job_provider = param(dag["conf"]["task"], "provider");
   for (const auto& [name, task] : tasks->items()) {
     if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string()) continue;
     std::string component = task["component_ref"].get<std::string>();
     if (component == kNativeNoop) continue;
+    std::string provider = job_provider;
+    if (task.contains("conf") && task["conf"].is_object() && !param(task["conf"], "provider").empty())
+      provider = param(task["conf"], "provider");
+    if (!is_builtin_provider(provider)) {
+      Json row = lookup_provider(*env.log, provider);
+      if (row.is_null())
+        return "dag.tasks." + name + ": provider '" + provider +
+               "' is not registered here (/v2/provider/register)";
+      const Json components = row.value("components", Json::array());
+      if (!components.empty() &&
+          std::find(components.begin(), components.end(), component) == components.end())
+        return "dag.tasks." + name + ".component_ref: provider '" + provider + "' has no component '" +
+               component + "'";
+      continue;
+    }
     if (component.find('/') != std::string::npos ||
         !fs::exists(env.config.bin_dir + "/flowstone-" + component))
       return "dag.tasks." + name + ".component_ref: unknown component '" + component +
@@ -384,6 +410,407 @@ void clean_queue(Self self, ApiCallMsg& call) {
   }
 }
 
+// ---- what runs produce: the worker's saves, deletes, tables, providers, models, uploads ------------------
+
+struct RunRef {  // a run named by its execution id <task_id>_<version>_<role>_<party_id>
+  std::string job_id, task_name;
+  int task_version = 0;
+  domain::PartyRef party;
+  std::string federation_id() const {
+    return domain::task_id_of(job_id, task_name) + "_" + std::to_string(task_version);
+  }
+};
+
+std::optional<RunRef> run_of(Self self, const std::string& execution_id) {
+  RunRef run;
+  if (!self->state.env->log->GetView(domain::kExecutionsView, execution_id, &run.job_id).ok())
+    return std::nullopt;
+  // Party ids and roles hold no '_'; task names may, so the id is read from its end.
+  std::vector<std::string> tail;
+  std::string rest = execution_id;
+  for (int i = 0; i < 3; ++i) {
+    auto cut = rest.rfind('_');
+    if (cut == std::string::npos) return std::nullopt;
+    tail.push_back(rest.substr(cut + 1));
+    rest.resize(cut);
+  }
+  run.party = {tail[1], tail[0]};
+  run.task_version = std::atoi(tail[2].c_str());
+  run.task_name = domain::task_name_of(run.job_id, rest);
+  if (run.task_name.empty()) return std::nullopt;
+  return run;
+}
+
+ApiReply no_execution(const std::string& execution_id) {
+  return reply(2000, "No found task: execution_id[" + execution_id + "]");
+}
+
+// Sends `command` to the job of the run `execution_id` names; 2000 if there is none.
+void to_run_job(Self self, ApiCallMsg& call, const std::function<domain::JobCommand(const RunRef&)>& make,
+                net::ApiCallback done) {
+  std::string execution_id = param(call.request.params, "execution_id");
+  auto run = run_of(self, execution_id);
+  job_actor job = run ? find_job(self, run->job_id) : job_actor{};
+  if (!job) return done(no_execution(execution_id));
+  send_command(self, job, make(*run), call.request, std::move(done));
+}
+
+void catalog_command(Self self, domain::CatalogCommand command, net::ApiCallback done) {
+  self->request(self->state.env->catalog, kCommandTimeout, CatalogCommandMsg{std::move(command)})
+      .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
+            [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
+}
+
+// A tracked output with a uri is a storage table too (spec 1.9): registered once the job recorded it.
+domain::TableMeta table_of_record(const Json& r, const std::string& job_id) {
+  domain::TableMeta t;
+  auto [engine, path] = uri_address(r.value("uri", ""));
+  t.ns = r.value("namespace", "");
+  t.name = r.value("name", "");
+  t.engine = engine;
+  t.path = path;
+  t.data_type = r.value("data_type", "");
+  t.job_id = job_id;
+  const Json overview = r.value("overview", Json::object());
+  t.count = overview.contains("count") && overview["count"].is_number_integer()
+                ? overview["count"].get<int64_t>()
+                : 0;
+  t.part_of_data = overview.contains("samples") ? overview["samples"] : Json::array();
+  t.partitions = r.value("partitions", 16);
+  t.meta = r.value("meta_data", Json::object());
+  t.source = r.value("source", Json::object());
+  return t;
+}
+
+void track_data(Self self, ApiCallMsg& call) {
+  Json record = call.request.params;
+  record.erase("execution_id");
+  auto done = call.reply;
+  to_run_job(
+      self, call,
+      [&](const RunRef&) {
+        return domain::TrackDataOutput{param(call.request.params, "execution_id"), record, 0};
+      },
+      [self, record, done, run = run_of(self, param(call.request.params, "execution_id"))](ApiReply r) {
+        if (r.code != 0 || record.value("uri", "").empty() || !run) return done(std::move(r));
+        catalog_command(self, domain::RegisterTable{table_of_record(record, run->job_id), 0}, done);
+      });
+}
+
+void save_model(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  auto file = call.request.files.find("file");
+  if (file == call.request.files.end())
+    return call.reply(net::invalid_request("form", "file", "Missing data for required field."));
+  std::string execution_id = param(params, "execution_id");
+  auto run = run_of(self, execution_id);
+  job_actor job = run ? find_job(self, run->job_id) : job_actor{};
+  if (!job) return call.reply(no_execution(execution_id));
+  domain::ModelSaved model;
+  model.execution_id = execution_id;
+  model.output_key = param(params, "output_key");
+  model.type_name = param(params, "type_name");
+  model.model_id = param(params, "model_id");
+  model.model_version = param(params, "model_version");
+  for (const std::string* part : {&model.model_id, &model.model_version, &model.output_key})
+    if (std::string problem = domain::table_name_problem(*part); !problem.empty())
+      return call.reply(reply(5001, "Invalid request: '" + *part + "' " + problem));
+  model.storage_key = domain::model_storage_key(model.model_id, model.model_version, run->party,
+                                                run->task_name, model.output_key);
+  auto done = call.reply;
+  auto request = call.request;
+  self->request(self->state.env->catalog, kCommandTimeout,
+                StoreModelMsg{model.storage_key, file->second.data})
+      .then(
+          [self, job, model, request, done](const StoreModelReply& stored) mutable {
+            if (stored.code != 0) return done(reply(stored.code, stored.message));
+            model.file = stored.model.file;
+            model.size = stored.model.size;
+            model.digest = stored.model.digest;
+            model.meta_data = stored.model.meta_data;
+            send_command(self, job, domain::SaveModel{model, 0}, request, done);
+          },
+          [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
+}
+
+std::string relay_key(const std::string& federation_id, const domain::PartyRef& src,
+                      const domain::PartyRef& dest, const std::string& key) {
+  return domain::join0({federation_id, src.role, src.party_id, dest.role, dest.party_id, key});
+}
+
+void relay_send(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  std::string execution_id = param(params, "execution_id");
+  auto run = run_of(self, execution_id);
+  if (!run) return call.reply(no_execution(execution_id));
+  domain::PartyRef dest{param(params, "dest_role"), param(params, "dest_party_id")};
+  Json payload = params.contains("payload") ? params["payload"] : Json(nullptr);
+  if (is_local_party(self->state.env->config, dest.party_id)) {
+    self->state.relay_inbox[relay_key(run->federation_id(), run->party, dest, param(params, "key"))] =
+        payload;
+    return call.reply(reply(0, "success"));
+  }
+  Json body{{"job_id", run->job_id},       {"federation_id", run->federation_id()},
+            {"src_role", run->party.role}, {"src_party_id", run->party.party_id},
+            {"dest_role", dest.role},      {"dest_party_id", dest.party_id},
+            {"key", param(params, "key")}, {"payload", payload}};
+  forward(self, dest.party_id, "partner/relay/receive", std::move(body), call.reply);
+}
+
+void relay_deliver(Self self, ApiCallMsg& call) {
+  const Json& p = call.request.params;
+  self->state
+      .relay_inbox[relay_key(param(p, "federation_id"), {param(p, "src_role"), param(p, "src_party_id")},
+                             {param(p, "dest_role"), param(p, "dest_party_id")}, param(p, "key"))] =
+      p.contains("payload") ? p["payload"] : Json(nullptr);
+  call.reply(reply(0, "success"));
+}
+
+void relay_receive(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  std::string execution_id = param(params, "execution_id");
+  auto run = run_of(self, execution_id);
+  if (!run) return call.reply(no_execution(execution_id));
+  auto& inbox = self->state.relay_inbox;
+  auto it =
+      inbox.find(relay_key(run->federation_id(), {param(params, "src_role"), param(params, "src_party_id")},
+                           run->party, param(params, "key")));
+  if (it == inbox.end()) return call.reply(reply(2005, "not arrived yet"));
+  Json payload = std::move(it->second);
+  inbox.erase(it);
+  call.reply(reply(0, "success", std::move(payload)));
+}
+
+void delete_task_tracking(Self self, ApiCallMsg& call, const char* kind) {
+  const Json& params = call.request.params;
+  job_actor job = find_job(self, param(params, "job_id"));
+  if (!job) return call.reply(reply(1001, "No found job: job_id[" + param(params, "job_id") + "]"));
+  domain::TrackingDeleted what{kind, param(params, "task_name"), party_of(params), ""};
+  send_command(self, job, domain::DeleteTracking{what, 0}, call.request, call.reply);
+}
+
+// /v2/model/delete: the models of one id and version, whichever jobs saved them, and imported ones.
+void delete_models(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  std::string id = param(params, "model_id"), version = param(params, "model_version");
+  std::set<std::string> jobs;
+  self->state.env->log->ScanView(domain::kModelsView, domain::join0({id, version}) + '\0',
+                                 [&](const std::string&, const std::string& value) {
+                                   jobs.insert(Json::parse(value, nullptr, false).value("job_id", ""));
+                                   return true;
+                                 });
+  struct Gather {
+    size_t left = 0;
+    bool any = false;
+    net::ApiCallback done;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->left = jobs.size() + 1;
+  gather->done = call.reply;
+  auto answered = [gather, id, version](ApiReply r) {  // runs in this actor: no lock needed
+    gather->any = gather->any || (r.code == 0 && r.data.is_boolean() && r.data.get<bool>());
+    if (--gather->left > 0) return;
+    if (!gather->any)
+      return gather->done(reply(2005, "No found model: model_id[" + id + "] model_version[" + version + "]"));
+    gather->done(reply(0, "success", Json{{"count", true}}));
+  };
+  domain::TrackingDeleted what{"model",
+                               param(params, "task_name"),
+                               {param(params, "role"), param(params, "party_id")},
+                               param(params, "output_key")};
+  for (const std::string& job_id : jobs) {
+    job_actor job = find_job(self, job_id);
+    if (!job) {
+      answered(reply(1001, "No found job"));
+      continue;
+    }
+    send_command(self, job, domain::DeleteTracking{what, 0}, call.request, answered);
+  }
+  catalog_command(self,
+                  domain::DeleteImportedModels{id, version, param(params, "role"), param(params, "party_id"),
+                                               param(params, "task_name"), param(params, "output_key"), 0},
+                  answered);
+}
+
+void import_models(Self self, ApiCallMsg& call) {
+  auto file = call.request.files.find("file");
+  if (file == call.request.files.end())
+    return call.reply(reply(5007, "No found file: the form has no 'file'"));
+  auto done = call.reply;
+  self->request(self->state.env->catalog, kCommandTimeout,
+                ImportModelsMsg{param(call.request.params, "model_id"),
+                                param(call.request.params, "model_version"), file->second.data})
+      .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
+            [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
+}
+
+void register_provider(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  domain::ProviderInfo p;
+  p.name = param(params, "name");
+  p.version = param(params, "version");
+  p.device = param(params, "device");
+  p.metadata = params["metadata"];
+  if (params.contains("protocol") && params["protocol"].is_string())
+    p.protocol = params["protocol"].get<std::string>();
+  if (params.contains("components_description") && params["components_description"].is_object())
+    for (const auto& [component, description] : params["components_description"].items())
+      p.components.push_back(component);
+  // The file system is the host's to check (spec 1.6: a local path or venv that is missing -> 8001).
+  if (p.device == "local")
+    for (const char* key : {"path", "venv", "entrypoint"}) {
+      std::string path = param(p.metadata, key);
+      std::error_code ec;
+      if (!path.empty() && !fs::exists(path, ec))
+        return call.reply(reply(8001, std::string("metadata.") + key + ": " + path + " does not exist"));
+    }
+  catalog_command(self, domain::RegisterProvider{std::move(p), 0}, call.reply);
+}
+
+void delete_providers(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  domain::DeleteProviders command{param(params, "name"), param(params, "version"), param(params, "device"),
+                                  0};
+  if (std::string full = param(params, "provider_name"); !full.empty()) {  // name:version@device
+    auto at = full.find('@'), colon = full.find(':');
+    command.name = full.substr(0, std::min(at, colon));
+    if (colon != std::string::npos)
+      command.version = full.substr(colon + 1, at == std::string::npos ? at : at - colon - 1);
+    if (at != std::string::npos) command.device = full.substr(at + 1);
+  }
+  catalog_command(self, std::move(command), call.reply);
+}
+
+void bind_table(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  domain::TableMeta t;
+  t.ns = param(params, "namespace");
+  t.name = param(params, "name");
+  t.engine = "path";
+  t.path = param(params, "path");
+  t.data_type = "data_directory";
+  t.source = Json{{"type", "bind"}};
+  catalog_command(self, domain::RegisterTable{std::move(t), 0}, call.reply);
+}
+
+// Uploads are local jobs (spec 8): one `upload` task at party "0", which writes the table and tracks it.
+void upload(Self self, ApiCallMsg& call, std::string file) {
+  auto& st = self->state;
+  const Json& params = call.request.params;
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  if (ns.empty() != name.empty())
+    return call.reply(net::invalid_request("json", ns.empty() ? "namespace" : "name",
+                                           "namespace and name are given together or not at all."));
+  for (const auto& [field, value] : {std::pair{"namespace", ns}, std::pair{"name", name}})
+    if (!value.empty())
+      if (std::string problem = domain::table_name_problem(value); !problem.empty())
+        return call.reply(net::invalid_request("json", field, "'" + value + "' " + problem + "."));
+  if (fs::path(file).is_relative()) file = st.env->config.data_dir + "/upload/" + file;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) return call.reply(reply(8001, "No found file: " + file));
+  if (ns.empty()) {
+    ns = "upload";
+    name = new_job_id(self);
+  }
+  Json meta = params["meta"];
+  if (meta.is_string()) meta = Json::parse(meta.get<std::string>(), nullptr, false);
+  if (!meta.is_object()) return call.reply(net::invalid_request("form", "meta", "Not a valid mapping type."));
+  Json head = params["head"];
+  bool has_head = head.is_boolean() ? head.get<bool>()
+                                    : !(param(params, "head") == "0" || param(params, "head") == "false" ||
+                                        param(params, "head") == "False");
+  Json parameters{{"file", fs::absolute(file).string()},
+                  {"head", has_head},
+                  {"partitions", params["partitions"]},
+                  {"meta", meta},
+                  {"namespace", ns},
+                  {"name", name}};
+  if (params.contains("extend_sid")) parameters["extend_sid"] = params["extend_sid"];
+  Json schema{{"schema_version", "2.1.0"},
+              {"kind", "fate"},
+              {"dag",
+               {{"parties", Json::array({Json{{"role", "local"}, {"party_id", Json::array({"0"})}}})},
+                {"conf", {{"scheduler_party_id", "0"}}},
+                {"tasks", {{"upload_0", {{"component_ref", "upload"}, {"parameters", parameters}}}}}}}};
+  auto done = call.reply;
+  create_job(
+      self, std::move(schema), "", "",
+      [done, ns, name](ApiReply r) {
+        if (r.code == 0) r.data = Json{{"namespace", ns}, {"name", name}};
+        done(std::move(r));
+      },
+      0);
+}
+
+void upload_file(Self self, ApiCallMsg& call) {
+  auto file = call.request.files.find("file");
+  if (file == call.request.files.end())
+    return call.reply(net::invalid_request("form", "file", "Missing data for required field."));
+  std::string base = fs::path(file->second.filename).filename().string();
+  if (base.empty() || base == "." || base == "..") base = "upload.csv";
+  std::string dir = self->state.env->config.data_dir + "/temps/" + new_job_id(self);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string path = dir + "/" + base;
+  std::ofstream(path, std::ios::binary) << file->second.data;
+  upload(self, call, path);
+}
+
+// The routes above, by name; false if `route` is none of them.
+bool handle_tracking_route(Self self, ApiCallMsg& call) {
+  const std::string& route = call.request.route;
+  const Json& params = call.request.params;
+  if (route == "worker/metric/save") {
+    Json metrics = params.contains("data") ? params["data"] : Json::array();
+    if (metrics.is_object()) metrics = Json::array({metrics});
+    std::string field;
+    if (std::string problem = domain::metric_problem(metrics, &field); !problem.empty()) {
+      call.reply(net::invalid_request("json", field, problem));
+      return true;
+    }
+    to_run_job(
+        self, call,
+        [&](const RunRef&) {
+          return domain::SaveMetrics{param(params, "execution_id"), metrics, 0};
+        },
+        call.reply);
+  } else if (route == "worker/data/tracking/save") {
+    track_data(self, call);
+  } else if (route == "worker/model/save") {
+    save_model(self, call);
+  } else if (route == "worker/relay/send") {
+    relay_send(self, call);
+  } else if (route == "worker/relay/receive") {
+    relay_receive(self, call);
+  } else if (route == "partner/relay/receive") {
+    relay_deliver(self, call);
+  } else if (route == "output/metric/delete") {
+    delete_task_tracking(self, call, "metric");
+  } else if (route == "output/model/delete") {
+    delete_task_tracking(self, call, "model");
+  } else if (route == "model/delete") {
+    delete_models(self, call);
+  } else if (route == "model/import") {
+    import_models(self, call);
+  } else if (route == "provider/register") {
+    register_provider(self, call);
+  } else if (route == "provider/delete") {
+    delete_providers(self, call);
+  } else if (route == "table/delete") {
+    catalog_command(self, domain::DeleteTable{param(params, "namespace"), param(params, "name"), 0},
+                    call.reply);
+  } else if (route == "table/bind/path") {
+    bind_table(self, call);
+  } else if (route == "data/component/upload") {
+    upload(self, call, param(params, "file"));
+  } else if (route == "data/component/upload/file") {
+    upload_file(self, call);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void handle(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const std::string& route = call.request.route;
@@ -393,6 +820,7 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/queue/clean") return clean_queue(self, call);
   if (route == "site/info/query")
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
+  if (handle_tracking_route(self, call)) return;
   if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
 
   if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add" || route == "job/clean") {

@@ -11,6 +11,7 @@
 #include "actors/environment.hpp"
 #include "actors/launcher_actor.hpp"
 #include "actors/queries.hpp"
+#include "actors/catalog_actor.hpp"
 #include "actors/registry.hpp"
 #include "actors/resource_manager.hpp"
 #include "net/api.hpp"
@@ -91,8 +92,9 @@ int run_server(const ServerConfig& config) {
     env->log = log.get();
     env->server_log = server_log;
     env->launcher = spawn_launcher(system, config, http.port());
-    env->queries = spawn_queries(system, log.get());
+    env->queries = spawn_queries(system, log.get(), env->config);
     env->resources = spawn_resource_manager(system, env);
+    env->catalog = spawn_catalog(system, env);
     net::PartyClientOptions party_options;
     party_options.routes = config.federation.routes;
     party_options.proxy = config.federation.proxy;
@@ -112,10 +114,12 @@ int run_server(const ServerConfig& config) {
     caf::anon_send_exit(env->launcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->resources, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->catalog, caf::exit_reason::user_shutdown);
     gate->registry = nullptr;
     env->launcher = nullptr;
     env->queries = nullptr;
     env->resources = nullptr;
+    env->catalog = nullptr;
     env->parties->Stop();  // calls not yet answered are dropped: every one is repeated after a restart
     system.await_all_actors_done();
   }

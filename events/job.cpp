@@ -1040,6 +1040,9 @@ Decision decide(const JobState& state, const JobCommand& command) {
           return on_party_report(state, cmd);
         } else if constexpr (std::is_same_v<T, PartnerAnswered>) {
           return on_answered(state, cmd);
+        } else if constexpr (std::is_same_v<T, SaveMetrics> || std::is_same_v<T, TrackDataOutput> ||
+                             std::is_same_v<T, SaveModel> || std::is_same_v<T, DeleteTracking>) {
+          return decide_tracking(state, cmd);
         } else {
           Builder b(state, cmd.now_ms);
           advance(b);
@@ -1341,6 +1344,9 @@ void apply(JobState& s, const JobEvent& event) {
           s.refusals = e.granted ? 0 : s.refusals + 1;
         } else if constexpr (std::is_same_v<T, TaskStartRequested>) {
           if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party)) run->start_requested = true;
+        } else if constexpr (std::is_same_v<T, MetricsSaved> || std::is_same_v<T, DataOutputTracked> ||
+                             std::is_same_v<T, ModelSaved> || std::is_same_v<T, TrackingDeleted>) {
+          apply_tracking(s, e, now);
         }
       },
       event.body);

@@ -30,6 +30,7 @@
 #include "events/dag.hpp"
 #include "events/json.hpp"
 #include "events/status.hpp"
+#include "events/tracking.hpp"
 
 namespace flowstone::domain {
 
@@ -151,7 +152,7 @@ using JobEventBody =
     std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded, TaskVersionCreated,
                  TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested,
                  CopyResourcesApplied, CopyResourcesReturned, AdmissionStarted, PartyResourcesAnswered,
-                 AdmissionEnded, JobCleaned>;
+                 AdmissionEnded, JobCleaned, MetricsSaved, DataOutputTracked, ModelSaved, TrackingDeleted>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
@@ -237,6 +238,7 @@ struct JobState {
   std::vector<JobCopy> copies;
   std::vector<PartyRef> remote_parties;  // the job's parties served by other servers
   std::vector<TaskRun> runs;             // every version of every task at every local party
+  Tracking tracking;                     // what the local runs produced (events/tracking.hpp)
 
   const JobCopy* copy(const PartyRef& party) const;
   const TaskRun* latest_run(const std::string& task_name, const PartyRef& party) const;
@@ -404,7 +406,8 @@ using JobCommand =
     std::variant<CreateJob, ReportTaskStatus, RecordLaunch, FailRun, StopJob, RerunJob, AddNotes, Advance,
                  TimeoutRun, TimeoutJob, CleanJob, JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask,
                  StopTask, StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered,
-                 HoldResources, ReturnResources, ResourcesAnswered>;
+                 HoldResources, ReturnResources, ResourcesAnswered, SaveMetrics, TrackDataOutput, SaveModel,
+                 DeleteTracking>;
 
 // ---- effects --------------------------------------------------------------------------------------
 
@@ -482,6 +485,16 @@ std::string task_name_of(const std::string& job_id, const std::string& task_id);
 std::string task_id_of(const std::string& job_id, const std::string& task_name);
 std::string execution_id_of(const std::string& job_id, const std::string& task_name, int version,
                             const PartyRef& party);
+
+// Tracking (events/tracking.cpp): the decisions on what runs produce, and the events' effect on state.
+Decision decide_tracking(const JobState& state, const SaveMetrics& cmd);
+Decision decide_tracking(const JobState& state, const TrackDataOutput& cmd);
+Decision decide_tracking(const JobState& state, const SaveModel& cmd);
+Decision decide_tracking(const JobState& state, const DeleteTracking& cmd);
+void apply_tracking(JobState& state, const MetricsSaved& e, int64_t at_ms);
+void apply_tracking(JobState& state, const DataOutputTracked& e, int64_t at_ms);
+void apply_tracking(JobState& state, const ModelSaved& e, int64_t at_ms);
+void apply_tracking(JobState& state, const TrackingDeleted& e, int64_t at_ms);
 
 // The worker config (spec 7.2) parts the domain knows; the host adds mlmd, computing and log settings.
 Json task_config(const JobState& state, const TaskRun& run);

@@ -12,17 +12,6 @@ Json time_or_null(int64_t t) {
   return t > 0 ? Json(t) : Json(nullptr);
 }
 
-std::string join0(std::initializer_list<std::string> parts) {
-  std::string out;
-  bool first = true;
-  for (const auto& p : parts) {
-    if (!first) out.push_back('\0');
-    out += p;
-    first = false;
-  }
-  return out;
-}
-
 Json parties_json(const Dag& dag) {
   Json out = Json::array();
   for (const PartyRef& p : dag.parties) {
@@ -126,6 +115,17 @@ Json task_row(const JobState& s, const TaskRun& run) {
   };
 }
 
+std::string join0(std::initializer_list<std::string> parts) {
+  std::string out;
+  bool first = true;
+  for (const auto& p : parts) {
+    if (!first) out.push_back('\0');
+    out += p;
+    first = false;
+  }
+  return out;
+}
+
 std::vector<ViewRow> job_views(const JobState& s) {
   std::vector<ViewRow> rows;
   if (!s.exists || s.cleaned) return rows;
@@ -145,6 +145,7 @@ std::vector<ViewRow> job_views(const JobState& s) {
     rows.push_back({kTasksView, task_view_key(s.job_id, run), task_row(s, run).dump()});
     rows.push_back({kExecutionsView, run.execution_id, s.job_id});
   }
+  tracking_views(s, &rows);
   return rows;
 }
 
@@ -188,6 +189,21 @@ std::string describe_event(const JobEvent& e) {
                  (b.code == 0 ? " granted" : " refused (" + std::to_string(b.code) + " " + b.message + ")");
         } else if constexpr (std::is_same_v<T, JobCleaned>) {
           return "job cleaned (" + b.reason + "): its views and outputs removed here";
+        } else if constexpr (std::is_same_v<T, MetricsSaved>) {
+          std::string names;
+          for (const Json& m : b.metrics)
+            names += (names.empty() ? "" : ", ") + m.value("name", std::string("?"));
+          return "task " + b.execution_id + " saved metrics: " + names;
+        } else if constexpr (std::is_same_v<T, DataOutputTracked>) {
+          return "task " + b.execution_id + " output data " + b.record.value("output_key", std::string()) +
+                 "[" + std::to_string(b.record.value("index", 0)) + "] = table " +
+                 b.record.value("namespace", std::string()) + "." + b.record.value("name", std::string());
+        } else if constexpr (std::is_same_v<T, ModelSaved>) {
+          return "task " + b.execution_id + " saved model " + b.storage_key + " (" + std::to_string(b.size) +
+                 " bytes)";
+        } else if constexpr (std::is_same_v<T, TrackingDeleted>) {
+          return b.kind + "s deleted" + (b.task_name.empty() ? "" : " of task " + b.task_name) +
+                 (b.party.role.empty() ? "" : " at " + party(b.party));
         } else if constexpr (std::is_same_v<T, AdmissionEnded>) {
           return "admission attempt " + std::to_string(b.attempt) +
                  (b.granted ? ": granted everywhere" : ": " + b.reason);
@@ -199,11 +215,26 @@ std::string describe_event(const JobEvent& e) {
 }
 
 Json history_entry(uint64_t version, const JobEvent& e) {
-  static const char* kinds[] = {
-      "JobCreated",         "JobStatusChanged",       "JobCancelRequested",     "JobNotesAdded",
-      "TaskVersionCreated", "TaskStatusChanged",      "TaskPartyStatusChanged", "TaskLaunched",
-      "PartyJoined",        "TaskStartRequested",     "CopyResourcesApplied",   "CopyResourcesReturned",
-      "AdmissionStarted",   "PartyResourcesAnswered", "AdmissionEnded",         "JobCleaned"};
+  static const char* kinds[] = {"JobCreated",
+                                "JobStatusChanged",
+                                "JobCancelRequested",
+                                "JobNotesAdded",
+                                "TaskVersionCreated",
+                                "TaskStatusChanged",
+                                "TaskPartyStatusChanged",
+                                "TaskLaunched",
+                                "PartyJoined",
+                                "TaskStartRequested",
+                                "CopyResourcesApplied",
+                                "CopyResourcesReturned",
+                                "AdmissionStarted",
+                                "PartyResourcesAnswered",
+                                "AdmissionEnded",
+                                "JobCleaned",
+                                "MetricsSaved",
+                                "DataOutputTracked",
+                                "ModelSaved",
+                                "TrackingDeleted"};
   return Json{
       {"version", version}, {"at", e.at_ms}, {"kind", kinds[e.body.index()]}, {"what", describe_event(e)}};
 }

@@ -2,6 +2,7 @@
 // job's state. The host stores them in their own column families alongside the events that produced
 // them; a rebuild recomputes them from the log alone. Pure and thread-safe.
 #pragma once
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ inline constexpr const char* kJobsView = "jobs";              // job_id \0 role 
 inline constexpr const char* kTasksView = "tasks";            // job_id \0 task \0 role \0 party \0 version
 inline constexpr const char* kExecutionsView = "executions";  // execution_id -> job_id
 inline constexpr const char* kResourcesView = "resources";    // party_id \0 role \0 job_id -> cores held
+// What runs produced (events/tracking.hpp); a run's prefix is job \0 role \0 party \0 task \0 version.
+inline constexpr const char* kMetricsView = "metrics";  // run prefix \0 seq -> metric item
+inline constexpr const char* kDataOutputsView =
+    "data_outputs";                                   // run prefix \0 output_key \0 index -> record
+inline constexpr const char* kModelsView = "models";  // model_id \0 version \0 role \0 party \0 task \0 key
 
 struct ViewRow {
   std::string family;
@@ -23,9 +29,20 @@ struct ViewRow {
 
 std::vector<ViewRow> job_views(const JobState& state);
 
+// A view key from its parts, separated by '\0' (so a prefix scan stops at part boundaries).
+std::string join0(std::initializer_list<std::string> parts);
+
 std::string job_view_key(const std::string& job_id, const PartyRef& party);
 std::string job_view_prefix(const std::string& job_id);  // every copy of one job
 std::string task_view_key(const std::string& job_id, const TaskRun& run);
+
+// The tracking views' keys (see above). tracking_run_prefix ends with the separator.
+std::string tracking_run_prefix(const std::string& job_id, const PartyRef& party,
+                                const std::string& task_name, int task_version);
+std::string model_view_key(const std::string& model_id, const std::string& model_version,
+                           const PartyRef& party, const std::string& task_name,
+                           const std::string& output_key);
+void tracking_views(const JobState& state, std::vector<ViewRow>* rows);
 
 Json job_row(const JobState& state, const JobCopy& copy);
 Json task_row(const JobState& state, const TaskRun& run);

@@ -38,6 +38,10 @@ std::vector<Field> TaskFields(std::vector<Field> more) {
   return fields;
 }
 
+std::vector<Field> OutputFields() {
+  return JobFields({{"task_name", Kind::str, true}});
+}
+
 // Fields are listed where FATE-Flow validates them; others pass through untouched.
 const std::vector<Route>& routes() {
   static const std::vector<Route> table = {
@@ -66,6 +70,122 @@ const std::vector<Route>& routes() {
        "worker/task/status",
        {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
       {"GET", "site/info/query", {}},
+      // Worker routes (spec 1.9); worker/metric/save/<execution_id> arrives here with the id as a field.
+      {"POST", "worker/metric/save", {{"execution_id", Kind::str, true}, {"data", Kind::any, false}}},
+      {"POST",
+       "worker/data/tracking/save",
+       {{"execution_id", Kind::str, true},
+        {"meta_data", Kind::object, true},
+        {"uri", Kind::str, true},
+        {"output_key", Kind::str, true},
+        {"namespace", Kind::str, true},
+        {"name", Kind::str, true},
+        {"overview", Kind::object, true},
+        {"partitions", Kind::integer, false},
+        {"source", Kind::object, true},
+        {"data_type", Kind::str, true},
+        {"index", Kind::integer, true}}},
+      {"GET", "worker/data/tracking/query", {}},
+      {"POST",
+       "worker/model/save",
+       {{"model_id", Kind::str, true},
+        {"model_version", Kind::str, true},
+        {"execution_id", Kind::str, true},
+        {"output_key", Kind::str, true},
+        {"type_name", Kind::str, true}}},
+      {"GET",
+       "worker/model/download",
+       {{"model_id", Kind::str, true},
+        {"model_version", Kind::str, true},
+        {"role", Kind::str, true},
+        {"party_id", Kind::str, true},
+        {"task_name", Kind::str, true},
+        {"output_key", Kind::str, true}}},
+      // Flowstone's relay between the parties of one federated task run (apps/components/psi.cpp uses it).
+      {"POST",
+       "worker/relay/send",
+       {{"execution_id", Kind::str, true},
+        {"dest_role", Kind::str, true},
+        {"dest_party_id", Kind::str, true},
+        {"key", Kind::str, true},
+        {"payload", Kind::any, false}}},
+      {"GET",
+       "worker/relay/receive",
+       {{"execution_id", Kind::str, true},
+        {"src_role", Kind::str, true},
+        {"src_party_id", Kind::str, true},
+        {"key", Kind::str, true}}},
+      {"POST",
+       "partner/relay/receive",
+       {{"job_id", Kind::str, true},
+        {"federation_id", Kind::str, true},
+        {"src_role", Kind::str, true},
+        {"src_party_id", Kind::str, true},
+        {"dest_role", Kind::str, true},
+        {"dest_party_id", Kind::str, true},
+        {"key", Kind::str, true},
+        {"payload", Kind::any, false}}},
+      // Outputs (spec 1.6): the task is the latest version of job_id/role/party_id/task_name.
+      {"GET", "output/metric/key/query", OutputFields()},
+      {"GET", "output/metric/query", OutputFields()},
+      {"POST", "output/metric/delete", OutputFields()},
+      {"GET", "output/model/query", OutputFields()},
+      {"GET", "output/model/download", OutputFields()},
+      {"POST", "output/model/delete", OutputFields()},
+      {"GET", "output/data/download", OutputFields()},
+      {"GET", "output/data/table", OutputFields()},
+      {"GET", "output/data/display", OutputFields()},
+      {"GET", "log/count", {{"log_type", Kind::str, true}, {"job_id", Kind::str, true}}},
+      {"GET",
+       "log/query",
+       {{"log_type", Kind::str, true},
+        {"job_id", Kind::str, true},
+        {"role", Kind::str, true},
+        {"party_id", Kind::str, true},
+        {"begin", Kind::integer, false},
+        {"end", Kind::integer, false}}},
+      {"POST", "job/log/download", {{"job_id", Kind::str, true}}},
+      {"GET", "job/data/view", JobFields({})},
+      {"POST",
+       "model/export",
+       {{"model_id", Kind::str, true},
+        {"model_version", Kind::str, true},
+        {"party_id", Kind::str, true},
+        {"role", Kind::str, true},
+        {"path", Kind::str, true}}},
+      {"POST", "model/import", {{"model_id", Kind::str, true}, {"model_version", Kind::str, true}}},
+      {"POST", "model/delete", {{"model_id", Kind::str, true}, {"model_version", Kind::str, true}}},
+      {"POST",
+       "data/component/upload",
+       {{"file", Kind::str, true},
+        {"head", Kind::any, true},
+        {"partitions", Kind::integer, true},
+        {"meta", Kind::object, true},
+        {"namespace", Kind::str, false},
+        {"name", Kind::str, false}}},
+      {"POST",
+       "data/component/upload/file",
+       {{"head", Kind::any, true},
+        {"partitions", Kind::integer, true},
+        {"meta", Kind::any, true},
+        {"namespace", Kind::str, false},
+        {"name", Kind::str, false}}},
+      {"GET", "data/download", {{"name", Kind::str, true}, {"namespace", Kind::str, true}}},
+      {"GET", "table/query", {{"namespace", Kind::str, true}, {"name", Kind::str, true}}},
+      {"POST", "table/delete", {{"namespace", Kind::str, true}, {"name", Kind::str, true}}},
+      {"POST",
+       "table/bind/path",
+       {{"namespace", Kind::str, true}, {"name", Kind::str, true}, {"path", Kind::str, true}}},
+      {"POST",
+       "provider/register",
+       {{"name", Kind::str, true},
+        {"device", Kind::str, true},
+        {"version", Kind::str, true},
+        {"metadata", Kind::object, true},
+        {"protocol", Kind::str, false},
+        {"components_description", Kind::any, false}}},
+      {"GET", "provider/query", {}},
+      {"POST", "provider/delete", {}},
       {"GET", "job/history/query", {{"job_id", Kind::str, true}}},  // Flowstone: a job's audit history
       {"POST", "job/queue/clean", {}},
       {"POST", "job/clean", {{"job_id", Kind::str, true}}},
@@ -183,6 +303,12 @@ Handler make_api_handler(Dispatch dispatch) {
       return;
     }
     std::string name = path.substr(4);
+    std::string path_execution_id;  // worker/metric/save/<execution_id>: the metric URI handed to components
+    if (const std::string prefix = "worker/metric/save/";
+        name.rfind(prefix, 0) == 0 && name.size() > prefix.size()) {
+      path_execution_id = name.substr(prefix.size());
+      name = "worker/metric/save";
+    }
     const Route* route = nullptr;
     bool path_known = false;
     for (const Route& r : routes()) {
@@ -202,7 +328,17 @@ Handler make_api_handler(Dispatch dispatch) {
     request.headers = http.headers;
     for (const auto& [key, value] : http.query) request.params[key] = value;
     bool has_body = http.body.find_first_not_of(" \t\r\n") != std::string::npos;
-    if (http.method == "POST" && has_body) {
+    const std::string* content_type = http.header("content-type");
+    bool form = content_type && content_type->find("multipart/form-data") != std::string::npos;
+    if (http.method == "POST" && form) {
+      Form parsed;
+      if (std::string error = parse_multipart(*content_type, http.body, &parsed); !error.empty()) {
+        respond(error_response(5001, "Invalid request: " + error));
+        return;
+      }
+      for (auto& [key, value] : parsed.fields) request.params[key] = value;
+      request.files = std::move(parsed.files);
+    } else if (http.method == "POST" && has_body) {
       std::string error;
       auto body = parse_json(http.body, &error);
       if (!body) {
@@ -216,7 +352,8 @@ Handler make_api_handler(Dispatch dispatch) {
       for (auto& [key, value] : body->items()) request.params[key] = value;
     }
 
-    const std::string location = http.method == "GET" ? "query" : "json";
+    if (!path_execution_id.empty()) request.params["execution_id"] = path_execution_id;
+    const std::string location = http.method == "GET" ? "query" : (form ? "form" : "json");
     for (const Field& field : route->fields) {
       auto it = request.params.find(field.name);
       if (it == request.params.end() || it->is_null()) {
@@ -227,7 +364,7 @@ Handler make_api_handler(Dispatch dispatch) {
         if (it != request.params.end()) request.params.erase(it);
         continue;
       }
-      if (!coerce(*it, field.kind, http.method == "GET")) {
+      if (!coerce(*it, field.kind, http.method == "GET" || form)) {
         respond(to_http(invalid_request(location, field.name, kind_problem(field.kind))));
         return;
       }

@@ -14,21 +14,23 @@
 
 #include "events/json.hpp"
 #include "net/http_server.hpp"
+#include "net/multipart.hpp"
 
 namespace flowstone::net {
 
 struct ApiRequest {
-  std::string route;  // e.g. "job/submit", "worker/task/status"
-  Json params = Json::object();  // query parameters and JSON body members, body wins
+  std::string route;             // e.g. "job/submit", "worker/task/status"
+  Json params = Json::object();  // query parameters and JSON body (or form text) members, body wins
   std::map<std::string, std::string> headers;
+  std::map<std::string, FormPart> files;  // the file parts of a multipart/form-data body
 };
 
 struct ApiReply {
   int code = 0;
   std::string message = "success";
   Json data = nullptr;
-  Json extra = Json::object();       // top-level members next to code/message/data (e.g. job_id)
-  std::optional<HttpResponse> raw;   // answered as is, without the envelope
+  Json extra = Json::object();      // top-level members next to code/message/data (e.g. job_id)
+  std::optional<HttpResponse> raw;  // answered as is, without the envelope
 };
 
 using ApiCallback = std::function<void(ApiReply)>;

@@ -128,6 +128,37 @@ struct JobCleaned {                # /v2/job/clean: the job's views and outputs 
   reason @0 :Text;
 }
 
+# What task runs produce (events/tracking.hpp). FATE's bodies are free-form JSON; they travel as JSON text.
+struct MetricsSaved {              # POST /v2/worker/metric/save
+  executionId @0 :Text;
+  metricsJson @1 :Text;            # list of MetricData
+}
+
+struct DataOutputTracked {         # POST /v2/worker/data/tracking/save
+  executionId @0 :Text;
+  recordJson @1 :Text;
+}
+
+struct ModelSaved {                # POST /v2/worker/model/save; the tar is stored at `file` first
+  executionId @0 :Text;
+  outputKey @1 :Text;
+  typeName @2 :Text;
+  modelId @3 :Text;
+  modelVersion @4 :Text;
+  storageKey @5 :Text;
+  file @6 :Text;
+  sha256 @7 :Text;
+  size @8 :Int64;
+  metaDataJson @9 :Text;           # the tar's parsed *.meta.yaml members
+}
+
+struct TrackingDeleted {           # metric or model records removed
+  kind @0 :Text;                   # "metric" | "model"
+  taskName @1 :Text;               # empty: every task
+  party @2 :Party;                 # empty role: every party
+  outputKey @3 :Text;
+}
+
 struct JobEvent {
   atMs @0 :Int64;                  # when it happened (time enters the domain as event data)
   union {
@@ -147,6 +178,10 @@ struct JobEvent {
     partyResourcesAnswered @14 :PartyResourcesAnswered;
     admissionEnded @15 :AdmissionEnded;
     jobCleaned @16 :JobCleaned;
+    metricsSaved @17 :MetricsSaved;
+    dataOutputTracked @18 :DataOutputTracked;
+    modelSaved @19 :ModelSaved;
+    trackingDeleted @20 :TrackingDeleted;
   }
 }
 
@@ -159,4 +194,69 @@ struct CapacityRegistered {        # the computing engine's total, as read from 
 struct PartyEvent {                # one kind so far; later kinds are new fields (set one per event)
   atMs @0 :Int64;
   capacityRegistered @1 :CapacityRegistered;
+}
+
+# The events of the catalog (stream "catalog", events/catalog.hpp): tables, providers, imported models.
+struct TableMeta {
+  namespace @0 :Text;
+  name @1 :Text;
+  engine @2 :Text;
+  path @3 :Text;
+  dataType @4 :Text;
+  jobId @5 :Text;
+  count @6 :Int64;
+  partitions @7 :Int32;
+  metaJson @8 :Text;
+  partOfDataJson @9 :Text;
+  sourceJson @10 :Text;
+  createTime @11 :Int64;
+}
+
+struct ProviderInfo {
+  name @0 :Text;
+  version @1 :Text;
+  device @2 :Text;
+  protocol @3 :Text;
+  metadataJson @4 :Text;
+  components @5 :List(Text);
+  createTime @6 :Int64;
+  updateTime @7 :Int64;
+}
+
+struct ImportedModel {
+  modelId @0 :Text;
+  modelVersion @1 :Text;
+  role @2 :Text;
+  partyId @3 :Text;
+  taskName @4 :Text;
+  outputKey @5 :Text;
+  storageKey @6 :Text;
+  file @7 :Text;
+  sha256 @8 :Text;
+  size @9 :Int64;
+  metaDataJson @10 :Text;
+  createTime @11 :Int64;
+}
+
+struct NamedTable {
+  namespace @0 :Text;
+  name @1 :Text;
+}
+
+struct ProviderKey {
+  name @0 :Text;
+  version @1 :Text;
+  device @2 :Text;
+}
+
+struct CatalogEvent {
+  atMs @0 :Int64;
+  union {
+    tableRegistered @1 :TableMeta;
+    tableDeleted @2 :NamedTable;
+    providerRegistered @3 :ProviderInfo;
+    providerDeleted @4 :ProviderKey;
+    modelImported @5 :ImportedModel;
+    importedModelDeleted @6 :Text;    # storage key
+  }
 }

@@ -25,6 +25,13 @@ PartyRef get_party(schema::Party::Reader r) {
   return PartyRef{text(r.getRole()), text(r.getPartyId())};
 }
 
+// JSON carried as text; an undecodable one marks the event bad.
+Json json_text(capnp::Text::Reader t, bool* ok) {
+  Json value = Json::parse(std::string_view(t.cStr(), t.size()), nullptr, false);
+  if (value.is_discarded()) *ok = false;
+  return value;
+}
+
 Status get_status(capnp::Text::Reader t, bool* ok) {
   auto s = domain::parse_status(std::string_view(t.cStr(), t.size()));
   if (!s) *ok = false;
@@ -127,6 +134,32 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setMessage(e.message);
         } else if constexpr (std::is_same_v<T, domain::JobCleaned>) {
           root.initJobCleaned().setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::MetricsSaved>) {
+          auto b = root.initMetricsSaved();
+          b.setExecutionId(e.execution_id);
+          b.setMetricsJson(e.metrics.dump());
+        } else if constexpr (std::is_same_v<T, domain::DataOutputTracked>) {
+          auto b = root.initDataOutputTracked();
+          b.setExecutionId(e.execution_id);
+          b.setRecordJson(e.record.dump());
+        } else if constexpr (std::is_same_v<T, domain::ModelSaved>) {
+          auto b = root.initModelSaved();
+          b.setExecutionId(e.execution_id);
+          b.setOutputKey(e.output_key);
+          b.setTypeName(e.type_name);
+          b.setModelId(e.model_id);
+          b.setModelVersion(e.model_version);
+          b.setStorageKey(e.storage_key);
+          b.setFile(e.file);
+          b.setSha256(e.digest);
+          b.setSize(e.size);
+          b.setMetaDataJson(e.meta_data.dump());
+        } else if constexpr (std::is_same_v<T, domain::TrackingDeleted>) {
+          auto b = root.initTrackingDeleted();
+          b.setKind(e.kind);
+          b.setTaskName(e.task_name);
+          put_party(b.initParty(), e.party);
+          b.setOutputKey(e.output_key);
         } else if constexpr (std::is_same_v<T, domain::AdmissionEnded>) {
           auto b = root.initAdmissionEnded();
           b.setAttempt(e.attempt);
@@ -253,6 +286,38 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
       case schema::JobEvent::JOB_CLEANED:
         event.body = domain::JobCleaned{text(root.getJobCleaned().getReason())};
         break;
+      case schema::JobEvent::METRICS_SAVED: {
+        auto r = root.getMetricsSaved();
+        event.body = domain::MetricsSaved{text(r.getExecutionId()), json_text(r.getMetricsJson(), &ok)};
+        break;
+      }
+      case schema::JobEvent::DATA_OUTPUT_TRACKED: {
+        auto r = root.getDataOutputTracked();
+        event.body = domain::DataOutputTracked{text(r.getExecutionId()), json_text(r.getRecordJson(), &ok)};
+        break;
+      }
+      case schema::JobEvent::MODEL_SAVED: {
+        auto r = root.getModelSaved();
+        domain::ModelSaved m;
+        m.execution_id = text(r.getExecutionId());
+        m.output_key = text(r.getOutputKey());
+        m.type_name = text(r.getTypeName());
+        m.model_id = text(r.getModelId());
+        m.model_version = text(r.getModelVersion());
+        m.storage_key = text(r.getStorageKey());
+        m.file = text(r.getFile());
+        m.digest = text(r.getSha256());
+        m.size = r.getSize();
+        m.meta_data = json_text(r.getMetaDataJson(), &ok);
+        event.body = std::move(m);
+        break;
+      }
+      case schema::JobEvent::TRACKING_DELETED: {
+        auto r = root.getTrackingDeleted();
+        event.body = domain::TrackingDeleted{text(r.getKind()), text(r.getTaskName()),
+                                             get_party(r.getParty()), text(r.getOutputKey())};
+        break;
+      }
       case schema::JobEvent::ADMISSION_ENDED: {
         auto r = root.getAdmissionEnded();
         event.body = domain::AdmissionEnded{r.getAttempt(), r.getGranted(), text(r.getReason())};
@@ -269,7 +334,7 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
         return std::nullopt;
     }
     if (!ok) {
-      if (error) *error = "event has an unknown status value";
+      if (error) *error = "event has an unknown status value or undecodable JSON";
       return std::nullopt;
     }
     return event;

@@ -2,7 +2,9 @@
 
 #include <map>
 
+#include "events/catalog.hpp"
 #include "events/job_views.hpp"
+#include "store/catalog_codec.hpp"
 #include "store/job_codec.hpp"
 
 namespace flowstone::store {
@@ -45,6 +47,24 @@ Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
                                       std::to_string(copy.cores) + " cores");
     for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
   }
+  // The catalog: tables, providers, imported models.
+  std::vector<StoredEvent> events;
+  s = log.ReadStream(kCatalogStream, 1, &events);
+  if (!s.ok()) report->errors.push_back(std::string(kCatalogStream) + ": " + s.ToString());
+  if (!events.empty()) ++report->streams;
+  domain::CatalogState catalog;
+  for (const StoredEvent& stored : events) {
+    std::string error;
+    auto event = decode_catalog_event(stored.payload, &error);
+    if (!event) {
+      report->errors.push_back(std::string(kCatalogStream) + " event " + std::to_string(stored.version) +
+                               ": " + error);
+      break;
+    }
+    domain::apply(catalog, *event);
+    ++report->events;
+  }
+  for (auto& row : domain::catalog_views(catalog)) (*rows)[row.family][row.key] = std::move(row.value);
   for (const auto& family : job_view_families()) report->rows += (*rows)[family].size();
   return Status::OK();
 }
@@ -59,7 +79,9 @@ std::string printable(const std::string& key) {
 }  // namespace
 
 std::vector<std::string> job_view_families() {
-  return {domain::kJobsView, domain::kTasksView, domain::kExecutionsView, domain::kResourcesView};
+  return {domain::kJobsView,      domain::kTasksView,         domain::kExecutionsView, domain::kResourcesView,
+          domain::kMetricsView,   domain::kDataOutputsView,   domain::kModelsView,     domain::kTablesView,
+          domain::kProvidersView, domain::kImportedModelsView};
 }
 
 Status RebuildViews(EventLog& log, ProjectionReport* report) {

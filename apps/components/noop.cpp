@@ -1,15 +1,24 @@
-// flowstone-noop: the reference `noop` component. It speaks only the worker API, so it doubles as a
-// template for a new component: read the task config, do the work, report the outcome.
-// Parameters: sleep (seconds), fail (bool) with error_message, fail_below_version (int).
-// Output: a model `output_model` (stored once the tracking routes exist).
-#include <iostream>
-
+// flowstone-noop: the reference `noop` component, a stand-in for an algorithm in test and demo DAGs. It
+// speaks only the worker API, so it doubles as a template for a new component: run_component reads the
+// task config and reports the outcome; the body does the work and returns success or an error.
+//
+// Parameters:
+//   sleep               (seconds, default 0) time spent "working"
+//   fail                (bool) fail, with error_message (string) as the task's error
+//   fail_below_version  (int) fail while the task's version is lower, so that a retry succeeds
+//   emit_model          (bool, default true) save the JSON model `output_model`
+//   emit_metric         (bool, default true) save the metric `noop_metric`
+// Inputs: none.
+// Outputs (on success): model `output_model` ({component, parameters, task identity}) and metric
+//   {"name": "noop_metric", "type": "noop", "data": [{"metric": [1.0], "step": 0}]}.
 #include "apps/components/worker_client.hpp"
 
+namespace w = flowstone::worker;
+
 int main(int argc, char** argv) {
-  return flowstone::worker::run_component(argc, argv, [](const flowstone::worker::TaskContext& task) {
-    auto outcome = flowstone::worker::noop_behaviour(task);
-    if (outcome.success) std::cout << "output_model: {\"noop\": true}" << std::endl;
-    return outcome;
+  return w::run_component(argc, argv, [](const w::TaskContext& task) {
+    auto outcome = w::noop_behaviour(task);
+    if (!outcome.success) return outcome;
+    return w::noop_outputs(task);
   });
 }

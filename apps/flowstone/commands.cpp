@@ -15,7 +15,7 @@
 
 #include "actors/config.hpp"
 #include "apps/flowstone/party_process.hpp"
-#include "apps/flowstone/yaml_json.hpp"
+#include "net/yaml_json.hpp"
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
 
@@ -168,7 +168,7 @@ int run_client_command(const std::string& group, const std::string& action, cons
       return 1;
     }
     Json dag_schema;
-    if (std::string e = load_yaml_or_json(flags.at("conf_path"), &dag_schema); !e.empty()) {
+    if (std::string e = net::load_yaml_or_json(flags.at("conf_path"), &dag_schema); !e.empty()) {
       std::cerr << e << "\n";
       return 1;
     }
@@ -248,7 +248,7 @@ int run_demo(const Flags& flags) {
   Address guest{"127.0.0.1", sites[0].port};
   std::string error;
   Json dag_schema;
-  load_yaml_or_json((dir / "demo_job.yaml").string(), &dag_schema);
+  net::load_yaml_or_json((dir / "demo_job.yaml").string(), &dag_schema);
   auto submitted = call(guest, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error);
   if (!submitted || submitted->value("code", -1) != 0) {
     std::cerr << "demo: submit failed: " << (submitted ? submitted->dump() : error) << "\n";

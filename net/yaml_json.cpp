@@ -1,10 +1,10 @@
-#include "apps/flowstone/yaml_json.hpp"
+#include "net/yaml_json.hpp"
 
 #include <yaml-cpp/yaml.h>
 
 #include <regex>
 
-namespace flowstone::cli {
+namespace flowstone::net {
 namespace {
 
 Json scalar(const YAML::Node& node) {
@@ -58,4 +58,13 @@ std::string load_yaml_or_json(const std::string& path, Json* out) {
   }
 }
 
-}  // namespace flowstone::cli
+std::string parse_yaml_or_json(const std::string& text, Json* out) {
+  try {
+    *out = convert(YAML::Load(text));
+    return "";
+  } catch (const std::exception& e) {
+    return std::string("not YAML or JSON: ") + e.what();
+  }
+}
+
+}  // namespace flowstone::net

@@ -1,0 +1,227 @@
+#include "actors/catalog_actor.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "actors/outputs.hpp"
+#include "net/archive.hpp"
+#include "net/yaml_json.hpp"
+#include "store/catalog_codec.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CatalogActorState {
+  std::shared_ptr<Environment> env;
+  domain::CatalogState catalog;
+  uint64_t version = 0;
+  std::map<std::string, std::string> rows;  // family \0 key -> value, as stored
+  static inline const char* name = "flowstone.catalog";
+};
+
+using Self = catalog_actor::stateful_pointer<CatalogActorState>;
+
+std::map<std::string, std::string> view_rows(const domain::CatalogState& catalog) {
+  std::map<std::string, std::string> out;
+  for (auto& row : domain::catalog_views(catalog)) out[row.family + '\0' + row.key] = std::move(row.value);
+  return out;
+}
+
+void load(Self self) {
+  auto& st = self->state;
+  std::vector<store::StoredEvent> events;
+  st.env->log->ReadStream(store::kCatalogStream, 1, &events);
+  for (const auto& stored : events) {
+    std::string error;
+    auto event = store::decode_catalog_event(stored.payload, &error);
+    if (!event) {
+      st.env->server_log->error("catalog event {} undecodable: {}", stored.version, error);
+      continue;
+    }
+    domain::apply(st.catalog, *event);
+    st.version = stored.version;
+  }
+  st.rows = view_rows(st.catalog);
+}
+
+JobReply run_command(Self self, const domain::CatalogCommand& command) {
+  auto& st = self->state;
+  domain::CatalogDecision decision = domain::decide(st.catalog, command);
+  if (decision.code != 0 || decision.events.empty())
+    return JobReply{decision.code, decision.message, decision.data};
+  domain::CatalogState next = st.catalog;
+  store::AppendRequest append;
+  append.stream = store::kCatalogStream;
+  append.expected_version = st.version;
+  for (const auto& event : decision.events) {
+    domain::apply(next, event);
+    append.events.push_back(store::encode_catalog_event(event));
+  }
+  auto rows = view_rows(next);
+  for (const auto& [key, value] : rows) {
+    auto it = st.rows.find(key);
+    if (it == st.rows.end() || it->second != value) {
+      auto sep = key.find('\0');
+      append.views.push_back({key.substr(0, sep), key.substr(sep + 1), value});
+    }
+  }
+  for (const auto& [key, value] : st.rows)
+    if (!rows.count(key)) {
+      auto sep = key.find('\0');
+      append.views.push_back({key.substr(0, sep), key.substr(sep + 1), std::nullopt});
+    }
+  store::AppendResult result = st.env->log->Append(std::move(append));
+  if (!result.status.ok())
+    return JobReply{6000, "cannot store the catalog change: " + result.status.ToString(), nullptr};
+  for (const auto& event : decision.events)
+    st.env->server_log->info("catalog: {}", domain::describe_catalog_event(event));
+  st.catalog = std::move(next);
+  st.rows = std::move(rows);
+  st.version = result.stream_version;
+  return JobReply{decision.code, decision.message, decision.data};
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 15]);
+  }
+  return out;
+}
+
+// Writes `data` to `path` durably: a temporary file, fsync, rename, fsync of the folder.
+std::string write_durably(const std::string& path, const std::string& data) {
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return "cannot create " + tmp;
+  size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      return "cannot write " + tmp;
+    }
+    written += static_cast<size_t>(n);
+  }
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot store " + path;
+  int dir = ::open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return "";
+}
+
+// The parsed *.meta.yaml members of a model tar; an error if it is not an archive.
+std::string model_meta(const std::string& tar, Json* meta_data) {
+  std::vector<net::ArchiveEntry> entries;
+  if (std::string e = net::read_archive(tar, &entries); !e.empty()) return e;
+  *meta_data = Json::array();
+  for (const auto& entry : entries) {
+    if (entry.name.size() < 10 || entry.name.compare(entry.name.size() - 10, 10, ".meta.yaml") != 0) continue;
+    Json meta;
+    if (std::string e = net::parse_yaml_or_json(entry.data, &meta); !e.empty())
+      return "member " + entry.name + " is " + e;
+    meta_data->push_back(meta);
+  }
+  return "";
+}
+
+StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
+  StoreModelReply out;
+  Json meta_data;
+  if (std::string e = model_meta(msg.tar, &meta_data); !e.empty()) {
+    out.code = 5001;
+    out.message = "Invalid request: file: " + e;
+    return out;
+  }
+  std::string file = model_file(self->state.env->config, msg.storage_key);
+  if (std::string e = write_durably(file, msg.tar); !e.empty()) {
+    out.code = 5008;
+    out.message = e;
+    return out;
+  }
+  out.model.storage_key = msg.storage_key;
+  out.model.file = file;
+  out.model.size = static_cast<int64_t>(msg.tar.size());
+  out.model.digest = sha256_hex(msg.tar);
+  out.model.meta_data = std::move(meta_data);
+  return out;
+}
+
+// An export zip holds tars named by storage key <id>/<version>/<role>/<party>/<task>/<key>.
+JobReply import_models(Self self, const ImportModelsMsg& msg) {
+  std::vector<net::ArchiveEntry> entries;
+  if (std::string e = net::read_archive(msg.zip, &entries); !e.empty())
+    return JobReply{5001, "Invalid request: file: " + e, nullptr};
+  domain::ImportModels import;
+  for (const auto& entry : entries) {
+    std::vector<std::string> parts;
+    for (const auto& part : fs::path(entry.name)) parts.push_back(part.string());
+    if (parts.size() != 6)
+      return JobReply{5001,
+                      "Invalid request: file: member '" + entry.name +
+                          "' is not <model_id>/<model_version>/<role>/<party_id>/<task_name>/<output_key>",
+                      nullptr};
+    domain::ImportedModel m;
+    m.model_id = msg.model_id;
+    m.model_version = msg.model_version;
+    m.role = parts[2];
+    m.party_id = parts[3];
+    m.task_name = parts[4];
+    m.output_key = parts[5];
+    m.storage_key = domain::model_storage_key(m.model_id, m.model_version, {m.role, m.party_id}, m.task_name,
+                                              m.output_key);
+    StoreModelReply stored = store_model(self, StoreModelMsg{m.storage_key, entry.data});
+    if (stored.code != 0)
+      return JobReply{stored.code, "member " + entry.name + ": " + stored.message, nullptr};
+    m.file = stored.model.file;
+    m.size = stored.model.size;
+    m.digest = stored.model.digest;
+    m.meta_data = stored.model.meta_data;
+    import.models.push_back(std::move(m));
+  }
+  if (import.models.empty()) return JobReply{5001, "Invalid request: file: the zip holds no model", nullptr};
+  import.now_ms = Environment::now_ms();
+  size_t count = import.models.size();
+  JobReply reply = run_command(self, std::move(import));
+  if (reply.code == 0)
+    reply.data = Json{{"model_id", msg.model_id}, {"model_version", msg.model_version}, {"count", count}};
+  return reply;
+}
+
+catalog_actor::behavior_type catalog_impl(Self self, std::shared_ptr<Environment> env) {
+  self->state.env = std::move(env);
+  load(self);
+  return {
+      [=](CatalogCommandMsg& msg) -> JobReply {
+        std::visit([](auto& c) { c.now_ms = Environment::now_ms(); }, msg.command);
+        return run_command(self, msg.command);
+      },
+      [=](StoreModelMsg& msg) -> StoreModelReply { return store_model(self, msg); },
+      [=](ImportModelsMsg& msg) -> JobReply { return import_models(self, msg); },
+  };
+}
+
+}  // namespace
+
+catalog_actor spawn_catalog(caf::actor_system& system, std::shared_ptr<Environment> env) {
+  return system.spawn<caf::detached>(catalog_impl, std::move(env));
+}
+
+}  // namespace flowstone::actors

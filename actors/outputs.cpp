@@ -1,0 +1,511 @@
+#include "actors/outputs.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "events/catalog.hpp"
+#include "events/job_views.hpp"
+#include "net/archive.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+namespace fs = std::filesystem;
+using net::ApiReply;
+using net::param;
+using net::reply;
+
+std::vector<Json> scan(store::EventLog& log, const char* family, const std::string& prefix) {
+  std::vector<Json> rows;
+  log.ScanView(family, prefix, [&](const std::string&, const std::string& value) {
+    rows.push_back(Json::parse(value, nullptr, false));
+    return true;
+  });
+  return rows;
+}
+
+std::optional<Json> get_row(store::EventLog& log, const char* family, const std::string& key) {
+  std::string value;
+  if (!log.GetView(family, key, &value).ok()) return std::nullopt;
+  return Json::parse(value, nullptr, false);
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream data;
+  data << in.rdbuf();
+  *out = data.str();
+  return true;
+}
+
+ApiReply raw(std::string body, std::string content_type, const std::string& filename = "") {
+  ApiReply r;
+  net::HttpResponse http;
+  http.body = std::move(body);
+  http.content_type = std::move(content_type);
+  if (!filename.empty())
+    http.headers.push_back({"Content-Disposition", "attachment; filename=\"" + filename + "\""});
+  r.raw = std::move(http);
+  return r;
+}
+
+ApiReply raw_json(const Json& body) {
+  return raw(body.dump(), "application/json");
+}
+
+// The task a client names (job_id, role, party_id, task_name): its latest version's row.
+std::optional<Json> latest_task(store::EventLog& log, const Json& params) {
+  std::vector<Json> rows = scan(log, domain::kTasksView,
+                                domain::join0({param(params, "job_id"), param(params, "task_name"),
+                                               param(params, "role"), param(params, "party_id")}) +
+                                    '\0');
+  if (rows.empty()) return std::nullopt;
+  return rows.back();  // keys end with the zero-padded version
+}
+
+ApiReply no_task(const Json& params) {
+  return reply(2000, "No found task: job_id[" + param(params, "job_id") + "] role[" + param(params, "role") +
+                         "] party_id[" + param(params, "party_id") + "] task_name[" +
+                         param(params, "task_name") + "]");
+}
+
+std::string run_prefix(const Json& task) {
+  return domain::tracking_run_prefix(task.value("job_id", ""),
+                                     {task.value("role", ""), task.value("party_id", "")},
+                                     task.value("task_name", ""), task.value("task_version", 0));
+}
+
+Json metric_key(const Json& m) {
+  return Json{{"name", m.value("name", "")},
+              {"type", m.contains("type") ? m["type"] : Json(nullptr)},
+              {"groups", m.contains("groups") ? m["groups"] : Json::array()},
+              {"step_axis", m.contains("step_axis") ? m["step_axis"] : Json(nullptr)}};
+}
+
+ApiReply metric_keys(store::EventLog& log, const Json& params) {
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  Json keys = Json::array();
+  for (const Json& m : scan(log, domain::kMetricsView, run_prefix(*task))) {
+    Json key = metric_key(m);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  return reply(0, "success", keys);
+}
+
+// Items saved in several batches under one key are one metric: their data lists are joined.
+ApiReply metrics(store::EventLog& log, const Json& params) {
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  Json filters = params.contains("filters") ? params["filters"] : Json::object();
+  if (filters.is_string()) filters = Json::parse(filters.get<std::string>(), nullptr, false);
+  if (!filters.is_object()) return net::invalid_request("query", "filters", "Not a valid mapping type.");
+  Json out = Json::array();
+  for (const Json& m : scan(log, domain::kMetricsView, run_prefix(*task))) {
+    Json key = metric_key(m);
+    bool wanted = true;
+    for (const auto& [field, value] : filters.items())
+      wanted = wanted && key.contains(field) && key[field] == value;
+    if (!wanted) continue;
+    auto same = std::find_if(out.begin(), out.end(), [&](const Json& o) { return metric_key(o) == key; });
+    if (same == out.end()) {
+      Json item = key;
+      item["data"] = m.contains("data") ? m["data"] : Json::array();
+      out.push_back(item);
+    } else if ((*same)["data"].is_array() && m["data"].is_array()) {
+      for (const Json& point : m["data"]) (*same)["data"].push_back(point);
+    } else {
+      (*same)["data"] = m["data"];
+    }
+  }
+  return reply(0, "success", out);
+}
+
+// The models of the named task: rows of the models view under the job's model id and version.
+std::vector<Json> task_models(store::EventLog& log, const Json& params) {
+  auto job =
+      get_row(log, domain::kJobsView,
+              domain::join0({param(params, "job_id"), param(params, "role"), param(params, "party_id")}));
+  if (!job) return {};
+  std::string prefix =
+      domain::join0({job->value("model_id", ""), job->value("model_version", ""), param(params, "role"),
+                     param(params, "party_id"), param(params, "task_name")}) +
+      '\0';
+  return scan(log, domain::kModelsView, prefix);
+}
+
+// The JSON model members of one stored tar, by FATE's meta: {output_key: model | [models by index]}.
+void decode_models(const Json& row, Json* out) {
+  std::string bytes;
+  std::vector<net::ArchiveEntry> entries;
+  if (!read_file(row.value("file", ""), &bytes) || !net::read_archive(bytes, &entries).empty()) return;
+  const std::string key = row.value("output_key", "");
+  std::vector<std::pair<int64_t, Json>> indexed;
+  for (const Json& meta : row.value("meta_data", Json::array())) {
+    std::string model_key = meta.value("model_key", "");
+    for (const auto& entry : entries) {
+      if (entry.name != model_key) continue;
+      Json model = Json::parse(entry.data, nullptr, false);
+      if (model.is_discarded()) model = entry.data;
+      if (meta.contains("index") && meta["index"].is_number_integer())
+        indexed.push_back({meta["index"].get<int64_t>(), model});
+      else
+        (*out)[key] = model;
+    }
+  }
+  if (!indexed.empty()) {
+    std::sort(indexed.begin(), indexed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    Json list = Json::array();
+    for (auto& [i, m] : indexed) list.push_back(m);
+    (*out)[key] = list;
+  }
+}
+
+ApiReply model_query(store::EventLog& log, const Json& params) {
+  Json out = Json::object();
+  for (const Json& row : task_models(log, params)) decode_models(row, &out);
+  if (out.empty()) return reply(2005, "No found model");
+  return reply(0, "success", out);
+}
+
+ApiReply tar_of(const Json& row, int missing_code) {
+  std::string bytes;
+  if (!read_file(row.value("file", ""), &bytes))
+    return reply(missing_code, "model file of " + row.value("storage_key", "") + " is missing");
+  return raw(std::move(bytes), "application/x-tar",
+             row.value("task_name", "model") + "_" + row.value("output_key", "") + ".tar");
+}
+
+ApiReply model_download(store::EventLog& log, const Json& params) {
+  auto rows = task_models(log, params);
+  if (rows.empty()) return reply(2005, "No found model");
+  return tar_of(rows.front(), 2005);
+}
+
+ApiReply worker_model_download(store::EventLog& log, const Json& params) {
+  std::string key = domain::model_view_key(param(params, "model_id"), param(params, "model_version"),
+                                           {param(params, "role"), param(params, "party_id")},
+                                           param(params, "task_name"), param(params, "output_key"));
+  auto row = get_row(log, domain::kModelsView, key);
+  if (!row) row = get_row(log, domain::kImportedModelsView, key);
+  if (!row) return reply(5008, "Request uri /v2/worker/model/download failed: no model " + key);
+  return tar_of(*row, 5008);
+}
+
+// The tracked outputs of the named task (optionally one output_key), in key and index order.
+std::vector<Json> task_outputs(store::EventLog& log, const Json& task, const std::string& output_key) {
+  std::string prefix = run_prefix(task);
+  if (!output_key.empty()) prefix += output_key + '\0';
+  return scan(log, domain::kDataOutputsView, prefix);
+}
+
+std::optional<Json> table_of(store::EventLog& log, const std::string& ns, const std::string& name) {
+  return get_row(log, domain::kTablesView, domain::join0({ns, name}));
+}
+
+Json tracking_answer(const Json& table) {
+  return Json{{"namespace", table.value("namespace", "")},
+              {"name", table.value("name", "")},
+              {"count", table.value("count", 0)},
+              {"meta", table.value("meta", Json::object())},
+              {"engine", table.value("engine", "")},
+              {"path", table.value("path", "")},
+              {"source", table.value("source", Json::object())},
+              {"data_type", table.value("data_type", "")}};
+}
+
+ApiReply tracking_query(store::EventLog& log, const Json& params) {
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  if (!ns.empty() && !name.empty()) {
+    auto table = table_of(log, ns, name);
+    if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
+    return reply(0, "success", Json::array({tracking_answer(*table)}));
+  }
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  Json out = Json::array();
+  for (const Json& record : task_outputs(log, *task, param(params, "output_key"))) {
+    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
+    if (!table) {
+      if (record.value("uri", "").empty()) continue;
+      return reply(7001, "No found table: namespace[" + record.value("namespace", "") + "] name[" +
+                             record.value("name", "") + "]");
+    }
+    out.push_back(tracking_answer(*table));
+  }
+  if (out.empty()) return reply(2005, "failed");
+  return reply(0, "success", out);
+}
+
+// A table's rows as stored (<path>/data.csv), or "" if it has no file.
+std::string table_csv(const Json& table) {
+  std::string csv;
+  read_file(table.value("path", "") + "/data.csv", &csv);
+  return csv;
+}
+
+Json header_of(const Json& table) {
+  const Json meta = table.value("meta", Json::object());
+  return meta.is_object() && meta.contains("header") ? meta["header"] : Json::array();
+}
+
+ApiReply data_download(store::EventLog& log, const Json& params) {
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  std::vector<net::ArchiveEntry> entries;
+  for (const Json& record : task_outputs(log, *task, param(params, "output_key"))) {
+    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
+    if (!table) continue;
+    std::string base = record.value("output_key", "") + "/" + std::to_string(record.value("index", 0));
+    entries.push_back({base + ".csv", table_csv(*table)});
+    entries.push_back({base + ".meta", Json{{"header", header_of(*table)}}.dump()});
+  }
+  if (entries.empty()) return reply(7001, "No found data output of task " + param(params, "task_name"));
+  std::string tar;
+  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
+    return reply(5008, "cannot build the archive: " + e);
+  return raw(std::move(tar), "application/gzip",
+             param(params, "job_id") + "_" + param(params, "role") + "_" + param(params, "party_id") + "_" +
+                 param(params, "task_name") + ".tar.gz");
+}
+
+ApiReply data_table_or_display(store::EventLog& log, const Json& params, bool display) {
+  auto task = latest_task(log, params);
+  if (!task) return raw_json(Json::object());
+  Json out = Json::object();
+  for (const Json& record : task_outputs(log, *task, "")) {
+    std::string key = record.value("output_key", "");
+    if (!out.contains(key)) out[key] = Json::array();
+    if (!display) {
+      out[key].push_back(
+          Json{{"namespace", record.value("namespace", "")}, {"name", record.value("name", "")}});
+      continue;
+    }
+    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
+    Json overview = record.value("overview", Json::object());
+    out[key].push_back(Json{{"data", table ? table->value("part_of_data", Json::array())
+                                           : overview.value("samples", Json::array())},
+                            {"metadata", table ? table->value("meta", Json::object())
+                                               : record.value("meta_data", Json::object())},
+                            {"total", table ? table->value("count", 0) : overview.value("count", 0)}});
+  }
+  return raw_json(out);
+}
+
+ApiReply table_query(store::EventLog& log, const Json& params) {
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  auto table = table_of(log, ns, name);
+  if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
+  Json data = tracking_answer(*table);
+  std::string display = param(params, "display");
+  if (display == "true" || display == "True" || display == "1")
+    data["display"] = table->value("part_of_data", Json::array());
+  return reply(0, "success", data);
+}
+
+ApiReply table_download(store::EventLog& log, const Json& params) {
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  auto table = table_of(log, ns, name);
+  if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
+  std::vector<net::ArchiveEntry> entries{{"data/0.csv", table_csv(*table)},
+                                         {"data/0.meta", Json{{"header", header_of(*table)}}.dump()}};
+  std::string tar;
+  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
+    return reply(5008, "cannot build the archive: " + e);
+  return raw(std::move(tar), "application/gzip", "download_data_" + ns + "_" + name + ".tar.gz");
+}
+
+ApiReply provider_query(store::EventLog& log, const Json& params) {
+  Json out = Json::array();
+  for (const Json& row : scan(log, domain::kProvidersView, "")) {
+    bool wanted = true;
+    for (const char* field : {"name", "device", "version", "provider_name"}) {
+      std::string wanted_value = param(params, field);
+      wanted = wanted && (wanted_value.empty() || row.value(field, "") == wanted_value);
+    }
+    if (wanted) out.push_back(row);
+  }
+  return reply(0, "success", out);
+}
+
+// ---- logs -------------------------------------------------------------------------------------------
+
+// The files behind a log type: the schedule log of the job, or the task's captured output (and the
+// level files a FATE component writes under root/, when there are any).
+std::vector<std::string> log_files(const ServerConfig& config, const Json& params, std::string* error) {
+  std::string type = param(params, "log_type"), job = param(params, "job_id");
+  std::string job_dir = config.log_dir + "/" + job;
+  if (type == "schedule_info") return {job_dir + "/fate_flow_schedule.log"};
+  if (type == "schedule_error") return {job_dir + "/fate_flow_schedule_error.log"};
+  static const std::map<std::string, std::pair<std::string, std::string>> task_types = {
+      {"task_error", {"ERROR", "task_entrypoint.stderr"}},
+      {"task_warning", {"WARNING", "task_entrypoint.stderr"}},
+      {"task_info", {"INFO", "task_entrypoint.stdout"}},
+      {"task_debug", {"DEBUG", "task_entrypoint.stdout"}}};
+  auto it = task_types.find(type);
+  if (it == task_types.end()) {
+    *error = "log_type '" + type +
+             "' is not one of schedule_info, schedule_error, task_error, task_warning, "
+             "task_info, task_debug";
+    return {};
+  }
+  std::string task = param(params, "task_name");
+  if (task.empty() || param(params, "role").empty() || param(params, "party_id").empty()) {
+    *error = "log_type " + type + " needs role, party_id and task_name";
+    return {};
+  }
+  std::string dir = job_dir + "/" + param(params, "role") + "/" + param(params, "party_id") + "/" + task;
+  return {dir + "/root/" + it->second.first, dir + "/" + it->second.second};
+}
+
+std::vector<std::string> log_lines(const std::vector<std::string>& files) {
+  std::vector<std::string> lines;
+  for (const std::string& file : files) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  return lines;
+}
+
+ApiReply log_count(const ServerConfig& config, const Json& params) {
+  std::string error;
+  auto files = log_files(config, params, &error);
+  if (!error.empty()) return reply(5001, "Invalid request: " + error);
+  return reply(0, "success", static_cast<int64_t>(log_lines(files).size()));
+}
+
+ApiReply log_query(const ServerConfig& config, const Json& params) {
+  std::string error;
+  auto files = log_files(config, params, &error);
+  if (!error.empty()) return reply(5001, "Invalid request: " + error);
+  auto lines = log_lines(files);
+  int64_t begin = params.value("begin", int64_t{1}),
+          end = params.value("end", static_cast<int64_t>(lines.size()));
+  static const std::regex ip(R"(\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b)");
+  Json out = Json::array();
+  for (int64_t n = std::max<int64_t>(begin, 1); n <= end && n <= static_cast<int64_t>(lines.size()); ++n)
+    out.push_back(
+        Json{{"line_num", n}, {"content", std::regex_replace(lines[n - 1], ip, "xxx.xxx.xxx.xxx")}});
+  return reply(0, "success", out);
+}
+
+ApiReply log_download(const ServerConfig& config, const Json& params) {
+  std::string job = param(params, "job_id");
+  std::vector<net::ArchiveEntry> entries;
+  if (!net::add_directory(config.log_dir + "/" + job, job + "/", &entries).empty())
+    return reply(8001, "No found log of job " + job);
+  std::string tar;
+  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
+    return reply(5008, "cannot build the archive: " + e);
+  return raw(std::move(tar), "application/gzip", "job_" + job + "_log.tar.gz");
+}
+
+// ---- model export -----------------------------------------------------------------------------------
+
+ApiReply model_export(store::EventLog& log, const Json& params) {
+  std::string id = param(params, "model_id"), version = param(params, "model_version");
+  std::string role = param(params, "role"), party = param(params, "party_id");
+  std::string prefix = domain::join0({id, version, role, party}) + '\0';
+  std::vector<Json> rows = scan(log, domain::kModelsView, prefix);
+  for (const Json& row : scan(log, domain::kImportedModelsView, prefix)) rows.push_back(row);
+  if (rows.empty()) return reply(2005, "No found model: model_id[" + id + "] model_version[" + version + "]");
+  std::vector<net::ArchiveEntry> entries;
+  for (const Json& row : rows) {
+    std::string bytes;
+    if (!read_file(row.value("file", ""), &bytes))
+      return reply(2005, "model file of " + row.value("storage_key", "") + " is missing");
+    entries.push_back({row.value("storage_key", ""), std::move(bytes)});
+  }
+  std::string zip;
+  if (std::string e = net::write_archive(net::ArchiveFormat::zip, entries, &zip); !e.empty())
+    return reply(5008, "cannot build the archive: " + e);
+  std::string dir = param(params, "path");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string file = dir + "/" + id + "_" + version + "_" + role + "_" + party + ".zip";
+  std::ofstream out(file, std::ios::binary);
+  out << zip;
+  if (!out.flush()) return reply(8001, "cannot write " + file);
+  return reply(0, "success", Json{{"path", file}, {"count", rows.size()}});
+}
+
+}  // namespace
+
+bool is_builtin_provider(const std::string& spec) {
+  std::string name = spec.substr(0, spec.find_first_of(":@"));
+  return name.empty() || name == "flowstone" || name == "fate_flow";
+}
+
+Json lookup_provider(store::EventLog& log, const std::string& spec) {
+  domain::CatalogState catalog;
+  for (const Json& row : scan(log, domain::kProvidersView, "")) {
+    domain::ProviderInfo p;
+    p.name = row.value("name", "");
+    p.version = row.value("version", "");
+    p.device = row.value("device", "");
+    p.update_time = row.value("update_time", int64_t{0});
+    catalog.providers[{p.name, p.version, p.device}] = p;
+  }
+  const domain::ProviderInfo* found = domain::find_provider(catalog, spec);
+  if (!found) return nullptr;
+  return *get_row(log, domain::kProvidersView, domain::join0({found->name, found->version, found->device}));
+}
+
+std::string model_file(const ServerConfig& config, const std::string& storage_key) {
+  return config.data_dir + "/model/" + storage_key + ".tar";
+}
+
+std::pair<std::string, std::string> uri_address(const std::string& uri) {
+  auto sep = uri.find("://");
+  if (sep == std::string::npos) return {"", uri};
+  return {uri.substr(0, sep), uri.substr(sep + 3)};
+}
+
+bool is_output_query(const std::string& route) {
+  static const std::set<std::string> routes = {"output/metric/key/query",
+                                               "output/metric/query",
+                                               "output/model/query",
+                                               "output/model/download",
+                                               "output/data/download",
+                                               "output/data/table",
+                                               "output/data/display",
+                                               "log/count",
+                                               "log/query",
+                                               "job/log/download",
+                                               "worker/data/tracking/query",
+                                               "worker/model/download",
+                                               "table/query",
+                                               "data/download",
+                                               "provider/query",
+                                               "model/export"};
+  return routes.count(route) > 0;
+}
+
+ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
+                             const net::ApiRequest& request) {
+  const std::string& route = request.route;
+  const Json& params = request.params;
+  if (route == "output/metric/key/query") return metric_keys(log, params);
+  if (route == "output/metric/query") return metrics(log, params);
+  if (route == "output/model/query") return model_query(log, params);
+  if (route == "output/model/download") return model_download(log, params);
+  if (route == "output/data/download") return data_download(log, params);
+  if (route == "output/data/table") return data_table_or_display(log, params, false);
+  if (route == "output/data/display") return data_table_or_display(log, params, true);
+  if (route == "log/count") return log_count(config, params);
+  if (route == "log/query") return log_query(config, params);
+  if (route == "job/log/download") return log_download(config, params);
+  if (route == "worker/data/tracking/query") return tracking_query(log, params);
+  if (route == "worker/model/download") return worker_model_download(log, params);
+  if (route == "table/query") return table_query(log, params);
+  if (route == "data/download") return table_download(log, params);
+  if (route == "provider/query") return provider_query(log, params);
+  if (route == "model/export") return model_export(log, params);
+  return reply(6003, "No found route: " + route);
+}
+
+}  // namespace flowstone::actors

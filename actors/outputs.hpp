@@ -1,0 +1,34 @@
+// Read-only routes over what task runs produced and what the catalog holds (spec 1.6, 1.9): metrics,
+// models, data outputs, tables, providers, logs; and the two exports that read them (model/export writes
+// a zip into a server folder). Answered from the projections and the stored files; the answers of
+// output/data/table and output/data/display carry no envelope, as FATE-Flow's do.
+//
+// Thread rules: blocking (file reads); call from a detached actor (the query actor).
+#pragma once
+#include <string>
+
+#include "actors/config.hpp"
+#include "net/api.hpp"
+#include "store/event_log.hpp"
+
+namespace flowstone::actors {
+
+// True for the routes answer_output_query answers.
+bool is_output_query(const std::string& route);
+
+net::ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
+                                  const net::ApiRequest& request);
+
+// The registered provider `spec` names (dag.conf.task.provider: "name:version@device", ...), as its
+// providers-view row; null when none is registered. Builtin names (flowstone, fate_flow) are not looked up.
+Json lookup_provider(store::EventLog& log, const std::string& spec);
+bool is_builtin_provider(const std::string& spec);
+
+// Where the server keeps a model's tar: <data_dir>/model/<storage key>.tar.
+std::string model_file(const ServerConfig& config, const std::string& storage_key);
+
+// A table's engine and path from a tracking uri ("standalone:///dir" -> standalone, /dir); the path is
+// empty when the uri names none.
+std::pair<std::string, std::string> uri_address(const std::string& uri);
+
+}  // namespace flowstone::actors

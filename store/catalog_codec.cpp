@@ -1,0 +1,197 @@
+#include "store/catalog_codec.hpp"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <cstring>
+
+#include "events.capnp.h"
+
+namespace flowstone::store {
+namespace {
+
+std::string text(capnp::Text::Reader t) {
+  return std::string(t.cStr(), t.size());
+}
+
+Json json_text(capnp::Text::Reader t, bool* ok) {
+  Json value = Json::parse(std::string_view(t.cStr(), t.size()), nullptr, false);
+  if (value.is_discarded()) *ok = false;
+  return value;
+}
+
+void put_table(schema::TableMeta::Builder b, const domain::TableMeta& t) {
+  b.setNamespace(t.ns);
+  b.setName(t.name);
+  b.setEngine(t.engine);
+  b.setPath(t.path);
+  b.setDataType(t.data_type);
+  b.setJobId(t.job_id);
+  b.setCount(t.count);
+  b.setPartitions(t.partitions);
+  b.setMetaJson(t.meta.dump());
+  b.setPartOfDataJson(t.part_of_data.dump());
+  b.setSourceJson(t.source.dump());
+  b.setCreateTime(t.create_time);
+}
+
+domain::TableMeta get_table(schema::TableMeta::Reader r, bool* ok) {
+  domain::TableMeta t;
+  t.ns = text(r.getNamespace());
+  t.name = text(r.getName());
+  t.engine = text(r.getEngine());
+  t.path = text(r.getPath());
+  t.data_type = text(r.getDataType());
+  t.job_id = text(r.getJobId());
+  t.count = r.getCount();
+  t.partitions = r.getPartitions();
+  t.meta = json_text(r.getMetaJson(), ok);
+  t.part_of_data = json_text(r.getPartOfDataJson(), ok);
+  t.source = json_text(r.getSourceJson(), ok);
+  t.create_time = r.getCreateTime();
+  return t;
+}
+
+void put_provider(schema::ProviderInfo::Builder b, const domain::ProviderInfo& p) {
+  b.setName(p.name);
+  b.setVersion(p.version);
+  b.setDevice(p.device);
+  b.setProtocol(p.protocol);
+  b.setMetadataJson(p.metadata.dump());
+  auto list = b.initComponents(p.components.size());
+  for (size_t i = 0; i < p.components.size(); ++i) list.set(i, p.components[i]);
+  b.setCreateTime(p.create_time);
+  b.setUpdateTime(p.update_time);
+}
+
+domain::ProviderInfo get_provider(schema::ProviderInfo::Reader r, bool* ok) {
+  domain::ProviderInfo p;
+  p.name = text(r.getName());
+  p.version = text(r.getVersion());
+  p.device = text(r.getDevice());
+  p.protocol = text(r.getProtocol());
+  p.metadata = json_text(r.getMetadataJson(), ok);
+  for (auto c : r.getComponents()) p.components.push_back(text(c));
+  p.create_time = r.getCreateTime();
+  p.update_time = r.getUpdateTime();
+  return p;
+}
+
+void put_model(schema::ImportedModel::Builder b, const domain::ImportedModel& m) {
+  b.setModelId(m.model_id);
+  b.setModelVersion(m.model_version);
+  b.setRole(m.role);
+  b.setPartyId(m.party_id);
+  b.setTaskName(m.task_name);
+  b.setOutputKey(m.output_key);
+  b.setStorageKey(m.storage_key);
+  b.setFile(m.file);
+  b.setSha256(m.digest);
+  b.setSize(m.size);
+  b.setMetaDataJson(m.meta_data.dump());
+  b.setCreateTime(m.create_time);
+}
+
+domain::ImportedModel get_model(schema::ImportedModel::Reader r, bool* ok) {
+  domain::ImportedModel m;
+  m.model_id = text(r.getModelId());
+  m.model_version = text(r.getModelVersion());
+  m.role = text(r.getRole());
+  m.party_id = text(r.getPartyId());
+  m.task_name = text(r.getTaskName());
+  m.output_key = text(r.getOutputKey());
+  m.storage_key = text(r.getStorageKey());
+  m.file = text(r.getFile());
+  m.digest = text(r.getSha256());
+  m.size = r.getSize();
+  m.meta_data = json_text(r.getMetaDataJson(), ok);
+  m.create_time = r.getCreateTime();
+  return m;
+}
+
+}  // namespace
+
+std::string encode_catalog_event(const domain::CatalogEvent& event) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::CatalogEvent>();
+  root.setAtMs(event.at_ms);
+  std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, domain::TableRegistered>) {
+          put_table(root.initTableRegistered(), e.table);
+        } else if constexpr (std::is_same_v<T, domain::TableDeleted>) {
+          auto b = root.initTableDeleted();
+          b.setNamespace(e.ns);
+          b.setName(e.name);
+        } else if constexpr (std::is_same_v<T, domain::ProviderRegistered>) {
+          put_provider(root.initProviderRegistered(), e.provider);
+        } else if constexpr (std::is_same_v<T, domain::ProviderDeleted>) {
+          auto b = root.initProviderDeleted();
+          b.setName(e.name);
+          b.setVersion(e.version);
+          b.setDevice(e.device);
+        } else if constexpr (std::is_same_v<T, domain::ModelImported>) {
+          put_model(root.initModelImported(), e.model);
+        } else {
+          root.setImportedModelDeleted(e.storage_key);
+        }
+      },
+      event.body);
+  auto words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+}
+
+std::optional<domain::CatalogEvent> decode_catalog_event(std::string_view bytes, std::string* error) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    if (error)
+      *error = "catalog event of " + std::to_string(bytes.size()) + " bytes is not a Cap'n Proto message";
+    return std::nullopt;
+  }
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
+  try {
+    capnp::FlatArrayMessageReader reader(words.asPtr());
+    auto root = reader.getRoot<schema::CatalogEvent>();
+    domain::CatalogEvent event;
+    event.at_ms = root.getAtMs();
+    bool ok = true;
+    switch (root.which()) {
+      case schema::CatalogEvent::TABLE_REGISTERED:
+        event.body = domain::TableRegistered{get_table(root.getTableRegistered(), &ok)};
+        break;
+      case schema::CatalogEvent::TABLE_DELETED:
+        event.body = domain::TableDeleted{text(root.getTableDeleted().getNamespace()),
+                                          text(root.getTableDeleted().getName())};
+        break;
+      case schema::CatalogEvent::PROVIDER_REGISTERED:
+        event.body = domain::ProviderRegistered{get_provider(root.getProviderRegistered(), &ok)};
+        break;
+      case schema::CatalogEvent::PROVIDER_DELETED: {
+        auto r = root.getProviderDeleted();
+        event.body = domain::ProviderDeleted{text(r.getName()), text(r.getVersion()), text(r.getDevice())};
+        break;
+      }
+      case schema::CatalogEvent::MODEL_IMPORTED:
+        event.body = domain::ModelImported{get_model(root.getModelImported(), &ok)};
+        break;
+      case schema::CatalogEvent::IMPORTED_MODEL_DELETED:
+        event.body = domain::ImportedModelDeleted{text(root.getImportedModelDeleted())};
+        break;
+      default:
+        if (error) *error = "unknown catalog event kind " + std::to_string(static_cast<int>(root.which()));
+        return std::nullopt;
+    }
+    if (!ok) {
+      if (error) *error = "catalog event carries undecodable JSON";
+      return std::nullopt;
+    }
+    return event;
+  } catch (const std::exception& e) {
+    if (error) *error = std::string("undecodable catalog event: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+}  // namespace flowstone::store
