@@ -13,6 +13,7 @@
 #include "actors/outputs.hpp"
 #include "events/job_views.hpp"
 #include "events/resources.hpp"
+#include "store/job_codec.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -145,6 +146,24 @@ std::string missing_component(const Environment& env, const Json& dag) {
   return "";
 }
 
+// The job dag.conf.inheritance names, replayed from its stream (null if there is none to inherit from).
+std::shared_ptr<const domain::JobState> inherited_job(Self self, const Json& dag) {
+  if (!dag.is_object() || !dag.contains("conf") || !dag["conf"].is_object()) return nullptr;
+  const Json inheritance = dag["conf"].value("inheritance", Json(nullptr));
+  if (!inheritance.is_object()) return nullptr;
+  std::vector<store::StoredEvent> stored;
+  self->state.env->log->ReadStream(self->state.env->job_stream(param(inheritance, "job_id")), 1, &stored);
+  if (stored.empty()) return nullptr;
+  auto state = std::make_shared<domain::JobState>();
+  for (const auto& event : stored) {
+    std::string error;
+    auto decoded = store::decode_job_event(event.payload, &error);
+    if (!decoded) return nullptr;
+    domain::apply(*state, *decoded);
+  }
+  return state;
+}
+
 std::string new_job_id(Self self) {
   auto& st = self->state;
   using namespace std::chrono;
@@ -163,7 +182,9 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
   job_actor job = start_job(self, job_id);
   domain::CreateJob create{
       job_id,          std::move(schema),       st.env->config.party_id,        std::move(initiator),
-      std::move(user), st.env->config.defaults, st.env->config.computing_cores, 0};
+      std::move(user), st.env->config.defaults, st.env->config.computing_cores, 0,
+      nullptr};
+  create.inherit_from = inherited_job(self, create.dag_schema.value("dag", Json::object()));
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), ""})
       .then(
           [self, job, job_id, done, refused_code](const JobReply& r) {
@@ -239,7 +260,8 @@ void join(Self self, ApiCallMsg& call) {
                           st.env->config.party_id,
                           st.env->config.defaults,
                           st.env->config.computing_cores,
-                          0};
+                          0,
+                          inherited_job(self, params["dag"])};
   auto done = call.reply;
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(call.request)})
       .then(

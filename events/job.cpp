@@ -353,6 +353,58 @@ std::string over_capacity(const JobState& created, int party_cores) {
   return "";
 }
 
+// dag.conf.inheritance (spec 4.8): the listed tasks are taken over from an earlier job at every local
+// party: each run starts as success, with the earlier run's data outputs, metrics and models (re-keyed to
+// this job's model id and version; the stored tar is shared). Runs at once here, at creation, so the
+// scheduler never starts them; a party that cannot inherit refuses the job. Returns the problem, or "".
+std::string inherit(Builder& b, const JobState* source) {
+  const JobState& s = b.state();
+  const Json inheritance = s.dag.conf.value("inheritance", Json(nullptr));
+  if (!inheritance.is_object()) return "";
+  std::string source_id = inheritance.value("job_id", std::string());
+  std::vector<std::string> tasks = inheritance.value("task_list", std::vector<std::string>());
+  if (tasks.empty()) return "";
+  if (!source || !source->exists || source->job_id != source_id)
+    return "dag.conf.inheritance.job_id: job " + source_id + " is not at this site";
+  std::string reason = "inherited from job " + source_id;
+  for (const std::string& task : tasks) {
+    if (!s.dag.find_task(task))
+      return "dag.conf.inheritance.task_list: '" + task + "' is not a task of this job";
+    for (const PartyRef& party : b.state().parties_of(task)) {
+      const TaskRun* from = source->latest_run(task, party);
+      if (!from || from->party_status != Status::success)
+        return "dag.conf.inheritance: task " + task + " of job " + source_id + " did not succeed at " +
+               party_text(party);
+      const TaskRun* run = b.state().latest_run(task, party);
+      const std::string exec = run->execution_id;
+      b.emit(TaskPartyStatusChanged{task, run->task_version, party, exec, Status::success, ""});
+      b.emit(TaskStatusChanged{task, run->task_version, party, exec, Status::success, reason});
+      Json metrics = Json::array();
+      for (const auto& m : source->tracking.metrics)
+        if (m.by.execution_id == from->execution_id) metrics.push_back(m.metric);
+      if (!metrics.empty()) b.emit(MetricsSaved{exec, metrics});
+      for (const auto& d : source->tracking.data_outputs)
+        if (d.by.execution_id == from->execution_id) b.emit(DataOutputTracked{exec, d.record});
+      for (const auto& m : source->tracking.models) {
+        if (m.by.execution_id != from->execution_id) continue;
+        ModelSaved model = m.model;
+        model.execution_id = exec;
+        model.model_id = s.model_id;
+        model.model_version = s.model_version;
+        model.storage_key = model_storage_key(s.model_id, s.model_version, party, task, model.output_key);
+        b.emit(model);
+      }
+    }
+    if (s.is_scheduler) {
+      for (const PartyRef& party : s.remote_parties_of(task))  // each inherits at its own site
+        b.emit(TaskPartyStatusChanged{task, 0, party, execution_id_of(s.job_id, task, 0, party),
+                                      Status::success, ""});
+      b.emit(TaskStatusChanged{task, 0, kSchedule, "", Status::success, reason});
+    }
+  }
+  return "";
+}
+
 Decision on_create(const JobState& state, const CreateJob& cmd) {
   if (state.exists) {
     Decision d;  // a repeated create changes nothing (FATE-Flow swallows duplicate creates)
@@ -379,6 +431,8 @@ Decision on_create(const JobState& state, const CreateJob& cmd) {
                     cmd.user_name, cmd.defaults});
   if (std::string problem = over_capacity(b.state(), cmd.party_cores); !problem.empty())
     return reject(1006, problem);
+  if (std::string problem = inherit(b, cmd.inherit_from.get()); !problem.empty())
+    return reject(1000, problem);
   b.set_job_status(Status::waiting, "created");
   // The job is durable here first; then every other party creates its copy (retried until answered)
   // and learns that the job waits (spec 4.1).
@@ -621,6 +675,8 @@ Decision on_join(const JobState& state, const JoinJob& cmd) {
                     conf["scheduler_party_id"].get<std::string>(), local, false, "", cmd.defaults});
   if (std::string problem = over_capacity(b.state(), cmd.party_cores); !problem.empty())
     return reject(1006, problem);
+  if (std::string problem = inherit(b, cmd.inherit_from.get()); !problem.empty())
+    return reject(1002, "Create job failed: " + problem);
   return std::move(b.decision());
 }
 

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -260,6 +261,8 @@ struct CreateJob {  // at the scheduler: /v2/job/submit here, or /v2/scheduler/j
   JobDefaults defaults;
   int party_cores = 0;  // this party's total (computing.standalone.cores); 0: not checked
   int64_t now_ms = 0;
+  // dag.conf.inheritance: the earlier job, as the host loaded it from its stream (null if none or absent).
+  std::shared_ptr<const JobState> inherit_from;
 };
 struct ReportTaskStatus {  // the worker's report (POST /v2/worker/task/status)
   std::string execution_id;
@@ -315,6 +318,7 @@ struct JoinJob {  // partner/job/create: create this server's copies of a job an
   JobDefaults defaults;
   int party_cores = 0;
   int64_t now_ms = 0;
+  std::shared_ptr<const JobState> inherit_from;  // as for CreateJob
 };
 struct UpdateCopyStatus {  // partner/job/status/update; partner/job/start (`start`: always answers 0)
   PartyRef party;

@@ -117,7 +117,7 @@ std::optional<JobCommand> partner_command(const PartnerCall& call) {
   const std::string& e = call.endpoint;
   if (e == "partner/job/create") {
     Json schema{{"dag", b["dag"]}, {"schema_version", b.value("schema_version", Json("2.0.0"))}};
-    return JoinJob{kJob, schema, party, party.party_id, JobDefaults{}, 0};
+    return JoinJob{kJob, schema, party, party.party_id, JobDefaults{}, 0, 0, nullptr};
   }
   if (e == "partner/job/status/update")
     return UpdateCopyStatus{party, status("status", Status::waiting), reason, false, 0};

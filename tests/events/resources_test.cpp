@@ -768,7 +768,7 @@ TEST_F(AdmissionTest, AJobOverThePartysTotalIsRefusedAtCreate) {
 
 TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
   ASSERT_EQ(Create(two_party_dag()).code, 0);  // the scheduler's job, for its dag
-  JoinJob join{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0};
+  JoinJob join{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr};
   ASSERT_EQ(Run(party_, join).code, 0);
   ASSERT_FALSE(Holds(kHost, &party_));
   // resource/apply: the party's resource manager granted; the copy records it.
@@ -807,7 +807,7 @@ TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
 
 TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
   ASSERT_EQ(Create(two_party_dag()).code, 0);
-  ASSERT_EQ(Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0}).code, 0);
+  ASSERT_EQ(Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code, 0);
   ASSERT_EQ(Run(party_, HoldResources{kHost, 0}).code, 0);
   Decision d = Run(party_, StopCopy{kHost, Status::failed, "another party failed", 0});
   ASSERT_EQ(d.code, 0) << d.message;
@@ -822,7 +822,7 @@ TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
 
 TEST_F(AdmissionTest, AJoinOverThePartysTotalIsRefusedWith1006) {
   ASSERT_EQ(Create(two_party_dag(Json{{"cores", 6}})).code, 0);
-  Decision d = Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 4, 0});
+  Decision d = Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 4, 0, nullptr});
   EXPECT_EQ(d.code, 1006);
   EXPECT_TRUE(contains(d.message, "host:10000")) << d.message;
   EXPECT_FALSE(party_.state.exists);
