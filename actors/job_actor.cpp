@@ -117,15 +117,18 @@ std::string log_dir_of(const Environment& env, const std::string& job_id, const 
 }
 
 // The job's schedule log (LOG_DIR/<job_id>/fate_flow_schedule.log), opened on first use so that a job
-// that is never created leaves no folder behind.
+// that is never created leaves no folder behind. Warnings also go to fate_flow_schedule_error.log (the
+// schedule_error log type).
 spdlog::logger& schedule_log(JobActorState& st) {
   if (st.schedule_log) return *st.schedule_log;
   std::string dir = st.env->config.log_dir + "/" + st.job_id;
   try {
     fs::create_directories(dir);
-    st.schedule_log = std::make_shared<spdlog::logger>(
-        "job-" + st.job_id,
-        std::make_shared<spdlog::sinks::basic_file_sink_mt>(dir + "/fate_flow_schedule.log"));
+    auto errors = std::make_shared<spdlog::sinks::basic_file_sink_mt>(dir + "/fate_flow_schedule_error.log");
+    errors->set_level(spdlog::level::warn);
+    spdlog::sinks_init_list sinks = {
+        std::make_shared<spdlog::sinks::basic_file_sink_mt>(dir + "/fate_flow_schedule.log"), errors};
+    st.schedule_log = std::make_shared<spdlog::logger>("job-" + st.job_id, sinks);
     st.schedule_log->flush_on(spdlog::level::info);
   } catch (const std::exception& e) {
     st.env->server_log->warn("job {}: no schedule log: {}", st.job_id, e.what());
@@ -386,7 +389,9 @@ void on_append_done(Self self, AppendDoneMsg& done) {
     st.job = std::move(f.next);
     st.version = r.stream_version;
     st.rows = std::move(f.next_rows);
-    for (const auto& e : f.decision.events) schedule_log(st).info("{}", domain::describe_event(e));
+    for (const auto& e : f.decision.events)
+      schedule_log(st).log(domain::is_trouble(e) ? spdlog::level::warn : spdlog::level::info, "{}",
+                           domain::describe_event(e));
     answer(f.pending, reply_of(f.decision));
     carry_out(self, f.decision.effects, st.job_id + "#" + std::to_string(st.version));
     keep_supervising(self);

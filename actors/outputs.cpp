@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "events/catalog.hpp"
+#include "events/dag.hpp"
 #include "events/job_views.hpp"
 #include "net/archive.hpp"
 
@@ -332,6 +333,28 @@ ApiReply provider_query(store::EventLog& log, const Json& params) {
   return reply(0, "success", out);
 }
 
+// /v2/job/data/view: the tables each party's reader tasks read.
+ApiReply data_view(store::EventLog& log, const Json& params) {
+  auto job =
+      get_row(log, domain::kJobsView,
+              domain::join0({param(params, "job_id"), param(params, "role"), param(params, "party_id")}));
+  if (!job) return reply(1001, "No found job: job_id[" + param(params, "job_id") + "]");
+  auto parsed = domain::parse_dag(job->value("dag", Json::object()));  // the whole dag_schema
+  Json view = Json::object();
+  if (const auto* dag = std::get_if<domain::Dag>(&parsed))
+    for (const auto& task : dag->tasks) {
+      if (task.component_ref != "reader") continue;
+      for (const auto& party : domain::task_parties(*dag, task.name)) {
+        Json p = domain::task_parameters(*dag, task.name, party);
+        view[party.role][party.party_id].push_back(Json{{"namespace", p.value("namespace", Json(nullptr))},
+                                                        {"name", p.value("name", Json(nullptr))}});
+      }
+    }
+  return reply(
+      0, "success",
+      Json{{"role", param(params, "role")}, {"party_id", param(params, "party_id")}, {"data_view", view}});
+}
+
 // ---- logs -------------------------------------------------------------------------------------------
 
 // The files behind a log type: the schedule log of the job, or the task's captured output (and the
@@ -481,7 +504,8 @@ bool is_output_query(const std::string& route) {
                                                "table/query",
                                                "data/download",
                                                "provider/query",
-                                               "model/export"};
+                                               "model/export",
+                                               "job/data/view"};
   return routes.count(route) > 0;
 }
 
@@ -505,6 +529,7 @@ ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
   if (route == "data/download") return table_download(log, params);
   if (route == "provider/query") return provider_query(log, params);
   if (route == "model/export") return model_export(log, params);
+  if (route == "job/data/view") return data_view(log, params);
   return reply(6003, "No found route: " + route);
 }
 

@@ -214,6 +214,16 @@ std::string describe_event(const JobEvent& e) {
       e.body);
 }
 
+bool is_trouble(const JobEvent& e) {
+  auto bad = [](Status s) { return s == Status::failed || s == Status::timeout || s == Status::canceled; };
+  if (const auto* b = std::get_if<JobStatusChanged>(&e.body)) return bad(b->status);
+  if (const auto* b = std::get_if<TaskStatusChanged>(&e.body)) return bad(b->status);
+  if (const auto* b = std::get_if<TaskPartyStatusChanged>(&e.body))
+    return bad(b->status) || !b->error.empty();
+  if (const auto* b = std::get_if<PartyResourcesAnswered>(&e.body)) return b->code != 0;
+  return std::holds_alternative<JobCancelRequested>(e.body);
+}
+
 Json history_entry(uint64_t version, const JobEvent& e) {
   static const char* kinds[] = {"JobCreated",
                                 "JobStatusChanged",

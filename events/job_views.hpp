@@ -50,5 +50,7 @@ Json task_row(const JobState& state, const TaskRun& run);
 // The audit history: one line of text per event, and the entry /v2/job/history/query answers with.
 std::string describe_event(const JobEvent& event);
 Json history_entry(uint64_t version, const JobEvent& event);
+// An event that reports trouble (a failure, timeout or cancel, an error, a refusal): the schedule_error log.
+bool is_trouble(const JobEvent& event);
 
 }  // namespace flowstone::domain
