@@ -15,9 +15,9 @@
 
 #include "actors/config.hpp"
 #include "apps/flowstone/party_process.hpp"
-#include "net/yaml_json.hpp"
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
+#include "net/yaml_json.hpp"
 
 namespace flowstone::cli {
 namespace {
@@ -119,32 +119,35 @@ dag:
   stage: train
   tasks:
     reader_0:
-      component_ref: noop
+      component_ref: reader
       parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
-      parameters: {sleep: 0.5}
     psi_0:
-      component_ref: noop_consumer
+      component_ref: psi
       parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
-      parameters: {sleep: 0.5}
       inputs:
-        model:
-          input_model:
-            task_output_artifact: {producer_task: reader_0, output_artifact_key: output_model}
+        data:
+          input_data:
+            task_output_artifact: {producer_task: reader_0, output_artifact_key: output_data}
+    statistics_0:
+      component_ref: statistics
+      parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
+      inputs:
+        data:
+          input_data:
+            task_output_artifact: {producer_task: psi_0, output_artifact_key: output_data}
     lr_0:
       component_ref: noop_consumer
-      dependent_tasks: [psi_0]
-      parameters: {sleep: 1}
-      inputs:
-        model:
-          input_model:
-            task_output_artifact:
-              producer_task: psi_0
-              output_artifact_key: output_model
-              parties: [{role: guest, party_id: ["9999"]}, {role: host, party_id: ["10000"]}]
+      dependent_tasks: [statistics_0]
+      parameters: {sleep: 0.5}
   party_tasks:
+    guest_9999:
+      parties: [{role: guest, party_id: ["9999"]}]
+      tasks: {reader_0: {parameters: {namespace: experiment, name: demo_guest}}}
     host_10000:
       parties: [{role: host, party_id: ["10000"]}]
-      tasks: {psi_0: {parameters: {fail_below_version: 1}}}
+      tasks:
+        reader_0: {parameters: {namespace: experiment, name: demo_host}}
+        lr_0: {parameters: {fail_below_version: 1}}
 )";
 
 bool is_end_status(const std::string& status) {
@@ -247,6 +250,40 @@ int run_demo(const Flags& flags) {
   };
   Address guest{"127.0.0.1", sites[0].port};
   std::string error;
+  // Real data: the guest's ids 1..30 with two features, the host's ids 21..50 with two others; each is
+  // uploaded at its own party (a local upload job there), so psi_0 finds 10 ids in common.
+  for (size_t i = 0; i < 2; ++i) {
+    std::string csv = i == 0 ? "id,x0,x1\n" : "id,x2,x3\n";
+    for (int id = i == 0 ? 1 : 21; id <= (i == 0 ? 30 : 50); ++id)
+      csv += std::to_string(id) + "," + std::to_string(id * 0.5) + "," + std::to_string((id * 7) % 11) + "\n";
+    std::string file = (dir / ("demo_" + sites[i].role + ".csv")).string();
+    std::ofstream(file) << csv;
+    Address at{"127.0.0.1", sites[i].port};
+    auto up = call(at, "POST", "data/component/upload", {},
+                   Json{{"file", file},
+                        {"head", true},
+                        {"partitions", 4},
+                        {"meta", {{"delimiter", ","}}},
+                        {"namespace", "experiment"},
+                        {"name", "demo_" + sites[i].role}},
+                   &error);
+    std::string upload_job = up ? up->value("job_id", "") : "";
+    std::string upload_status;
+    for (int tries = 0; tries < 300 && !is_end_status(upload_status) && !upload_job.empty(); ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto q = call(at, "GET", "job/query", {{"job_id", upload_job}}, {}, &error);
+      if (q && q->value("code", -1) == 0 && !(*q)["data"].empty())
+        upload_status = (*q)["data"][0].value("status", "");
+    }
+    if (upload_status != "success") {
+      std::cerr << "demo: upload at " << sites[i].role << " did not succeed: " << (up ? up->dump() : error)
+                << "\n";
+      stop_servers();
+      return 1;
+    }
+    std::cout << "demo: uploaded " << file << " at " << sites[i].role << " as experiment.demo_"
+              << sites[i].role << " (upload job " << upload_job << ")\n";
+  }
   Json dag_schema;
   net::load_yaml_or_json((dir / "demo_job.yaml").string(), &dag_schema);
   auto submitted = call(guest, "POST", "job/submit", {}, Json{{"dag_schema", dag_schema}}, &error);
@@ -285,6 +322,19 @@ int run_demo(const Flags& flags) {
       std::cout << "  " << t.value("task_name", "") << " v" << t.value("task_version", 0) << "  status "
                 << t.value("status", "") << ", party_status " << t.value("party_status", "") << "  "
                 << t["elapsed"].dump() << " ms\n";
+  }
+  for (size_t i = 0; i < 2; ++i) {
+    Address at{"127.0.0.1", sites[i].port};
+    for (const char* task : {"psi_0", "statistics_0"}) {
+      auto m = call(
+          at, "GET", "output/metric/query",
+          {{"job_id", job_id}, {"role", sites[i].role}, {"party_id", sites[i].party_id}, {"task_name", task}},
+          {}, &error);
+      if (m && m->value("code", -1) == 0)
+        for (const auto& item : (*m)["data"])
+          std::cout << "demo: " << sites[i].role << " " << task << " metric " << item.value("name", "")
+                    << ": " << item["data"].dump() << "\n";
+    }
   }
   std::cout << "demo: the job's audit history at the guest: " << self_dir() << "/flowstone job history -j "
             << job_id << " --server 127.0.0.1:" << sites[0].port
