@@ -19,15 +19,6 @@ using net::ApiReply;
 using net::param;
 using net::reply;
 
-std::vector<Json> scan(store::EventLog& log, const char* family, const std::string& prefix) {
-  std::vector<Json> rows;
-  log.ScanView(family, prefix, [&](const std::string&, const std::string& value) {
-    rows.push_back(Json::parse(value, nullptr, false));
-    return true;
-  });
-  return rows;
-}
-
 std::optional<Json> get_row(store::EventLog& log, const char* family, const std::string& key) {
   std::string value;
   if (!log.GetView(family, key, &value).ok()) return std::nullopt;
@@ -60,10 +51,10 @@ ApiReply raw_json(const Json& body) {
 
 // The task a client names (job_id, role, party_id, task_name): its latest version's row.
 std::optional<Json> latest_task(store::EventLog& log, const Json& params) {
-  std::vector<Json> rows = scan(log, domain::kTasksView,
-                                domain::join0({param(params, "job_id"), param(params, "task_name"),
-                                               param(params, "role"), param(params, "party_id")}) +
-                                    '\0');
+  std::vector<Json> rows = scan_view(log, domain::kTasksView,
+                                     domain::join0({param(params, "job_id"), param(params, "task_name"),
+                                                    param(params, "role"), param(params, "party_id")}) +
+                                         '\0');
   if (rows.empty()) return std::nullopt;
   return rows.back();  // keys end with the zero-padded version
 }
@@ -91,7 +82,7 @@ ApiReply metric_keys(store::EventLog& log, const Json& params) {
   auto task = latest_task(log, params);
   if (!task) return no_task(params);
   Json keys = Json::array();
-  for (const Json& m : scan(log, domain::kMetricsView, run_prefix(*task))) {
+  for (const Json& m : scan_view(log, domain::kMetricsView, run_prefix(*task))) {
     Json key = metric_key(m);
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
@@ -106,7 +97,7 @@ ApiReply metrics(store::EventLog& log, const Json& params) {
   if (filters.is_string()) filters = Json::parse(filters.get<std::string>(), nullptr, false);
   if (!filters.is_object()) return net::invalid_request("query", "filters", "Not a valid mapping type.");
   Json out = Json::array();
-  for (const Json& m : scan(log, domain::kMetricsView, run_prefix(*task))) {
+  for (const Json& m : scan_view(log, domain::kMetricsView, run_prefix(*task))) {
     Json key = metric_key(m);
     bool wanted = true;
     for (const auto& [field, value] : filters.items())
@@ -136,7 +127,7 @@ std::vector<Json> task_models(store::EventLog& log, const Json& params) {
       domain::join0({job->value("model_id", ""), job->value("model_version", ""), param(params, "role"),
                      param(params, "party_id"), param(params, "task_name")}) +
       '\0';
-  return scan(log, domain::kModelsView, prefix);
+  return scan_view(log, domain::kModelsView, prefix);
 }
 
 // The JSON model members of one stored tar, by FATE's meta: {output_key: model | [models by index]}.
@@ -201,7 +192,7 @@ ApiReply worker_model_download(store::EventLog& log, const Json& params) {
 std::vector<Json> task_outputs(store::EventLog& log, const Json& task, const std::string& output_key) {
   std::string prefix = run_prefix(task);
   if (!output_key.empty()) prefix += output_key + '\0';
-  return scan(log, domain::kDataOutputsView, prefix);
+  return scan_view(log, domain::kDataOutputsView, prefix);
 }
 
 std::optional<Json> table_of(store::EventLog& log, const std::string& ns, const std::string& name) {
@@ -322,7 +313,7 @@ ApiReply table_download(store::EventLog& log, const Json& params) {
 
 ApiReply provider_query(store::EventLog& log, const Json& params) {
   Json out = Json::array();
-  for (const Json& row : scan(log, domain::kProvidersView, "")) {
+  for (const Json& row : scan_view(log, domain::kProvidersView, "")) {
     bool wanted = true;
     for (const char* field : {"name", "device", "version", "provider_name"}) {
       std::string wanted_value = param(params, field);
@@ -433,8 +424,8 @@ ApiReply model_export(store::EventLog& log, const Json& params) {
   std::string id = param(params, "model_id"), version = param(params, "model_version");
   std::string role = param(params, "role"), party = param(params, "party_id");
   std::string prefix = domain::join0({id, version, role, party}) + '\0';
-  std::vector<Json> rows = scan(log, domain::kModelsView, prefix);
-  for (const Json& row : scan(log, domain::kImportedModelsView, prefix)) rows.push_back(row);
+  std::vector<Json> rows = scan_view(log, domain::kModelsView, prefix);
+  for (const Json& row : scan_view(log, domain::kImportedModelsView, prefix)) rows.push_back(row);
   if (rows.empty()) return reply(2005, "No found model: model_id[" + id + "] model_version[" + version + "]");
   std::vector<net::ArchiveEntry> entries;
   for (const Json& row : rows) {
@@ -458,6 +449,15 @@ ApiReply model_export(store::EventLog& log, const Json& params) {
 
 }  // namespace
 
+std::vector<Json> scan_view(store::EventLog& log, const char* family, const std::string& prefix) {
+  std::vector<Json> rows;
+  log.ScanView(family, prefix, [&](const std::string&, const std::string& value) {
+    rows.push_back(Json::parse(value, nullptr, false));
+    return true;
+  });
+  return rows;
+}
+
 bool is_builtin_provider(const std::string& spec) {
   std::string name = spec.substr(0, spec.find_first_of(":@"));
   return name.empty() || name == "flowstone" || name == "fate_flow";
@@ -465,7 +465,7 @@ bool is_builtin_provider(const std::string& spec) {
 
 Json lookup_provider(store::EventLog& log, const std::string& spec) {
   domain::CatalogState catalog;
-  for (const Json& row : scan(log, domain::kProvidersView, "")) {
+  for (const Json& row : scan_view(log, domain::kProvidersView, "")) {
     domain::ProviderInfo p;
     p.name = row.value("name", "");
     p.version = row.value("version", "");

@@ -6,12 +6,17 @@
 // Thread rules: blocking (file reads); call from a detached actor (the query actor).
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/config.hpp"
 #include "net/api.hpp"
 #include "store/event_log.hpp"
 
 namespace flowstone::actors {
+
+// The rows of a view under a key prefix, parsed, in key order.
+std::vector<Json> scan_view(store::EventLog& log, const char* family, const std::string& prefix);
 
 // True for the routes answer_output_query answers.
 bool is_output_query(const std::string& route);

@@ -37,15 +37,6 @@ bool matches(const Json& row, const char* field, const std::string& wanted) {
   return (v.is_string() ? v.get<std::string>() : v.dump()) == wanted;
 }
 
-std::vector<Json> scan(store::EventLog& log, const char* family, const std::string& prefix) {
-  std::vector<Json> rows;
-  log.ScanView(family, prefix, [&](const std::string&, const std::string& value) {
-    rows.push_back(Json::parse(value, nullptr, false));
-    return true;
-  });
-  return rows;
-}
-
 std::string job_prefix(const std::string& job_id) {
   return job_id.empty() ? std::string() : domain::job_view_prefix(job_id);
 }
@@ -75,7 +66,7 @@ ApiReply query_jobs(store::EventLog& log, const Json& params) {
   if (job_id.empty() && role.empty() && party_id.empty() && status.empty())
     return reply(1001, "No found job: a filter (job_id, role, party_id or status) is required");
   Json data = Json::array();
-  for (Json& row : scan(log, domain::kJobsView, job_prefix(job_id)))
+  for (Json& row : scan_view(log, domain::kJobsView, job_prefix(job_id)))
     if (matches(row, "job_id", job_id) && matches(row, "role", role) && matches(row, "party_id", party_id) &&
         matches(row, "status", status))
       data.push_back(std::move(row));
@@ -96,7 +87,7 @@ ApiReply list_jobs(store::EventLog& log, const Json& params) {
            (v.is_string() && std::find(set.begin(), set.end(), v.get<std::string>()) != set.end());
   };
   std::vector<Json> rows;
-  for (Json& row : scan(log, domain::kJobsView, "")) {
+  for (Json& row : scan_view(log, domain::kJobsView, "")) {
     if (!contains(row["job_id"], job_id) || !contains(row["description"], description) ||
         !contains(row["party_id"], party_id) || !in(roles, row["role"]) || !in(statuses, row["status"]))
       continue;
@@ -116,7 +107,7 @@ std::vector<Json> filter_tasks(store::EventLog& log, const Json& params) {
   std::string job_id = param(params, "job_id");
   std::vector<Json> latest;
   bool any_version = params.contains("task_version");
-  for (Json& row : scan(log, domain::kTasksView, job_prefix(job_id))) {
+  for (Json& row : scan_view(log, domain::kTasksView, job_prefix(job_id))) {
     if (!matches(row, "job_id", job_id) || !matches(row, "role", param(params, "role")) ||
         !matches(row, "party_id", param(params, "party_id")) ||
         !matches(row, "task_name", param(params, "task_name")) ||
@@ -150,7 +141,7 @@ ApiReply query_tasks(store::EventLog& log, const Json& params) {
 ApiReply list_tasks(store::EventLog& log, const Json& params) {
   // Every attempt is listed, so retries are visible.
   std::vector<Json> rows;
-  for (Json& row : scan(log, domain::kTasksView, job_prefix(param(params, "job_id")))) {
+  for (Json& row : scan_view(log, domain::kTasksView, job_prefix(param(params, "job_id")))) {
     if (!matches(row, "job_id", param(params, "job_id")) || !matches(row, "role", param(params, "role")) ||
         !matches(row, "party_id", param(params, "party_id")) ||
         !matches(row, "task_name", param(params, "task_name")))

@@ -8,10 +8,10 @@
 #include <caf/all.hpp>
 #include <filesystem>
 
+#include "actors/catalog_actor.hpp"
 #include "actors/environment.hpp"
 #include "actors/launcher_actor.hpp"
 #include "actors/queries.hpp"
-#include "actors/catalog_actor.hpp"
 #include "actors/registry.hpp"
 #include "actors/resource_manager.hpp"
 #include "net/api.hpp"

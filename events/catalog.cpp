@@ -182,23 +182,14 @@ std::vector<CatalogRow> catalog_views(const CatalogState& s) {
     rows.push_back({kTablesView, join0({t.ns, t.name}), table_row(t).dump()});
   for (const auto& [key, p] : s.providers)
     rows.push_back({kProvidersView, join0({p.name, p.version, p.device}), provider_row(p).dump()});
-  for (const auto& [key, m] : s.imported_models)
+  for (const auto& [key, m] : s.imported_models) {
+    TrackedBy by{m.task_name, 0, {m.role, m.party_id}, "", m.create_time};
+    ModelSaved model{"",     m.output_key, "",     m.model_id, m.model_version, m.storage_key,
+                     m.file, m.digest,     m.size, m.meta_data};
     rows.push_back({kImportedModelsView,
-                    join0({m.model_id, m.model_version, m.role, m.party_id, m.task_name, m.output_key}),
-                    Json{{"model_id", m.model_id},
-                         {"model_version", m.model_version},
-                         {"role", m.role},
-                         {"party_id", m.party_id},
-                         {"task_name", m.task_name},
-                         {"output_key", m.output_key},
-                         {"storage_key", m.storage_key},
-                         {"storage_engine", "file"},
-                         {"file", m.file},
-                         {"size", m.size},
-                         {"sha256", m.digest},
-                         {"meta_data", m.meta_data},
-                         {"create_time", m.create_time}}
-                        .dump()});
+                    model_view_key(m.model_id, m.model_version, by.party, m.task_name, m.output_key),
+                    model_row("", by, model).dump()});
+  }
   return rows;
 }
 

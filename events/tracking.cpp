@@ -248,29 +248,31 @@ void tracking_views(const JobState& s, std::vector<ViewRow>* rows) {
                          padded(r.record.value("index", int64_t{0})),
                      row.dump()});
   }
-  for (const ModelRecord& r : s.tracking.models) {
-    const ModelSaved& m = r.model;
-    Json row{{"job_id", s.job_id},
-             {"model_id", m.model_id},
-             {"model_version", m.model_version},
-             {"role", r.by.party.role},
-             {"party_id", r.by.party.party_id},
-             {"task_name", r.by.task_name},
-             {"task_version", r.by.task_version},
-             {"execution_id", m.execution_id},
-             {"output_key", m.output_key},
-             {"type_name", m.type_name},
-             {"storage_key", m.storage_key},
-             {"storage_engine", "file"},
-             {"file", m.file},
-             {"size", m.size},
-             {"sha256", m.digest},
-             {"meta_data", m.meta_data},
-             {"create_time", r.by.time}};
+  for (const ModelRecord& r : s.tracking.models)
     rows->push_back({kModelsView,
-                     model_view_key(m.model_id, m.model_version, r.by.party, r.by.task_name, m.output_key),
-                     row.dump()});
-  }
+                     model_view_key(r.model.model_id, r.model.model_version, r.by.party, r.by.task_name,
+                                    r.model.output_key),
+                     model_row(s.job_id, r.by, r.model).dump()});
+}
+
+Json model_row(const std::string& job_id, const TrackedBy& by, const ModelSaved& m) {
+  return Json{{"job_id", job_id},
+              {"model_id", m.model_id},
+              {"model_version", m.model_version},
+              {"role", by.party.role},
+              {"party_id", by.party.party_id},
+              {"task_name", by.task_name},
+              {"task_version", by.task_version},
+              {"execution_id", m.execution_id},
+              {"output_key", m.output_key},
+              {"type_name", m.type_name},
+              {"storage_key", m.storage_key},
+              {"storage_engine", "file"},
+              {"file", m.file},
+              {"size", m.size},
+              {"sha256", m.digest},
+              {"meta_data", m.meta_data},
+              {"create_time", by.time}};
 }
 
 std::string model_view_key(const std::string& model_id, const std::string& model_version,

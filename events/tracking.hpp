@@ -97,6 +97,9 @@ std::string metric_problem(const Json& metrics, std::string* field);
 // Why a table name or namespace cannot be used ("" if it can): empty, a path separator, "..".
 std::string table_name_problem(const std::string& value);
 
+// A model's row in the models views (a job's, or an imported one with an empty job_id).
+Json model_row(const std::string& job_id, const TrackedBy& by, const ModelSaved& model);
+
 // FATE's storage key of a model: <model_id>/<model_version>/<role>/<party_id>/<task_name>/<output_key>.
 std::string model_storage_key(const std::string& model_id, const std::string& model_version,
                               const PartyRef& party, const std::string& task_name,

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "events.capnp.h"
+#include "store/capnp_bytes.hpp"
 
 namespace flowstone::store {
 namespace {
@@ -138,60 +139,50 @@ std::string encode_catalog_event(const domain::CatalogEvent& event) {
         }
       },
       event.body);
-  auto words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return message_bytes(message);
 }
 
 std::optional<domain::CatalogEvent> decode_catalog_event(std::string_view bytes, std::string* error) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
-    if (error)
-      *error = "catalog event of " + std::to_string(bytes.size()) + " bytes is not a Cap'n Proto message";
-    return std::nullopt;
-  }
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  try {
-    capnp::FlatArrayMessageReader reader(words.asPtr());
-    auto root = reader.getRoot<schema::CatalogEvent>();
-    domain::CatalogEvent event;
-    event.at_ms = root.getAtMs();
-    bool ok = true;
-    switch (root.which()) {
-      case schema::CatalogEvent::TABLE_REGISTERED:
-        event.body = domain::TableRegistered{get_table(root.getTableRegistered(), &ok)};
-        break;
-      case schema::CatalogEvent::TABLE_DELETED:
-        event.body = domain::TableDeleted{text(root.getTableDeleted().getNamespace()),
-                                          text(root.getTableDeleted().getName())};
-        break;
-      case schema::CatalogEvent::PROVIDER_REGISTERED:
-        event.body = domain::ProviderRegistered{get_provider(root.getProviderRegistered(), &ok)};
-        break;
-      case schema::CatalogEvent::PROVIDER_DELETED: {
-        auto r = root.getProviderDeleted();
-        event.body = domain::ProviderDeleted{text(r.getName()), text(r.getVersion()), text(r.getDevice())};
-        break;
-      }
-      case schema::CatalogEvent::MODEL_IMPORTED:
-        event.body = domain::ModelImported{get_model(root.getModelImported(), &ok)};
-        break;
-      case schema::CatalogEvent::IMPORTED_MODEL_DELETED:
-        event.body = domain::ImportedModelDeleted{text(root.getImportedModelDeleted())};
-        break;
-      default:
-        if (error) *error = "unknown catalog event kind " + std::to_string(static_cast<int>(root.which()));
-        return std::nullopt;
-    }
-    if (!ok) {
-      if (error) *error = "catalog event carries undecodable JSON";
-      return std::nullopt;
-    }
-    return event;
-  } catch (const std::exception& e) {
-    if (error) *error = std::string("undecodable catalog event: ") + e.what();
-    return std::nullopt;
-  }
+  return read_message<schema::CatalogEvent>(
+      bytes, "catalog event", error,
+      [&](schema::CatalogEvent::Reader root) -> std::optional<domain::CatalogEvent> {
+        domain::CatalogEvent event;
+        event.at_ms = root.getAtMs();
+        bool ok = true;
+        switch (root.which()) {
+          case schema::CatalogEvent::TABLE_REGISTERED:
+            event.body = domain::TableRegistered{get_table(root.getTableRegistered(), &ok)};
+            break;
+          case schema::CatalogEvent::TABLE_DELETED:
+            event.body = domain::TableDeleted{text(root.getTableDeleted().getNamespace()),
+                                              text(root.getTableDeleted().getName())};
+            break;
+          case schema::CatalogEvent::PROVIDER_REGISTERED:
+            event.body = domain::ProviderRegistered{get_provider(root.getProviderRegistered(), &ok)};
+            break;
+          case schema::CatalogEvent::PROVIDER_DELETED: {
+            auto r = root.getProviderDeleted();
+            event.body =
+                domain::ProviderDeleted{text(r.getName()), text(r.getVersion()), text(r.getDevice())};
+            break;
+          }
+          case schema::CatalogEvent::MODEL_IMPORTED:
+            event.body = domain::ModelImported{get_model(root.getModelImported(), &ok)};
+            break;
+          case schema::CatalogEvent::IMPORTED_MODEL_DELETED:
+            event.body = domain::ImportedModelDeleted{text(root.getImportedModelDeleted())};
+            break;
+          default:
+            if (error)
+              *error = "unknown catalog event kind " + std::to_string(static_cast<int>(root.which()));
+            return std::nullopt;
+        }
+        if (!ok) {
+          if (error) *error = "catalog event carries undecodable JSON";
+          return std::nullopt;
+        }
+        return event;
+      });
 }
 
 }  // namespace flowstone::store

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "events.capnp.h"
+#include "store/capnp_bytes.hpp"
 
 namespace flowstone::store {
 namespace {
@@ -174,174 +175,163 @@ std::string encode_job_event(const domain::JobEvent& event) {
         }
       },
       event.body);
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return message_bytes(message);
 }
 
 std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::string* error) {
-  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
-    if (error) *error = "event of " + std::to_string(bytes.size()) + " bytes is not a Cap'n Proto message";
-    return std::nullopt;
-  }
-  // Stored bytes carry no alignment guarantee: copy into words before reading.
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  try {
-    capnp::FlatArrayMessageReader reader(words.asPtr());
-    auto root = reader.getRoot<schema::JobEvent>();
-    domain::JobEvent event;
-    event.at_ms = root.getAtMs();
-    bool ok = true;
-    switch (root.which()) {
-      case schema::JobEvent::JOB_CREATED: {
-        auto r = root.getJobCreated();
-        domain::JobCreated e;
-        e.job_id = text(r.getJobId());
-        e.dag_schema = Json::parse(text(r.getDagSchemaJson()));
-        e.initiator_party_id = text(r.getInitiatorPartyId());
-        e.scheduler_party_id = text(r.getSchedulerPartyId());
-        for (auto p : r.getLocalParties()) e.local_parties.push_back(get_party(p));
-        e.is_scheduler = r.getIsScheduler();
-        e.user_name = text(r.getUserName());
-        auto d = r.getDefaults();
-        e.defaults.job_cores = d.getJobCores();
-        e.defaults.task_cores = d.getTaskCores();
-        e.defaults.task_timeout_s = d.getTaskTimeoutS();
-        e.defaults.auto_retries = d.getAutoRetries();
-        e.defaults.sync_type = text(d.getSyncType());
-        e.defaults.computing_partitions = d.getComputingPartitions();
-        e.defaults.retry_backoff_ms = d.getRetryBackoffMs();
-        e.defaults.admission_timeout_s = d.getAdmissionTimeoutS();
-        event.body = std::move(e);
-        break;
-      }
-      case schema::JobEvent::JOB_STATUS_CHANGED: {
-        auto r = root.getJobStatusChanged();
-        event.body = domain::JobStatusChanged{get_party(r.getParty()), get_status(r.getStatus(), &ok),
-                                              text(r.getReason())};
-        break;
-      }
-      case schema::JobEvent::JOB_CANCEL_REQUESTED: {
-        auto r = root.getJobCancelRequested();
-        event.body = domain::JobCancelRequested{get_status(r.getStopStatus(), &ok), text(r.getReason())};
-        break;
-      }
-      case schema::JobEvent::JOB_NOTES_ADDED: {
-        auto r = root.getJobNotesAdded();
-        event.body = domain::JobNotesAdded{get_party(r.getParty()), text(r.getNotes())};
-        break;
-      }
-      case schema::JobEvent::TASK_VERSION_CREATED: {
-        auto r = root.getTaskVersionCreated();
-        event.body = domain::TaskVersionCreated{
-            text(r.getTaskName()), r.getTaskVersion(),  get_party(r.getParty()), text(r.getExecutionId()),
-            r.getAutoRetries(),    text(r.getReason()), r.getNotBefore()};
-        break;
-      }
-      case schema::JobEvent::TASK_STATUS_CHANGED: {
-        auto r = root.getTaskStatusChanged();
-        event.body = domain::TaskStatusChanged{text(r.getTaskName()),          r.getTaskVersion(),
+  return read_message<schema::JobEvent>(
+      bytes, "event", error, [&](schema::JobEvent::Reader root) -> std::optional<domain::JobEvent> {
+        domain::JobEvent event;
+        event.at_ms = root.getAtMs();
+        bool ok = true;
+        switch (root.which()) {
+          case schema::JobEvent::JOB_CREATED: {
+            auto r = root.getJobCreated();
+            domain::JobCreated e;
+            e.job_id = text(r.getJobId());
+            e.dag_schema = Json::parse(text(r.getDagSchemaJson()));
+            e.initiator_party_id = text(r.getInitiatorPartyId());
+            e.scheduler_party_id = text(r.getSchedulerPartyId());
+            for (auto p : r.getLocalParties()) e.local_parties.push_back(get_party(p));
+            e.is_scheduler = r.getIsScheduler();
+            e.user_name = text(r.getUserName());
+            auto d = r.getDefaults();
+            e.defaults.job_cores = d.getJobCores();
+            e.defaults.task_cores = d.getTaskCores();
+            e.defaults.task_timeout_s = d.getTaskTimeoutS();
+            e.defaults.auto_retries = d.getAutoRetries();
+            e.defaults.sync_type = text(d.getSyncType());
+            e.defaults.computing_partitions = d.getComputingPartitions();
+            e.defaults.retry_backoff_ms = d.getRetryBackoffMs();
+            e.defaults.admission_timeout_s = d.getAdmissionTimeoutS();
+            event.body = std::move(e);
+            break;
+          }
+          case schema::JobEvent::JOB_STATUS_CHANGED: {
+            auto r = root.getJobStatusChanged();
+            event.body = domain::JobStatusChanged{get_party(r.getParty()), get_status(r.getStatus(), &ok),
+                                                  text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::JOB_CANCEL_REQUESTED: {
+            auto r = root.getJobCancelRequested();
+            event.body = domain::JobCancelRequested{get_status(r.getStopStatus(), &ok), text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::JOB_NOTES_ADDED: {
+            auto r = root.getJobNotesAdded();
+            event.body = domain::JobNotesAdded{get_party(r.getParty()), text(r.getNotes())};
+            break;
+          }
+          case schema::JobEvent::TASK_VERSION_CREATED: {
+            auto r = root.getTaskVersionCreated();
+            event.body = domain::TaskVersionCreated{
+                text(r.getTaskName()), r.getTaskVersion(),  get_party(r.getParty()), text(r.getExecutionId()),
+                r.getAutoRetries(),    text(r.getReason()), r.getNotBefore()};
+            break;
+          }
+          case schema::JobEvent::TASK_STATUS_CHANGED: {
+            auto r = root.getTaskStatusChanged();
+            event.body = domain::TaskStatusChanged{text(r.getTaskName()),          r.getTaskVersion(),
+                                                   get_party(r.getParty()),        text(r.getExecutionId()),
+                                                   get_status(r.getStatus(), &ok), text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::TASK_PARTY_STATUS_CHANGED: {
+            auto r = root.getTaskPartyStatusChanged();
+            event.body =
+                domain::TaskPartyStatusChanged{text(r.getTaskName()),          r.getTaskVersion(),
                                                get_party(r.getParty()),        text(r.getExecutionId()),
-                                               get_status(r.getStatus(), &ok), text(r.getReason())};
-        break;
-      }
-      case schema::JobEvent::TASK_PARTY_STATUS_CHANGED: {
-        auto r = root.getTaskPartyStatusChanged();
-        event.body = domain::TaskPartyStatusChanged{text(r.getTaskName()),          r.getTaskVersion(),
-                                                    get_party(r.getParty()),        text(r.getExecutionId()),
-                                                    get_status(r.getStatus(), &ok), text(r.getError())};
-        break;
-      }
-      case schema::JobEvent::TASK_LAUNCHED: {
-        auto r = root.getTaskLaunched();
-        event.body = domain::TaskLaunched{
-            text(r.getTaskName()), r.getTaskVersion(), get_party(r.getParty()), text(r.getExecutionId()),
-            r.getLauncherPid(),    text(r.getCmd()),   text(r.getLogDir())};
-        break;
-      }
-      case schema::JobEvent::PARTY_JOINED:
-        event.body = domain::PartyJoined{get_party(root.getPartyJoined().getParty())};
-        break;
-      case schema::JobEvent::COPY_RESOURCES_APPLIED: {
-        auto r = root.getCopyResourcesApplied();
-        event.body = domain::CopyResourcesApplied{get_party(r.getParty()), r.getCores()};
-        break;
-      }
-      case schema::JobEvent::COPY_RESOURCES_RETURNED: {
-        auto r = root.getCopyResourcesReturned();
-        event.body =
-            domain::CopyResourcesReturned{get_party(r.getParty()), r.getCores(), text(r.getReason())};
-        break;
-      }
-      case schema::JobEvent::ADMISSION_STARTED:
-        event.body = domain::AdmissionStarted{root.getAdmissionStarted().getAttempt()};
-        break;
-      case schema::JobEvent::PARTY_RESOURCES_ANSWERED: {
-        auto r = root.getPartyResourcesAnswered();
-        event.body = domain::PartyResourcesAnswered{get_party(r.getParty()), r.getAttempt(), r.getCode(),
-                                                    text(r.getMessage())};
-        break;
-      }
-      case schema::JobEvent::JOB_CLEANED:
-        event.body = domain::JobCleaned{text(root.getJobCleaned().getReason())};
-        break;
-      case schema::JobEvent::METRICS_SAVED: {
-        auto r = root.getMetricsSaved();
-        event.body = domain::MetricsSaved{text(r.getExecutionId()), json_text(r.getMetricsJson(), &ok)};
-        break;
-      }
-      case schema::JobEvent::DATA_OUTPUT_TRACKED: {
-        auto r = root.getDataOutputTracked();
-        event.body = domain::DataOutputTracked{text(r.getExecutionId()), json_text(r.getRecordJson(), &ok)};
-        break;
-      }
-      case schema::JobEvent::MODEL_SAVED: {
-        auto r = root.getModelSaved();
-        domain::ModelSaved m;
-        m.execution_id = text(r.getExecutionId());
-        m.output_key = text(r.getOutputKey());
-        m.type_name = text(r.getTypeName());
-        m.model_id = text(r.getModelId());
-        m.model_version = text(r.getModelVersion());
-        m.storage_key = text(r.getStorageKey());
-        m.file = text(r.getFile());
-        m.digest = text(r.getSha256());
-        m.size = r.getSize();
-        m.meta_data = json_text(r.getMetaDataJson(), &ok);
-        event.body = std::move(m);
-        break;
-      }
-      case schema::JobEvent::TRACKING_DELETED: {
-        auto r = root.getTrackingDeleted();
-        event.body = domain::TrackingDeleted{text(r.getKind()), text(r.getTaskName()),
-                                             get_party(r.getParty()), text(r.getOutputKey())};
-        break;
-      }
-      case schema::JobEvent::ADMISSION_ENDED: {
-        auto r = root.getAdmissionEnded();
-        event.body = domain::AdmissionEnded{r.getAttempt(), r.getGranted(), text(r.getReason())};
-        break;
-      }
-      case schema::JobEvent::TASK_START_REQUESTED: {
-        auto r = root.getTaskStartRequested();
-        event.body = domain::TaskStartRequested{text(r.getTaskName()), r.getTaskVersion(),
-                                                get_party(r.getParty()), text(r.getExecutionId())};
-        break;
-      }
-      default:
-        if (error) *error = "unknown event kind " + std::to_string(static_cast<int>(root.which()));
-        return std::nullopt;
-    }
-    if (!ok) {
-      if (error) *error = "event has an unknown status value or undecodable JSON";
-      return std::nullopt;
-    }
-    return event;
-  } catch (const std::exception& e) {
-    if (error) *error = std::string("undecodable event: ") + e.what();
-    return std::nullopt;
-  }
+                                               get_status(r.getStatus(), &ok), text(r.getError())};
+            break;
+          }
+          case schema::JobEvent::TASK_LAUNCHED: {
+            auto r = root.getTaskLaunched();
+            event.body = domain::TaskLaunched{
+                text(r.getTaskName()), r.getTaskVersion(), get_party(r.getParty()), text(r.getExecutionId()),
+                r.getLauncherPid(),    text(r.getCmd()),   text(r.getLogDir())};
+            break;
+          }
+          case schema::JobEvent::PARTY_JOINED:
+            event.body = domain::PartyJoined{get_party(root.getPartyJoined().getParty())};
+            break;
+          case schema::JobEvent::COPY_RESOURCES_APPLIED: {
+            auto r = root.getCopyResourcesApplied();
+            event.body = domain::CopyResourcesApplied{get_party(r.getParty()), r.getCores()};
+            break;
+          }
+          case schema::JobEvent::COPY_RESOURCES_RETURNED: {
+            auto r = root.getCopyResourcesReturned();
+            event.body =
+                domain::CopyResourcesReturned{get_party(r.getParty()), r.getCores(), text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::ADMISSION_STARTED:
+            event.body = domain::AdmissionStarted{root.getAdmissionStarted().getAttempt()};
+            break;
+          case schema::JobEvent::PARTY_RESOURCES_ANSWERED: {
+            auto r = root.getPartyResourcesAnswered();
+            event.body = domain::PartyResourcesAnswered{get_party(r.getParty()), r.getAttempt(), r.getCode(),
+                                                        text(r.getMessage())};
+            break;
+          }
+          case schema::JobEvent::JOB_CLEANED:
+            event.body = domain::JobCleaned{text(root.getJobCleaned().getReason())};
+            break;
+          case schema::JobEvent::METRICS_SAVED: {
+            auto r = root.getMetricsSaved();
+            event.body = domain::MetricsSaved{text(r.getExecutionId()), json_text(r.getMetricsJson(), &ok)};
+            break;
+          }
+          case schema::JobEvent::DATA_OUTPUT_TRACKED: {
+            auto r = root.getDataOutputTracked();
+            event.body =
+                domain::DataOutputTracked{text(r.getExecutionId()), json_text(r.getRecordJson(), &ok)};
+            break;
+          }
+          case schema::JobEvent::MODEL_SAVED: {
+            auto r = root.getModelSaved();
+            domain::ModelSaved m;
+            m.execution_id = text(r.getExecutionId());
+            m.output_key = text(r.getOutputKey());
+            m.type_name = text(r.getTypeName());
+            m.model_id = text(r.getModelId());
+            m.model_version = text(r.getModelVersion());
+            m.storage_key = text(r.getStorageKey());
+            m.file = text(r.getFile());
+            m.digest = text(r.getSha256());
+            m.size = r.getSize();
+            m.meta_data = json_text(r.getMetaDataJson(), &ok);
+            event.body = std::move(m);
+            break;
+          }
+          case schema::JobEvent::TRACKING_DELETED: {
+            auto r = root.getTrackingDeleted();
+            event.body = domain::TrackingDeleted{text(r.getKind()), text(r.getTaskName()),
+                                                 get_party(r.getParty()), text(r.getOutputKey())};
+            break;
+          }
+          case schema::JobEvent::ADMISSION_ENDED: {
+            auto r = root.getAdmissionEnded();
+            event.body = domain::AdmissionEnded{r.getAttempt(), r.getGranted(), text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::TASK_START_REQUESTED: {
+            auto r = root.getTaskStartRequested();
+            event.body = domain::TaskStartRequested{text(r.getTaskName()), r.getTaskVersion(),
+                                                    get_party(r.getParty()), text(r.getExecutionId())};
+            break;
+          }
+          default:
+            if (error) *error = "unknown event kind " + std::to_string(static_cast<int>(root.which()));
+            return std::nullopt;
+        }
+        if (!ok) {
+          if (error) *error = "event has an unknown status value or undecodable JSON";
+          return std::nullopt;
+        }
+        return event;
+      });
 }
 
 std::string encode_party_event(const domain::CapacityRegistered& event) {
@@ -351,32 +341,20 @@ std::string encode_party_event(const domain::CapacityRegistered& event) {
   auto b = root.initCapacityRegistered();
   b.setEngine(event.engine);
   b.setCores(event.cores);
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  auto bytes = words.asBytes();
-  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
+  return message_bytes(message);
 }
 
 std::optional<domain::CapacityRegistered> decode_party_event(std::string_view bytes, std::string* error) {
-  if (bytes.size() % sizeof(capnp::word) != 0 || bytes.empty()) {
-    if (error)
-      *error = "party event of " + std::to_string(bytes.size()) + " bytes is not a Cap'n Proto message";
-    return std::nullopt;
-  }
-  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.begin(), bytes.data(), bytes.size());
-  try {
-    capnp::FlatArrayMessageReader reader(words.asPtr());
-    auto root = reader.getRoot<schema::PartyEvent>();
-    if (!root.hasCapacityRegistered()) {
-      if (error) *error = "unknown party event kind";
-      return std::nullopt;
-    }
-    auto r = root.getCapacityRegistered();
-    return domain::CapacityRegistered{text(r.getEngine()), r.getCores(), root.getAtMs()};
-  } catch (const std::exception& e) {
-    if (error) *error = std::string("undecodable party event: ") + e.what();
-    return std::nullopt;
-  }
+  return read_message<schema::PartyEvent>(
+      bytes, "party event", error,
+      [&](schema::PartyEvent::Reader root) -> std::optional<domain::CapacityRegistered> {
+        if (!root.hasCapacityRegistered()) {
+          if (error) *error = "unknown party event kind";
+          return std::nullopt;
+        }
+        auto r = root.getCapacityRegistered();
+        return domain::CapacityRegistered{text(r.getEngine()), r.getCores(), root.getAtMs()};
+      });
 }
 
 }  // namespace flowstone::store

@@ -161,7 +161,7 @@ ApiAnswer call_api(const TaskContext& context, const std::string& method, const 
     std::cerr << method << " " << target << " not answered yet ("
               << (answer.reached ? "code " + std::to_string(answer.code) + " " + answer.message
                                  : answer.message)
-              << "), retrying" << std::endl;
+              << "), not accepted yet; retrying" << std::endl;
     std::this_thread::sleep_for(delay);
     delay = std::min(delay * 2, std::chrono::milliseconds(5000));
   }

@@ -24,23 +24,6 @@ namespace {
 const PartyRef kSchedule{};
 constexpr const char* kJob = "202401010000000000001";
 
-// a_0 -> b_0 -> c_0 at guest 9999, linked by model inputs.
-Json chain_dag() {
-  return J(R"({
-    "schema_version": "2.1.0",
-    "dag": {
-      "parties": [{"role": "guest", "party_id": ["9999"]}],
-      "tasks": {
-        "a_0": {"component_ref": "noop"},
-        "b_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
-                  {"producer_task": "a_0", "output_artifact_key": "output_model"}}}}},
-        "c_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
-                  {"producer_task": "b_0", "output_artifact_key": "output_model"}}}}}
-      }
-    }
-  })");
-}
-
 // x_0, y_0, z_0 independent; 8 job cores and 4 cores a task: two run at a time.
 Json parallel_dag(int auto_retries = 0) {
   Json dag = J(R"({
@@ -80,7 +63,7 @@ class JobTest : public JobHostTest {
 };
 
 TEST_F(JobTest, CreateAdmitsAndLaunchesOnlyTheFirstTaskOfAChain) {
-  Decision d = Create(chain_dag());
+  Decision d = Create(guest_chain_dag());
   ASSERT_EQ(d.code, 0) << d.message;
   EXPECT_EQ(d.data["model_id"], kJob);
   EXPECT_EQ(d.data["model_version"], "0");
@@ -128,7 +111,7 @@ TEST_F(JobTest, CreateAdmitsAndLaunchesOnlyTheFirstTaskOfAChain) {
 }
 
 TEST_F(JobTest, ChainRunsToSuccess) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
 
   Decision d = Launch(exec("a_0"), 111);
   EXPECT_EQ(d.code, 0);
@@ -292,7 +275,7 @@ TEST_F(JobTest, AutoRetryCreatesANewVersionAndTheJobNeverFails) {
 }
 
 TEST_F(JobTest, AutoRetryIsUsedUpThenTheJobFails) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"] = J(R"({"auto_retries": 1})");
   Create(dag);
   Decision d = Finish(exec("a_0"), Status::failed, "one");
@@ -308,7 +291,7 @@ TEST_F(JobTest, AutoRetryIsUsedUpThenTheJobFails) {
 }
 
 TEST_F(JobTest, StopDuringRunningCancelsAndKillsAndLateReportsChangeNothing) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Launch(exec("a_0"), 777);
 
   StopJob stop;
@@ -352,7 +335,7 @@ TEST_F(JobTest, StopDuringRunningCancelsAndKillsAndLateReportsChangeNothing) {
 }
 
 TEST_F(JobTest, StopWhileTheLaunchIsInFlightCancelsAndKillsTheLateLauncher) {
-  Create(chain_dag());  // a_0 started by the scheduler; the launcher has not reported yet
+  Create(guest_chain_dag());  // a_0 started by the scheduler; the launcher has not reported yet
   StopJob stop;
   Decision d = Run(stop);
   EXPECT_EQ(RunOf("a_0").party_status, Status::canceled);
@@ -412,7 +395,7 @@ TEST_F(JobTest, RerunAfterFailureRerunsOnlyFailedTasks) {
 }
 
 TEST_F(JobTest, RerunAfterCancelRestartsCanceledTasks) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Launch(exec("a_0"));
   Run(StopJob{});
   ASSERT_EQ(state_.schedule_status, Status::canceled);
@@ -429,7 +412,7 @@ TEST_F(JobTest, RerunAfterCancelRestartsCanceledTasks) {
 }
 
 TEST_F(JobTest, RerunOfASuccessfulJobChangesNothing) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Finish(exec("a_0"), Status::success);
   Finish(exec("b_0"), Status::success);
   Finish(exec("c_0"), Status::success);
@@ -439,7 +422,7 @@ TEST_F(JobTest, RerunOfASuccessfulJobChangesNothing) {
 }
 
 TEST_F(JobTest, StaleRepeatedAndUnknownReports) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Finish(exec("a_0"), Status::success);
 
   // Repeated success, and a late failure after success: no events, code 0.
@@ -473,7 +456,7 @@ TEST_F(JobTest, StaleRepeatedAndUnknownReports) {
 }
 
 TEST_F(JobTest, AFailureReportOvertakingTheLaunchRecordIsKept) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Decision d = Report(exec("a_0"), Status::failed, "crashed at import");
   EXPECT_EQ(RunOf("a_0").party_status, Status::failed);
   EXPECT_EQ(RunOf("a_0").error, "crashed at import");
@@ -484,7 +467,7 @@ TEST_F(JobTest, AFailureReportOvertakingTheLaunchRecordIsKept) {
 }
 
 TEST_F(JobTest, ASuccessReportOvertakingTheLaunchRecordCounts) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Decision d = Report(exec("a_0"), Status::success);
   EXPECT_EQ(RunOf("a_0").party_status, Status::success);
   EXPECT_EQ(launched(d), std::vector<std::string>{exec("b_0")});
@@ -494,7 +477,7 @@ TEST_F(JobTest, ASuccessReportOvertakingTheLaunchRecordCounts) {
 }
 
 TEST_F(JobTest, LaunchFailureFailsTheRun) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   FailRun fail;
   fail.execution_id = exec("a_0");
   fail.error = "component 'noop' is not in provider flowstone";
@@ -509,7 +492,7 @@ TEST_F(JobTest, LaunchFailureFailsTheRun) {
 // Two parties served by this site: a failure at one stops the other's run of the same task.
 TEST_F(JobTest, TwoLocalPartiesFailureAtOneStopsTheOther) {
   const PartyRef host{"host", "9999"};
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["9999"]})"));
   Decision d = Create(dag);
   ASSERT_EQ(d.code, 0) << d.message;
@@ -535,7 +518,7 @@ TEST_F(JobTest, TwoLocalPartiesFailureAtOneStopsTheOther) {
 
 TEST_F(JobTest, TwoLocalPartiesInterruptKillsTheOtherRun) {
   const PartyRef host{"host", "9999"};
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["9999"]})"));
   Create(dag);
   std::string guest_a = exec("a_0"), host_a = execution_id_of(kJob, "a_0", 0, host);
@@ -552,7 +535,7 @@ TEST_F(JobTest, TwoLocalPartiesInterruptKillsTheOtherRun) {
 }
 
 TEST_F(JobTest, CycleIsRejected) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["tasks"]["a_0"]["inputs"] = J(R"({"model": {"input_model": {"task_output_artifact":
       {"producer_task": "c_0", "output_artifact_key": "output_model"}}}})");
   Decision d = Create(dag);
@@ -564,7 +547,7 @@ TEST_F(JobTest, CycleIsRejected) {
 }
 
 TEST_F(JobTest, PartyOfAnotherSiteIsAskedToCreateItsCopy) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   Decision d = Create(dag);
   ASSERT_EQ(d.code, 0) << d.message;
@@ -578,9 +561,9 @@ TEST_F(JobTest, PartyOfAnotherSiteIsAskedToCreateItsCopy) {
 }
 
 TEST_F(JobTest, RepeatedCreateChangesNothing) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   size_t events = log_.size();
-  Decision d = Create(chain_dag());
+  Decision d = Create(guest_chain_dag());
   EXPECT_EQ(d.code, 0);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
@@ -597,7 +580,7 @@ TEST_F(JobTest, CommandsOnNoJob) {
 }
 
 TEST_F(JobTest, NotesAreKeptInTheJobRow) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   AddNotes notes;
   notes.party = kGuest;
   notes.notes = "first try";

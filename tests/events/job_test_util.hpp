@@ -53,6 +53,25 @@ inline Json J(const char* text) {
   return Json::parse(text);
 }
 
+// a_0 -> b_0 -> c_0 at guest 9999, linked by model inputs; `conf` is the dag.conf.
+inline Json guest_chain_dag(const Json& conf = Json::object()) {
+  Json dag = J(R"({
+    "schema_version": "2.1.0",
+    "dag": {
+      "parties": [{"role": "guest", "party_id": ["9999"]}],
+      "tasks": {
+        "a_0": {"component_ref": "noop"},
+        "b_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
+                  {"producer_task": "a_0", "output_artifact_key": "output_model"}}}}},
+        "c_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
+                  {"producer_task": "b_0", "output_artifact_key": "output_model"}}}}}
+      }
+    }
+  })");
+  dag["dag"]["conf"] = conf;
+  return dag;
+}
+
 // What a host does with a command: decides it at `now` and, if it is accepted, applies its events to
 // `state` and appends them to `log`. A rejected command must have neither events nor effects.
 inline Decision decide_and_apply(JobState& state, std::vector<JobEvent>& log, JobCommand command,

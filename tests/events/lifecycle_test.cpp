@@ -22,24 +22,6 @@ const PartyRef kHost{"host", "10000"};
 const PartyRef kSchedule{};
 constexpr const char* kJob = "202402020000000000007";
 
-// a_0 -> b_0 -> c_0 at guest 9999, linked by model inputs.
-Json chain_dag() {
-  return J(R"({
-    "schema_version": "2.1.0",
-    "dag": {
-      "parties": [{"role": "guest", "party_id": ["9999"]}],
-      "conf": {},
-      "tasks": {
-        "a_0": {"component_ref": "noop"},
-        "b_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
-                  {"producer_task": "a_0", "output_artifact_key": "output_model"}}}}},
-        "c_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
-                  {"producer_task": "b_0", "output_artifact_key": "output_model"}}}}}
-      }
-    }
-  })");
-}
-
 // x_0 and y_0 independent, both running at once (8 job cores, 4 a task).
 Json pair_dag() {
   return J(R"({
@@ -122,7 +104,7 @@ class LifecycleTest : public JobHostTest {
 // ---- where a task's timeout comes from ---------------------------------------------------------------
 
 TEST_F(LifecycleTest, TaskTimeoutComesFromTaskConfPartyTasksConfJobTaskConfOrTheServerDefault) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["task"] = J(R"({"timeout": 70})");
   dag["dag"]["tasks"]["a_0"]["conf"] = J(R"({"timeout": 5})");
   dag["dag"]["party_tasks"] = J(R"({"guest_9999": {"parties": [{"role": "guest", "party_id": ["9999"]}],
@@ -138,7 +120,7 @@ TEST_F(LifecycleTest, TaskTimeoutComesFromTaskConfPartyTasksConfJobTaskConfOrThe
 
 TEST_F(LifecycleTest, TaskTimeoutDefaultsToTheServersTaskTimeoutAndIsKeptByNewVersions) {
   defaults_.task_timeout_s = 42;
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["auto_retries"] = 1;
   ASSERT_EQ(Create(dag).code, 0);
   EXPECT_EQ(RunOf("a_0").timeout_s, 42);
@@ -151,7 +133,7 @@ TEST_F(LifecycleTest, TaskTimeoutDefaultsToTheServersTaskTimeoutAndIsKeptByNewVe
 // ---- TimeoutRun ----------------------------------------------------------------------------------------
 
 TEST_F(LifecycleTest, TimeoutRunBeforeTheDeadlineChangesNothing) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["tasks"]["a_0"]["conf"] = J(R"({"timeout": 5})");
   Create(dag);
   Launch(exec("a_0"), 501);
@@ -176,7 +158,7 @@ TEST_F(LifecycleTest, TimeoutRunBeforeTheDeadlineChangesNothing) {
 }
 
 TEST_F(LifecycleTest, TimeoutRunPastTheDeadlineEndsTheRunAsTimeoutAndKillsIt) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["tasks"]["a_0"]["conf"] = J(R"({"timeout": 5})");
   Create(dag);
   Launch(exec("a_0"), 501);
@@ -225,7 +207,7 @@ TEST_F(LifecycleTest, TimeoutRunPastTheDeadlineEndsTheRunAsTimeoutAndKillsIt) {
 }
 
 TEST_F(LifecycleTest, TimedOutRunWithAutoRetriesGetsANewVersionAfterTheBackoff) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["auto_retries"] = 1;
   dag["dag"]["conf"]["task"] = J(R"({"timeout": 5})");
   Create(dag);
@@ -291,7 +273,7 @@ TEST_F(LifecycleTest, TheKilledWorkersLateFailureDoesNotTurnATimeoutIntoAFailure
 
 // A party that is not the scheduler times its own run out and reports `timeout` to the scheduler.
 TEST_F(LifecycleTest, TimeoutAtAPartnerIsReportedToTheSchedulerAsTimeout) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   dag["dag"]["conf"] =
       J(R"({"scheduler_party_id": "9999", "initiator_party_id": "9999", "task": {"timeout": 5}})");
@@ -326,7 +308,7 @@ TEST_F(LifecycleTest, TimeoutAtAPartnerIsReportedToTheSchedulerAsTimeout) {
 
 // At the scheduler, a partner's timeout times out the task (and its local runs) and the job.
 TEST_F(LifecycleTest, APartnersTimeoutReportTimesTheTaskAndTheJobOut) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   Create(dag);
   PartnerAnswered joined;
@@ -356,7 +338,7 @@ TEST_F(LifecycleTest, APartnersTimeoutReportTimesTheTaskAndTheJobOut) {
 // ---- TimeoutJob ----------------------------------------------------------------------------------------
 
 TEST_F(LifecycleTest, TimeoutJobStopsTheJobAsTimeoutOnlyPastDagConfTimeout) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["timeout"] = 10;
   Create(dag);
   ASSERT_EQ(state_.schedule_status, Status::running);
@@ -396,7 +378,7 @@ TEST_F(LifecycleTest, TimeoutJobStopsTheJobAsTimeoutOnlyPastDagConfTimeout) {
 }
 
 TEST_F(LifecycleTest, TimeoutJobWithoutDagConfTimeoutChangesNothing) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Launch(exec("a_0"));
   EXPECT_EQ(job_timeout_s(state_), 0);
   Decision d = At(now_ + 365LL * 24 * 3600 * 1000, TimeoutJob{});
@@ -440,7 +422,7 @@ TEST_F(LifecycleTest, NextDeadlineIsTheEarliestOfRunTimeoutsJobTimeoutAndBackoff
 
 TEST_F(LifecycleTest, BackoffDoublesWithEachRetry) {
   defaults_.retry_backoff_ms = 300;
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["auto_retries"] = 3;
   Create(dag);
   std::vector<int64_t> waits;
@@ -507,7 +489,7 @@ TEST_F(LifecycleTest, RerunFromATaskOnADiamondPicksExactlyTheTaskAndItsDownstrea
 }
 
 TEST_F(LifecycleTest, RerunFromAnUnknownTaskOrOnAJobNotEndedIsRefused) {
-  Create(chain_dag());
+  Create(guest_chain_dag());
   Launch(exec("a_0"));
   Decision d = RerunFrom("a_0");  // running
   EXPECT_EQ(d.code, 1000);
@@ -530,7 +512,7 @@ TEST_F(LifecycleTest, RerunFromAnUnknownTaskOrOnAJobNotEndedIsRefused) {
 // ---- capacity ------------------------------------------------------------------------------------------
 
 TEST_F(LifecycleTest, CreateJobLargerThanThePartyIsRefusedWith1006AndStoresNothing) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["cores"] = 16;
   Decision d = Create(dag, /*party_cores=*/8);
   EXPECT_EQ(d.code, 1006);
@@ -556,14 +538,14 @@ TEST_F(LifecycleTest, CreateJobLargerThanThePartyIsRefusedWith1006AndStoresNothi
 }
 
 TEST_F(LifecycleTest, CreateJobWithoutAKnownPartyTotalIsNotChecked) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["conf"]["cores"] = 64;
   Decision d = Create(dag, /*party_cores=*/0);
   EXPECT_EQ(d.code, 0) << d.message;
 }
 
 TEST_F(LifecycleTest, JoinJobLargerThanThePartyIsRefusedWith1006AndStoresNothing) {
-  Json dag = chain_dag();
+  Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   dag["dag"]["conf"] = J(R"({"scheduler_party_id": "9999", "initiator_party_id": "9999", "cores": 12})");
   JoinJob join;

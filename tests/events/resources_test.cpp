@@ -807,7 +807,8 @@ TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
 
 TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
   ASSERT_EQ(Create(two_party_dag()).code, 0);
-  ASSERT_EQ(Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code, 0);
+  ASSERT_EQ(
+      Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code, 0);
   ASSERT_EQ(Run(party_, HoldResources{kHost, 0}).code, 0);
   Decision d = Run(party_, StopCopy{kHost, Status::failed, "another party failed", 0});
   ASSERT_EQ(d.code, 0) << d.message;

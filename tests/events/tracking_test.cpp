@@ -16,7 +16,7 @@ namespace {
 constexpr const char* kSource = "202603030000000000001";
 constexpr const char* kHeir = "202603030000000000002";
 
-Json chain_dag(const Json& conf = Json::object()) {
+Json guest_chain_dag(const Json& conf = Json::object()) {
   Json dag = J(R"({
     "schema_version": "2.1.0",
     "dag": {
@@ -72,7 +72,7 @@ Json record(const char* key, int index, const char* name) {
 
 TEST(Tracking, MetricsOfARunAreEventsAndARepeatedBatchChangesNothing) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
   job.Launch(job.exec("a_0"));
   Decision saved = job.Run(SaveMetrics{job.exec("a_0"), Json::array({metric("loss", 0.5)}), 0});
   ASSERT_EQ(saved.code, 0);
@@ -86,7 +86,7 @@ TEST(Tracking, MetricsOfARunAreEventsAndARepeatedBatchChangesNothing) {
 
 TEST(Tracking, AMetricOfTheWrongShapeIsRefusedNamingTheField) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
   Json bad = Json::array({metric("loss", 0.5), Json{{"name", 3}, {"data", Json::array()}}});
   Decision d = job.Run(SaveMetrics{job.exec("a_0"), bad, 0});
   EXPECT_EQ(d.code, 5001);
@@ -97,7 +97,7 @@ TEST(Tracking, AMetricOfTheWrongShapeIsRefusedNamingTheField) {
 
 TEST(Tracking, ASaveFromAnEndedRunIsIgnored) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
   job.Finish(job.exec("a_0"), Status::success);
   Decision late = job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t1"), 0});
   EXPECT_EQ(late.code, 0);
@@ -107,7 +107,7 @@ TEST(Tracking, ASaveFromAnEndedRunIsIgnored) {
 
 TEST(Tracking, ADataOutputSavedAgainReplacesTheEarlierRecordAndViewsFollow) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
   job.Launch(job.exec("a_0"));
   ASSERT_EQ(job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t1"), 0}).code, 0);
   ASSERT_EQ(job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t2"), 0}).code, 0);
@@ -124,7 +124,7 @@ TEST(Tracking, ADataOutputSavedAgainReplacesTheEarlierRecordAndViewsFollow) {
 // The source job: a_0 and b_0 succeeded with a metric, a data output and a model each; c_0 failed.
 std::shared_ptr<const JobState> source_job() {
   Host job(kSource);
-  EXPECT_EQ(job.Create(chain_dag()).code, 0);
+  EXPECT_EQ(job.Create(guest_chain_dag()).code, 0);
   for (const char* task : {"a_0", "b_0"}) {
     job.Launch(job.exec(task));
     job.Run(SaveMetrics{job.exec(task), Json::array({metric("loss", 0.25)}), 0});
@@ -151,7 +151,7 @@ TEST(Inheritance, ListedTasksStartAsSuccessWithWhatTheyProducedAndOnlyTheRestRun
   Host heir(kHeir);
   CreateJob c;
   c.job_id = kHeir;
-  c.dag_schema = chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"a_0", "b_0"}}}}});
+  c.dag_schema = guest_chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"a_0", "b_0"}}}}});
   c.local_party_id = "9999";
   c.inherit_from = source;
   Decision d = heir.Run(c);
@@ -179,13 +179,13 @@ TEST(Inheritance, ATaskThatDidNotSucceedOrAMissingJobIsRefused) {
   CreateJob c;
   c.job_id = kHeir;
   c.local_party_id = "9999";
-  c.dag_schema = chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"c_0"}}}}});
+  c.dag_schema = guest_chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"c_0"}}}}});
   c.inherit_from = source;
   Decision failed = heir.Run(c);
   EXPECT_EQ(failed.code, 1000);
   EXPECT_NE(failed.message.find("did not succeed"), std::string::npos) << failed.message;
   c.inherit_from = nullptr;
-  c.dag_schema = chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"a_0"}}}}});
+  c.dag_schema = guest_chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"a_0"}}}}});
   Decision missing = heir.Run(c);
   EXPECT_EQ(missing.code, 1000);
   EXPECT_NE(missing.message.find("not at this site"), std::string::npos) << missing.message;

@@ -464,6 +464,9 @@ TEST_F(Tracking, TwoPartyPsiAndStatisticsOutputsLogsAndRebuild) {
   ASSERT_EQ(code_of(task_log), 0) << task_log.dump();
   EXPECT_NE(task_log["data"].dump().find("4 of 8 rows"), std::string::npos)
       << "psi_0's output is not in its task_info log: " << task_log.dump(2);
+  Json errors = guest.get("log/count", {{"log_type", "schedule_error"}, {"job_id", job_id}});
+  EXPECT_EQ(code_of(errors), 0) << errors.dump();
+  EXPECT_EQ(errors.value("data", Json()), 0) << "a successful job logged schedule errors: " << errors.dump();
   Json no_task = guest.get("log/count", {{"log_type", "task_info"}, {"job_id", job_id}});
   EXPECT_EQ(code_of(no_task), 5001) << "task_info without role, party_id and task_name: " << no_task.dump();
 
@@ -530,7 +533,11 @@ TEST_F(Tracking, ModelsExportImportAndDelete) {
   PartyServer& s = add(kGuest);
   ASSERT_NO_FATAL_FAILURE(start(s));
   Json reply;
-  std::string job_id = s.submit(make_dag(Json{{"noop_0", noop_task({{"k", "v"}})}}), &reply);
+  // noop_1 saves neither a model nor a metric.
+  std::string job_id =
+      s.submit(make_dag(Json{{"noop_0", noop_task({{"k", "v"}})},
+                             {"noop_1", noop_task({{"emit_model", false}, {"emit_metric", false}})}}),
+               &reply);
   ASSERT_FALSE(job_id.empty()) << reply.dump();
   const std::string model_id = reply["data"].value("model_id", "");
   const std::string model_version = reply["data"].value("model_version", "");
@@ -540,6 +547,17 @@ TEST_F(Tracking, ModelsExportImportAndDelete) {
   Json query = output(s, "output/model/query", job_id, "guest", "noop_0");
   ASSERT_EQ(code_of(query), 0) << query.dump() << diagnostics(job_id);
   EXPECT_EQ(query["data"]["output_model"].value("parameters", Json()), (Json{{"k", "v"}})) << query.dump(2);
+  Json none = output(s, "output/model/query", job_id, "guest", "noop_1");
+  EXPECT_EQ(code_of(none), 2005) << none.dump();
+  Json no_keys = output(s, "output/metric/key/query", job_id, "guest", "noop_1");
+  EXPECT_EQ(code_of(no_keys), 0) << no_keys.dump();
+  EXPECT_EQ(no_keys["data"], Json::array()) << no_keys.dump();
+  Json keys = output(s, "output/metric/key/query", job_id, "guest", "noop_0");
+  EXPECT_EQ(
+      keys["data"],
+      Json::parse(
+          R"([{"name": "noop_metric", "type": "noop", "groups": [{"name": "default", "index": null}], "step_axis": null}])"))
+      << keys.dump();
   net::HttpResult original =
       get_raw(s, "output/model/download", task_query(job_id, "guest", kGuest, "noop_0"));
   ASSERT_TRUE(original.ok && original.status == 200) << original.body;
@@ -686,7 +704,8 @@ TEST_F(Tracking, WorkerRoutesRefuseBadSavesAndIgnoreEndedRuns) {
   EXPECT_EQ(output(s, "output/metric/query", job_id, "guest", "noop_0"), metric);
   net::HttpResult tar_after =
       get_raw(s, "output/model/download", task_query(job_id, "guest", kGuest, "noop_0"));
-  EXPECT_TRUE(tar_after.body == tar.body) << "a save from an ended run replaced the stored model file";
+  EXPECT_TRUE(tar_after.body == tar.body)
+      << "a save from an ended run replaced the stored model file; it was answered " << late_model.dump();
   s.stop();
   EXPECT_TRUE(store_tool(s, "verify"));
 }
