@@ -150,7 +150,8 @@ StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
     out.message = "Invalid request: file: " + e;
     return out;
   }
-  std::string file = model_file(self->state.env->config, msg.storage_key);
+  std::string digest = sha256_hex(msg.tar);
+  std::string file = model_file(self->state.env->config, msg.storage_key, digest);
   if (std::string e = write_durably(file, msg.tar); !e.empty()) {
     out.code = 5008;
     out.message = e;
@@ -159,7 +160,7 @@ StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
   out.model.storage_key = msg.storage_key;
   out.model.file = file;
   out.model.size = static_cast<int64_t>(msg.tar.size());
-  out.model.digest = sha256_hex(msg.tar);
+  out.model.digest = digest;
   out.model.meta_data = std::move(meta_data);
   return out;
 }

@@ -478,8 +478,9 @@ Json lookup_provider(store::EventLog& log, const std::string& spec) {
   return *get_row(log, domain::kProvidersView, domain::join0({found->name, found->version, found->device}));
 }
 
-std::string model_file(const ServerConfig& config, const std::string& storage_key) {
-  return config.data_dir + "/model/" + storage_key + ".tar";
+std::string model_file(const ServerConfig& config, const std::string& storage_key,
+                       const std::string& digest) {
+  return config.data_dir + "/model/" + storage_key + "." + digest.substr(0, 16) + ".tar";
 }
 
 std::pair<std::string, std::string> uri_address(const std::string& uri) {

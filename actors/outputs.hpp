@@ -29,8 +29,9 @@ net::ApiReply answer_output_query(const ServerConfig& config, store::EventLog& l
 Json lookup_provider(store::EventLog& log, const std::string& spec);
 bool is_builtin_provider(const std::string& spec);
 
-// Where the server keeps a model's tar: <data_dir>/model/<storage key>.tar.
-std::string model_file(const ServerConfig& config, const std::string& storage_key);
+// Where the server keeps a model's tar: <data_dir>/model/<storage key>.<sha256 prefix>.tar. Named by its
+// content, so a save that is refused or ignored never replaces the tar an event already names.
+std::string model_file(const ServerConfig& config, const std::string& storage_key, const std::string& digest);
 
 // A table's engine and path from a tracking uri ("standalone:///dir" -> standalone, /dir); the path is
 // empty when the uri names none.

@@ -1,5 +1,6 @@
 #include "store/projections.hpp"
 
+#include <filesystem>
 #include <map>
 
 #include "events/catalog.hpp"
@@ -45,6 +46,15 @@ Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
                                       copy.party.party_id + ": ended " +
                                       std::string(domain::to_string(copy.status)) + " but still holds " +
                                       std::to_string(copy.cores) + " cores");
+    // Every model an event names is on disk at its recorded size (files are named by content).
+    if (!state.cleaned)
+      for (const auto& record : state.tracking.models) {
+        std::error_code ec;
+        auto size = std::filesystem::file_size(record.model.file, ec);
+        if (ec || static_cast<int64_t>(size) != record.model.size)
+          report->differences.push_back("model " + record.model.storage_key + ": " + record.model.file +
+                                        (ec ? " is missing" : " has another size than recorded"));
+      }
     for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
   }
   // The catalog: tables, providers, imported models.

@@ -1,6 +1,7 @@
 // Projections rebuilt from the log alone: every job stream is replayed through the domain's evolve and
 // its view rows recomputed. `RebuildViews` replaces the stored views with the result; `VerifyViews`
-// compares them with what is stored and lists every difference. Blocking; run them with the server
+// compares them with what is stored and lists every difference (and checks the ledger invariant and that
+// every model file an event names is on disk). Blocking; run them with the server
 // stopped or from a thread that may block.
 #pragma once
 #include <string>

@@ -117,6 +117,15 @@ std::string json_model_tar(const std::string& output_key, const Json& model) {
   return tar;
 }
 
+// POST /v2/worker/model/save as a worker sends it, for the model output_model of the run `execution_id`.
+Json save_model_form(PartyServer& server, const std::string& model_id, const std::string& model_version,
+                     const std::string& execution_id, const std::string& tar) {
+  return json_of(post_form(server, "worker/model/save",
+                           {field("model_id", model_id), field("model_version", model_version),
+                            field("execution_id", execution_id), field("output_key", "output_model"),
+                            field("type_name", "json_model"), file_part("file", "model.tar", tar)}));
+}
+
 // Guest rows ids 1..8 (x0 = id, x1 = 2 id), host rows ids 5..12 (h0 = id + 0.5): the intersection is 5..8.
 std::string guest_csv() {
   std::string csv = "id,x0,x1\n";
@@ -553,11 +562,11 @@ TEST_F(Tracking, ModelsExportImportAndDelete) {
   EXPECT_EQ(code_of(no_keys), 0) << no_keys.dump();
   EXPECT_EQ(no_keys["data"], Json::array()) << no_keys.dump();
   Json keys = output(s, "output/metric/key/query", job_id, "guest", "noop_0");
-  EXPECT_EQ(
-      keys["data"],
-      Json::parse(
-          R"([{"name": "noop_metric", "type": "noop", "groups": [{"name": "default", "index": null}], "step_axis": null}])"))
-      << keys.dump();
+  const Json noop_key = {{"name", "noop_metric"},
+                         {"type", "noop"},
+                         {"groups", Json::array({Json{{"name", "default"}, {"index", nullptr}}})},
+                         {"step_axis", nullptr}};
+  EXPECT_EQ(keys["data"], Json::array({noop_key})) << keys.dump();
   net::HttpResult original =
       get_raw(s, "output/model/download", task_query(job_id, "guest", kGuest, "noop_0"));
   ASSERT_TRUE(original.ok && original.status == 200) << original.body;
@@ -640,8 +649,8 @@ TEST_F(Tracking, ModelsExportImportAndDelete) {
 }
 
 // 4 -----------------------------------------------------------------------------------------------------
-// The worker routes refuse malformed saves and store nothing; saves from an ended run change nothing.
-TEST_F(Tracking, WorkerRoutesRefuseBadSavesAndIgnoreEndedRuns) {
+// The worker routes refuse malformed saves of a running task and store nothing; unknown runs are 2000.
+TEST_F(Tracking, WorkerRoutesRefuseBadSaves) {
   PartyServer& s = add(kGuest);
   ASSERT_NO_FATAL_FAILURE(start(s));
   Json reply;
@@ -654,21 +663,13 @@ TEST_F(Tracking, WorkerRoutesRefuseBadSavesAndIgnoreEndedRuns) {
   const std::string execution_id = running.row.value("execution_id", "");
   ASSERT_FALSE(execution_id.empty()) << running.row.dump(2);
 
-  auto save_model = [&](const std::string& id, const std::string& tar) {
-    return json_of(post_form(s, "worker/model/save",
-                             {field("model_id", model_id), field("model_version", model_version),
-                              field("execution_id", id), field("output_key", "output_model"),
-                              field("type_name", "json_model"), file_part("file", "model.tar", tar)}));
-  };
   // While the run is running: a file that is not a tar is refused and nothing is stored.
-  Json not_tar = save_model(execution_id, "this is not a tar");
+  Json not_tar = save_model_form(s, model_id, model_version, execution_id, "this is not a tar");
   EXPECT_EQ(code_of(not_tar), 5001) << not_tar.dump();
   EXPECT_EQ(code_of(output(s, "output/model/query", job_id, "guest", "noop_0")), 2005)
       << "a refused save stored a model";
   // Metrics without a name are refused, naming the field.
-  net::HttpResult bad_metric =
-      s.raw("POST", "/v2/worker/metric/save/" + execution_id, R"({"data": [{"name": 1}]})");
-  Json bm = json_of(bad_metric);
+  Json bm = json_of(s.raw("POST", "/v2/worker/metric/save/" + execution_id, R"({"data": [{"name": 1}]})"));
   EXPECT_EQ(code_of(bm), 5001) << bm.dump();
   EXPECT_NE(bm.value("data", Json()).dump().find("data[0].name"), std::string::npos) << bm.dump();
   Json metrics = output(s, "output/metric/query", job_id, "guest", "noop_0");
@@ -678,30 +679,54 @@ TEST_F(Tracking, WorkerRoutesRefuseBadSavesAndIgnoreEndedRuns) {
   Json unknown_metric =
       json_of(s.raw("POST", "/v2/worker/metric/save/no_such_run_0_guest_9999", valid_metric));
   EXPECT_EQ(code_of(unknown_metric), 2000) << unknown_metric.dump();
-  Json unknown_model = save_model("no_such_run_0_guest_9999", json_model_tar("output_model", {{"x", 1}}));
+  Json unknown_model = save_model_form(s, model_id, model_version, "no_such_run_0_guest_9999",
+                                       json_model_tar("output_model", {{"x", 1}}));
   EXPECT_EQ(code_of(unknown_model), 2000) << unknown_model.dump();
 
+  // The run's own saves are kept.
   ASSERT_NO_FATAL_FAILURE(expect_job_success(s, job_id));
   Json model = output(s, "output/model/query", job_id, "guest", "noop_0");
   ASSERT_EQ(code_of(model), 0) << model.dump() << diagnostics(job_id);
+  EXPECT_EQ(model["data"]["output_model"].value("parameters", Json()), (Json{{"sleep", 5}})) << model.dump(2);
   Json metric = output(s, "output/metric/query", job_id, "guest", "noop_0");
   ASSERT_EQ(code_of(metric), 0) << metric.dump();
   ASSERT_EQ(metric["data"].size(), 1u) << metric.dump(2);
   EXPECT_EQ(metric["data"][0].value("name", ""), "noop_metric") << metric.dump(2);
+  s.stop();
+  EXPECT_TRUE(store_tool(s, "verify"));
+}
+
+// 5 -----------------------------------------------------------------------------------------------------
+// Saves from a run that has ended are answered "ignored" and change nothing: not the views, not the file.
+TEST_F(Tracking, SavesFromAnEndedRunChangeNothing) {
+  PartyServer& s = add(kGuest);
+  ASSERT_NO_FATAL_FAILURE(start(s));
+  Json reply;
+  std::string job_id = s.submit(make_dag(Json{{"noop_0", noop_task()}}), &reply);
+  ASSERT_FALSE(job_id.empty()) << reply.dump();
+  const std::string model_id = reply["data"].value("model_id", "");
+  const std::string model_version = reply["data"].value("model_version", "");
+  ASSERT_NO_FATAL_FAILURE(expect_job_success(s, job_id));
+  const std::string execution_id = s.task_rows(job_id)["noop_0"].value("execution_id", "");
+  ASSERT_FALSE(execution_id.empty());
+  Json model = output(s, "output/model/query", job_id, "guest", "noop_0");
+  ASSERT_EQ(code_of(model), 0) << model.dump() << diagnostics(job_id);
+  Json metric = output(s, "output/metric/query", job_id, "guest", "noop_0");
+  ASSERT_EQ(code_of(metric), 0) << metric.dump();
   net::HttpResult tar = get_raw(s, "output/model/download", task_query(job_id, "guest", kGuest, "noop_0"));
   ASSERT_TRUE(tar.ok && tar.status == 200) << tar.body;
 
-  // The run has ended: its late saves are answered but change nothing, on disk included.
-  Json late_model = save_model(execution_id, json_model_tar("output_model", {{"forged", true}}));
+  Json late_model = save_model_form(s, model_id, model_version, execution_id,
+                                    json_model_tar("output_model", {{"forged", true}}));
   EXPECT_EQ(code_of(late_model), 0) << late_model.dump();
   EXPECT_NE(late_model.value("message", "").find("ignored"), std::string::npos) << late_model.dump();
   Json late_metric = json_of(
       s.raw("POST", "/v2/worker/metric/save/" + execution_id, R"({"data": [{"name": "late", "data": []}]})"));
   EXPECT_EQ(code_of(late_metric), 0) << late_metric.dump();
   EXPECT_NE(late_metric.value("message", "").find("ignored"), std::string::npos) << late_metric.dump();
-  EXPECT_EQ(output(s, "output/model/query", job_id, "guest", "noop_0"), model)
-      << "a save from an ended run changed the model";
   EXPECT_EQ(output(s, "output/metric/query", job_id, "guest", "noop_0"), metric);
+  EXPECT_EQ(output(s, "output/model/query", job_id, "guest", "noop_0"), model)
+      << "a save from an ended run changed the model; it was answered " << late_model.dump();
   net::HttpResult tar_after =
       get_raw(s, "output/model/download", task_query(job_id, "guest", kGuest, "noop_0"));
   EXPECT_TRUE(tar_after.body == tar.body)
@@ -710,7 +735,7 @@ TEST_F(Tracking, WorkerRoutesRefuseBadSavesAndIgnoreEndedRuns) {
   EXPECT_TRUE(store_tool(s, "verify"));
 }
 
-// 5 -----------------------------------------------------------------------------------------------------
+// 6 -----------------------------------------------------------------------------------------------------
 // Providers register, update, query and delete; a FATE algorithm package runs a job through them.
 TEST_F(Tracking, ProvidersRegisterAndAFatePackageRunsAJob) {
   ASSERT_TRUE(fs::exists(fate_fixture_dir() + "/fate/components/__main__.py")) << fate_fixture_dir();
@@ -788,7 +813,7 @@ TEST_F(Tracking, ProvidersRegisterAndAFatePackageRunsAJob) {
   EXPECT_NE(code_of(refused), 0) << refused.dump();
 }
 
-// 6 -----------------------------------------------------------------------------------------------------
+// 7 -----------------------------------------------------------------------------------------------------
 // A docker provider runs `docker run` of its image with the task config in CONFIG.
 TEST_F(Tracking, DockerProviderRunsTheImageWithTheConfig) {
   PartyServer& s = add(kGuest);
