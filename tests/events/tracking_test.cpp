@@ -16,24 +16,6 @@ namespace {
 constexpr const char* kSource = "202603030000000000001";
 constexpr const char* kHeir = "202603030000000000002";
 
-Json guest_chain_dag(const Json& conf = Json::object()) {
-  Json dag = J(R"({
-    "schema_version": "2.1.0",
-    "dag": {
-      "parties": [{"role": "guest", "party_id": ["9999"]}],
-      "conf": {},
-      "tasks": {
-        "a_0": {"component_ref": "noop"},
-        "b_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
-                  {"producer_task": "a_0", "output_artifact_key": "output_model"}}}}},
-        "c_0": {"component_ref": "noop_consumer", "inputs": {"model": {"input_model": {"task_output_artifact":
-                  {"producer_task": "b_0", "output_artifact_key": "output_model"}}}}}
-      }
-    }
-  })");
-  dag["dag"]["conf"] = conf;
-  return dag;
-}
 
 // One job's host, usable as a plain object (the scenarios below need two jobs).
 class Host : public JobHostTest {
