@@ -715,6 +715,61 @@ void bind_table(Self self, ApiCallMsg& call) {
   catalog_command(self, domain::RegisterTable{std::move(t), 0}, call.reply);
 }
 
+// A local job of one task at party "0" (uploads and transforms, spec 8); answers the submit's reply with
+// data {namespace, name}.
+void submit_local_job(Self self, const std::string& task, Json task_spec, const std::string& ns,
+                      const std::string& name, net::ApiCallback done) {
+  Json schema{{"schema_version", "2.1.0"},
+              {"kind", "fate"},
+              {"dag",
+               {{"parties", Json::array({Json{{"role", "local"}, {"party_id", Json::array({"0"})}}})},
+                {"conf", {{"scheduler_party_id", "0"}}},
+                {"tasks", {{task, std::move(task_spec)}}}}}};
+  create_job(
+      self, std::move(schema), "", "",
+      [done, ns, name](ApiReply r) {
+        if (r.code == 0) r.data = Json{{"namespace", ns}, {"name", name}};
+        done(std::move(r));
+      },
+      0);
+}
+
+// The first unusable name among `fields` (namespace, name...), as the reply; null if all are usable.
+std::optional<ApiReply> bad_table_name(const std::vector<std::pair<const char*, std::string>>& fields) {
+  for (const auto& [field, value] : fields)
+    if (!value.empty())
+      if (std::string problem = domain::table_name_problem(value); !problem.empty())
+        return net::invalid_request("json", field, "'" + value + "' " + problem + ".");
+  return std::nullopt;
+}
+
+// /v2/data/component/dataframe/transformer: a table (data_warehouse) becomes a dataframe {namespace, name}.
+void transform_table(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  const Json& source = params["data_warehouse"];
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  if (auto bad = bad_table_name({{"namespace", ns}, {"name", name}})) return call.reply(std::move(*bad));
+  std::string existing;
+  bool drop =
+      param(params, "drop") != "false" && param(params, "drop") != "False" && param(params, "drop") != "0";
+  if (!drop && self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
+    return call.reply(reply(7002, "Table " + ns + "." + name + " already exists (drop is false)"));
+  if (!self->state.env->log
+           ->GetView(domain::kTablesView, domain::join0({param(source, "namespace"), param(source, "name")}),
+                     &existing)
+           .ok())
+    return call.reply(reply(7001, "No found table: namespace[" + param(source, "namespace") + "] name[" +
+                                      param(source, "name") + "]"));
+  Json task{{"component_ref", "dataframe_transformer"},
+            {"parameters", {{"namespace", ns}, {"name", name}}},
+            {"inputs",
+             {{"data",
+               {{"table",
+                 {{"data_warehouse",
+                   {{"name", param(source, "name")}, {"namespace", param(source, "namespace")}}}}}}}}}};
+  submit_local_job(self, "transformer_0", std::move(task), ns, name, call.reply);
+}
+
 // Uploads are local jobs (spec 8): one `upload` task at party "0", which writes the table and tracks it.
 void upload(Self self, ApiCallMsg& call, std::string file) {
   auto& st = self->state;
@@ -723,10 +778,7 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
   if (ns.empty() != name.empty())
     return call.reply(net::invalid_request("json", ns.empty() ? "namespace" : "name",
                                            "namespace and name are given together or not at all."));
-  for (const auto& [field, value] : {std::pair{"namespace", ns}, std::pair{"name", name}})
-    if (!value.empty())
-      if (std::string problem = domain::table_name_problem(value); !problem.empty())
-        return call.reply(net::invalid_request("json", field, "'" + value + "' " + problem + "."));
+  if (auto bad = bad_table_name({{"namespace", ns}, {"name", name}})) return call.reply(std::move(*bad));
   if (fs::path(file).is_relative()) file = st.env->config.data_dir + "/upload/" + file;
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return call.reply(reply(8001, "No found file: " + file));
@@ -748,20 +800,8 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
                   {"namespace", ns},
                   {"name", name}};
   if (params.contains("extend_sid")) parameters["extend_sid"] = params["extend_sid"];
-  Json schema{{"schema_version", "2.1.0"},
-              {"kind", "fate"},
-              {"dag",
-               {{"parties", Json::array({Json{{"role", "local"}, {"party_id", Json::array({"0"})}}})},
-                {"conf", {{"scheduler_party_id", "0"}}},
-                {"tasks", {{"upload_0", {{"component_ref", "upload"}, {"parameters", parameters}}}}}}}};
-  auto done = call.reply;
-  create_job(
-      self, std::move(schema), "", "",
-      [done, ns, name](ApiReply r) {
-        if (r.code == 0) r.data = Json{{"namespace", ns}, {"name", name}};
-        done(std::move(r));
-      },
-      0);
+  submit_local_job(self, "upload_0", Json{{"component_ref", "upload"}, {"parameters", parameters}}, ns, name,
+                   call.reply);
 }
 
 void upload_file(Self self, ApiCallMsg& call) {
@@ -825,6 +865,8 @@ bool handle_tracking_route(Self self, ApiCallMsg& call) {
     bind_table(self, call);
   } else if (route == "data/component/upload") {
     upload(self, call, param(params, "file"));
+  } else if (route == "data/component/dataframe/transformer") {
+    transform_table(self, call);
   } else if (route == "data/component/upload/file") {
     upload_file(self, call);
   } else {

@@ -279,6 +279,23 @@ TEST_F(Tracking, UploadsBecomeTablesThatDownloadBindAndDelete) {
   EXPECT_EQ(ft["data"].value("count", -1), 3) << ft.dump(2);
   EXPECT_EQ(ft["data"]["meta"]["header"], Json::array({"uid", "v"})) << ft.dump(2);
 
+  // The dataframe transformer (flow data transformer) copies a table under a new name as a local job.
+  Json tr = s.post("data/component/dataframe/transformer",
+                   {{"data_warehouse", {{"namespace", "experiment"}, {"name", "guest_table"}}},
+                    {"namespace", "experiment"},
+                    {"name", "guest_frame"}});
+  ASSERT_EQ(code_of(tr), 0) << tr.dump() << s.diagnostics();
+  ASSERT_NO_FATAL_FAILURE(expect_local_success(s, tr.value("job_id", "")));
+  Json frame = s.get("table/query", {{"namespace", "experiment"}, {"name", "guest_frame"}});
+  EXPECT_EQ(frame["data"].value("count", -1), 8) << frame.dump(2);
+  EXPECT_EQ(frame["data"].value("data_type", ""), "dataframe") << frame.dump(2);
+  EXPECT_EQ(code_of(s.post("data/component/dataframe/transformer",
+                           {{"data_warehouse", {{"namespace", "experiment"}, {"name", "guest_table"}}},
+                            {"namespace", "experiment"},
+                            {"name", "guest_frame"},
+                            {"drop", false}})),
+            7002);
+
   // Binding registers a path table without moving data.
   const std::string bound_dir = s.dir() + "/bound";
   fs::create_directories(bound_dir);
