@@ -1,8 +1,6 @@
 #include "actors/catalog_actor.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -11,6 +9,7 @@
 #include "net/archive.hpp"
 #include "net/yaml_json.hpp"
 #include "store/catalog_codec.hpp"
+#include "store/files.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -100,33 +99,6 @@ std::string sha256_hex(const std::string& data) {
   return out;
 }
 
-// Writes `data` to `path` durably: a temporary file, fsync, rename, fsync of the folder.
-std::string write_durably(const std::string& path, const std::string& data) {
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot create " + tmp;
-  size_t written = 0;
-  while (written < data.size()) {
-    ssize_t n = ::write(fd, data.data() + written, data.size() - written);
-    if (n <= 0) {
-      ::close(fd);
-      return "cannot write " + tmp;
-    }
-    written += static_cast<size_t>(n);
-  }
-  bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) return "cannot store " + path;
-  int dir = ::open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return "";
-}
-
 // The parsed *.meta.yaml members of a model tar; an error if it is not an archive.
 std::string model_meta(const std::string& tar, Json* meta_data) {
   std::vector<net::ArchiveEntry> entries;
@@ -152,7 +124,7 @@ StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
   }
   std::string digest = sha256_hex(msg.tar);
   std::string file = model_file(self->state.env->config, msg.storage_key, digest);
-  if (std::string e = write_durably(file, msg.tar); !e.empty()) {
+  if (std::string e = store::WriteFileDurably(file, msg.tar); !e.empty()) {
     out.code = 5008;
     out.message = e;
     return out;
@@ -216,6 +188,11 @@ catalog_actor::behavior_type catalog_impl(Self self, std::shared_ptr<Environment
       },
       [=](StoreModelMsg& msg) -> StoreModelReply { return store_model(self, msg); },
       [=](ImportModelsMsg& msg) -> JobReply { return import_models(self, msg); },
+      [=](StoreUploadMsg& msg) -> JobReply {
+        if (std::string e = store::WriteFileDurably(msg.path, msg.data); !e.empty())
+          return JobReply{5008, e, nullptr};
+        return JobReply{0, "success", msg.path};
+      },
   };
 }
 

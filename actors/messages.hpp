@@ -124,9 +124,15 @@ struct ImportModelsMsg {
   std::string model_id, model_version;
   std::string zip;
 };
-using catalog_actor = caf::typed_actor<caf::replies_to<CatalogCommandMsg>::with<JobReply>,
-                                       caf::replies_to<StoreModelMsg>::with<StoreModelReply>,
-                                       caf::replies_to<ImportModelsMsg>::with<JobReply>>;
+// Store an uploaded file (/v2/data/component/upload/file) before its upload job is submitted; the
+// reply's data is the path.
+struct StoreUploadMsg {
+  std::string path;
+  std::string data;
+};
+using catalog_actor = caf::typed_actor<
+    caf::replies_to<CatalogCommandMsg>::with<JobReply>, caf::replies_to<StoreModelMsg>::with<StoreModelReply>,
+    caf::replies_to<ImportModelsMsg>::with<JobReply>, caf::replies_to<StoreUploadMsg>::with<JobReply>>;
 
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
@@ -152,3 +158,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CatalogCommandMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreModelMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreModelReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ImportModelsMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreUploadMsg)

@@ -2,7 +2,6 @@
 
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -804,18 +803,23 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
                    call.reply);
 }
 
+// The form's file is stored by the catalog actor (a durable write, off this actor), then uploaded.
 void upload_file(Self self, ApiCallMsg& call) {
   auto file = call.request.files.find("file");
   if (file == call.request.files.end())
     return call.reply(net::invalid_request("form", "file", "Missing data for required field."));
   std::string base = fs::path(file->second.filename).filename().string();
   if (base.empty() || base == "." || base == "..") base = "upload.csv";
-  std::string dir = self->state.env->config.data_dir + "/temps/" + new_job_id(self);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  std::string path = dir + "/" + base;
-  std::ofstream(path, std::ios::binary) << file->second.data;
-  upload(self, call, path);
+  std::string path = self->state.env->config.data_dir + "/temps/" + new_job_id(self) + "/" + base;
+  self->request(self->state.env->catalog, kCommandTimeout, StoreUploadMsg{path, file->second.data})
+      .then(
+          [self, call, path](const JobReply& stored) mutable {
+            if (stored.code != 0) return call.reply(reply(stored.code, stored.message));
+            upload(self, call, path);
+          },
+          [reply_to = call.reply](caf::error& err) {
+            reply_to(reply(6000, "catalog did not answer: " + caf::to_string(err)));
+          });
 }
 
 // The routes above, by name; false if `route` is none of them.
