@@ -293,13 +293,6 @@ class Builder {
   Decision decision_;
 };
 
-Decision reject(int code, std::string message) {
-  Decision d;
-  d.code = code;
-  d.message = std::move(message);
-  return d;
-}
-
 // ---- command handlers -------------------------------------------------------------------------------
 
 std::string text_of(const Json& value) {
@@ -1045,6 +1038,13 @@ std::string execution_id_of(const std::string& job_id, const std::string& task_n
 }
 
 // ---- decide -----------------------------------------------------------------------------------------
+
+Decision reject(int code, std::string message) {
+  Decision d;
+  d.code = code;
+  d.message = std::move(message);
+  return d;
+}
 
 Decision decide(const JobState& state, const JobCommand& command) {
   return std::visit(

@@ -460,6 +460,7 @@ struct Decision {
 };
 
 Decision decide(const JobState& state, const JobCommand& command);
+Decision reject(int code, std::string message);  // a refusal: the code, the message, no events
 JobState evolve(JobState state, const JobEvent& event);
 void apply(JobState& state, const JobEvent& event);  // in-place evolve
 

@@ -10,13 +10,6 @@
 namespace flowstone::domain {
 namespace {
 
-Decision reject(int code, std::string message) {
-  Decision d;
-  d.code = code;
-  d.message = std::move(message);
-  return d;
-}
-
 Decision one_event(int64_t now, JobEventBody body) {
   Decision d;
   d.events.push_back(JobEvent{now, std::move(body)});
