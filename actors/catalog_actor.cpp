@@ -6,6 +6,7 @@
 #include <map>
 
 #include "actors/outputs.hpp"
+#include "events/ids.hpp"
 #include "net/archive.hpp"
 #include "net/yaml_json.hpp"
 #include "store/catalog_codec.hpp"
@@ -100,9 +101,9 @@ std::string sha256_hex(const std::string& data) {
 }
 
 // The parsed *.meta.yaml members of a model tar; an error if it is not an archive.
-std::string model_meta(const std::string& tar, Json* meta_data) {
+std::string model_meta(const std::string& tar, const net::ArchiveLimits& limits, Json* meta_data) {
   std::vector<net::ArchiveEntry> entries;
-  if (std::string e = net::read_archive(tar, &entries); !e.empty()) return e;
+  if (std::string e = net::read_archive(tar, &entries, limits); !e.empty()) return e;
   *meta_data = Json::array();
   for (const auto& entry : entries) {
     if (entry.name.size() < 10 || entry.name.compare(entry.name.size() - 10, 10, ".meta.yaml") != 0) continue;
@@ -117,7 +118,7 @@ std::string model_meta(const std::string& tar, Json* meta_data) {
 StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
   StoreModelReply out;
   Json meta_data;
-  if (std::string e = model_meta(msg.tar, &meta_data); !e.empty()) {
+  if (std::string e = model_meta(msg.tar, self->state.env->config.archive_limits, &meta_data); !e.empty()) {
     out.code = 5001;
     out.message = "Invalid request: file: " + e;
     return out;
@@ -140,7 +141,8 @@ StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
 // An export zip holds tars named by storage key <id>/<version>/<role>/<party>/<task>/<key>.
 JobReply import_models(Self self, const ImportModelsMsg& msg) {
   std::vector<net::ArchiveEntry> entries;
-  if (std::string e = net::read_archive(msg.zip, &entries); !e.empty())
+  if (std::string e = net::read_archive(msg.zip, &entries, self->state.env->config.archive_limits);
+      !e.empty())
     return JobReply{5001, "Invalid request: file: " + e, nullptr};
   domain::ImportModels import;
   for (const auto& entry : entries) {
@@ -151,6 +153,13 @@ JobReply import_models(Self self, const ImportModelsMsg& msg) {
                       "Invalid request: file: member '" + entry.name +
                           "' is not <model_id>/<model_version>/<role>/<party_id>/<task_name>/<output_key>",
                       nullptr};
+    for (size_t i = 2; i < parts.size(); ++i)  // each becomes a part of the stored file's path
+      if (std::string problem =
+              domain::id_problem(i == 2 ? domain::IdKind::role : domain::IdKind::name, parts[i]);
+          !problem.empty())
+        return JobReply{5001,
+                        "Invalid request: file: member '" + entry.name + "': '" + parts[i] + "' " + problem,
+                        nullptr};
     domain::ImportedModel m;
     m.model_id = msg.model_id;
     m.model_version = msg.model_version;

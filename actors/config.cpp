@@ -84,8 +84,9 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
     }
     if (auto f = root["flowstone"]) {
       static const std::set<std::string> known = {
-          "data_dir",     "log_dir",     "bin_dir",    "body_limit_mb",
-          "http_threads", "route_table", "federation", "queue_starvation_ms"};
+          "data_dir",     "log_dir",        "bin_dir",        "body_limit_mb",
+          "http_threads", "route_table",    "federation",     "queue_starvation_ms",
+          "file_roots",   "provider_roots", "archive_max_mb", "archive_max_entries"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
@@ -95,6 +96,16 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (f["body_limit_mb"]) c.body_limit = f["body_limit_mb"].as<size_t>() << 20;
       if (f["http_threads"]) c.http_threads = std::max(1, f["http_threads"].as<int>());
       if (f["queue_starvation_ms"]) c.queue_starvation_ms = f["queue_starvation_ms"].as<int64_t>();
+      const std::pair<const char*, std::vector<std::string>*> folder_lists[] = {
+          {"file_roots", &c.extra_file_roots}, {"provider_roots", &c.provider_roots}};
+      for (const auto& [key, list] : folder_lists)
+        if (auto roots = f[key]) {
+          if (!roots.IsSequence())
+            throw std::runtime_error(std::string("flowstone.") + key + " must be a list of folders");
+          for (const auto& root : roots) list->push_back(resolve(base, root.as<std::string>()));
+        }
+      if (f["archive_max_mb"]) c.archive_limits.max_bytes = f["archive_max_mb"].as<size_t>() << 20;
+      if (f["archive_max_entries"]) c.archive_limits.max_entries = f["archive_max_entries"].as<size_t>();
       if (auto table = f["route_table"]) {
         for (const auto& entry : table) {
           std::string party = entry.first.as<std::string>();
@@ -120,7 +131,24 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
     return "config " + path + ": job_default_config.sync_type must be callback or poll, not '" +
            c.defaults.sync_type + "'";
   if (c.log_dir.empty()) c.log_dir = c.data_dir + "/logs";
+  // A provider folder that clients can write into (uploads, exports) would let them run code.
+  const net::FileRoots providers = c.provider_folders(), writable_roots = c.file_roots();
+  for (const std::string& root : providers.roots())
+    for (const std::string& writable : writable_roots.roots())
+      if (net::FileRoots({writable}).Contains(root) || net::FileRoots({root}).Contains(writable))
+        return "config " + path + ": flowstone.provider_roots entry " + root +
+               " overlaps a folder clients may write into (" + writable + ")";
   return "";
+}
+
+net::FileRoots ServerConfig::file_roots() const {
+  std::vector<std::string> roots = {data_dir, upload_dir()};
+  roots.insert(roots.end(), extra_file_roots.begin(), extra_file_roots.end());
+  return net::FileRoots(roots);
+}
+
+net::FileRoots ServerConfig::provider_folders() const {
+  return net::FileRoots(provider_roots);
 }
 
 }  // namespace flowstone::actors

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "events/job.hpp"
+#include "net/archive.hpp"
+#include "net/file_roots.hpp"
 #include "net/party_client.hpp"
 
 namespace flowstone::actors {
@@ -38,9 +40,18 @@ struct ServerConfig {
   int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this
   domain::JobDefaults defaults;
   FederationConfig federation;
+  // Where server-side paths named in requests may lie, besides the data dir and <data_dir>/upload
+  // (flowstone.file_roots), and where a local provider's package or entrypoint may lie
+  // (flowstone.provider_roots; none by default, so a local provider needs the operator's say-so).
+  std::vector<std::string> extra_file_roots;
+  std::vector<std::string> provider_roots;
+  net::ArchiveLimits archive_limits;  // flowstone.archive_max_mb, flowstone.archive_max_entries
 
   std::string db_dir() const { return data_dir + "/db"; }
   std::string job_dir() const { return data_dir + "/jobs"; }
+  std::string upload_dir() const { return data_dir + "/upload"; }
+  net::FileRoots file_roots() const;        // data_dir, upload_dir and extra_file_roots, resolved
+  net::FileRoots provider_folders() const;  // provider_roots, resolved
 };
 
 // Loads the file; relative paths are taken from the file's folder. Returns an error message (empty on

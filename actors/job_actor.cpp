@@ -254,11 +254,12 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
                                       {"port", env.http_port},
                                       {"protocol", "http"},
                                       {"api_version", "v2"}}}};
-              config["conf"]["computing"] =
-                  Json{{"type", "standalone"},
-                       {"metadata",
-                        {{"computing_id", run->execution_id},
-                         {"options", {{"data_dir", env.config.data_dir + "/standalone"}}}}}};
+              config["conf"]["computing"] = Json{{"type", "standalone"},
+                                                 {"metadata",
+                                                  {{"computing_id", run->execution_id},
+                                                   {"options",
+                                                    {{"data_dir", env.config.data_dir + "/standalone"},
+                                                     {"file_roots", env.config.file_roots().roots()}}}}}};
               config["conf"]["logger"] = Json{{"log_dir", log_dir_of(env, st.job_id, *run)}};
               std::string provider_spec =
                   domain::task_conf(st.job.dag, run->task_name, run->party).value("provider", std::string());

@@ -233,10 +233,12 @@ ApiReply tracking_query(store::EventLog& log, const Json& params) {
   return reply(0, "success", out);
 }
 
-// A table's rows as stored (<path>/data.csv), or "" if it has no file.
-std::string table_csv(const Json& table) {
-  std::string csv;
-  read_file(table.value("path", "") + "/data.csv", &csv);
+// A table's rows as stored (<path>/data.csv), or "" if it has no file or its path lies outside the file
+// roots (a tracked uri is the worker's word: it is not trusted to name any file of the server).
+std::string table_csv(const ServerConfig& config, const Json& table) {
+  std::string csv, resolved;
+  if (!config.file_roots().Confine(table.value("path", "") + "/data.csv", &resolved).empty()) return csv;
+  read_file(resolved, &csv);
   return csv;
 }
 
@@ -245,7 +247,7 @@ Json header_of(const Json& table) {
   return meta.is_object() && meta.contains("header") ? meta["header"] : Json::array();
 }
 
-ApiReply data_download(store::EventLog& log, const Json& params) {
+ApiReply data_download(const ServerConfig& config, store::EventLog& log, const Json& params) {
   auto task = latest_task(log, params);
   if (!task) return no_task(params);
   std::vector<net::ArchiveEntry> entries;
@@ -253,7 +255,7 @@ ApiReply data_download(store::EventLog& log, const Json& params) {
     auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
     if (!table) continue;
     std::string base = record.value("output_key", "") + "/" + std::to_string(record.value("index", 0));
-    entries.push_back({base + ".csv", table_csv(*table)});
+    entries.push_back({base + ".csv", table_csv(config, *table)});
     entries.push_back({base + ".meta", Json{{"header", header_of(*table)}}.dump()});
   }
   if (entries.empty()) return reply(7001, "No found data output of task " + param(params, "task_name"));
@@ -299,11 +301,11 @@ ApiReply table_query(store::EventLog& log, const Json& params) {
   return reply(0, "success", data);
 }
 
-ApiReply table_download(store::EventLog& log, const Json& params) {
+ApiReply table_download(const ServerConfig& config, store::EventLog& log, const Json& params) {
   std::string ns = param(params, "namespace"), name = param(params, "name");
   auto table = table_of(log, ns, name);
   if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
-  std::vector<net::ArchiveEntry> entries{{"data/0.csv", table_csv(*table)},
+  std::vector<net::ArchiveEntry> entries{{"data/0.csv", table_csv(config, *table)},
                                          {"data/0.meta", Json{{"header", header_of(*table)}}.dump()}};
   std::string tar;
   if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
@@ -420,7 +422,10 @@ ApiReply log_download(const ServerConfig& config, const Json& params) {
 
 // ---- model export -----------------------------------------------------------------------------------
 
-ApiReply model_export(store::EventLog& log, const Json& params) {
+ApiReply model_export(const ServerConfig& config, store::EventLog& log, const Json& params) {
+  std::string dir;
+  if (std::string problem = config.file_roots().Confine(param(params, "path"), &dir); !problem.empty())
+    return reply(5005, "No permission: path " + problem);
   std::string id = param(params, "model_id"), version = param(params, "model_version");
   std::string role = param(params, "role"), party = param(params, "party_id");
   std::string prefix = domain::join0({id, version, role, party}) + '\0';
@@ -437,7 +442,6 @@ ApiReply model_export(store::EventLog& log, const Json& params) {
   std::string zip;
   if (std::string e = net::write_archive(net::ArchiveFormat::zip, entries, &zip); !e.empty())
     return reply(5008, "cannot build the archive: " + e);
-  std::string dir = param(params, "path");
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::string file = dir + "/" + id + "_" + version + "_" + role + "_" + party + ".zip";
@@ -518,7 +522,7 @@ ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
   if (route == "output/metric/query") return metrics(log, params);
   if (route == "output/model/query") return model_query(log, params);
   if (route == "output/model/download") return model_download(log, params);
-  if (route == "output/data/download") return data_download(log, params);
+  if (route == "output/data/download") return data_download(config, log, params);
   if (route == "output/data/table") return data_table_or_display(log, params, false);
   if (route == "output/data/display") return data_table_or_display(log, params, true);
   if (route == "log/count") return log_count(config, params);
@@ -527,9 +531,9 @@ ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
   if (route == "worker/data/tracking/query") return tracking_query(log, params);
   if (route == "worker/model/download") return worker_model_download(log, params);
   if (route == "table/query") return table_query(log, params);
-  if (route == "data/download") return table_download(log, params);
+  if (route == "data/download") return table_download(config, log, params);
   if (route == "provider/query") return provider_query(log, params);
-  if (route == "model/export") return model_export(log, params);
+  if (route == "model/export") return model_export(config, log, params);
   if (route == "job/data/view") return data_view(log, params);
   return reply(6003, "No found route: " + route);
 }

@@ -10,6 +10,7 @@
 
 #include "actors/job_actor.hpp"
 #include "actors/outputs.hpp"
+#include "events/ids.hpp"
 #include "events/job_views.hpp"
 #include "events/resources.hpp"
 #include "store/job_codec.hpp"
@@ -145,6 +146,19 @@ std::string missing_component(const Environment& env, const Json& dag) {
   return "";
 }
 
+// Why a DAG that arrives (a submit, a partner's create) is refused before it reaches a job: an id that
+// would become a path (a party id, a task name) of the wrong shape (5001 naming the field), or a component
+// this server lacks (`missing_code`). Null when it is acceptable.
+std::optional<ApiReply> dag_refusal(const Environment& env, const Json& dag, const std::string& at,
+                                    int missing_code, const std::string& missing_prefix) {
+  std::string field;
+  if (std::string problem = domain::dag_id_problem(dag, &field); !problem.empty())
+    return net::invalid_request("json", at + field, problem + ".");
+  if (std::string problem = missing_component(env, dag); !problem.empty())
+    return reply(missing_code, missing_prefix + problem);
+  return std::nullopt;
+}
+
 // The job dag.conf.inheritance names, replayed from its stream (null if there is none to inherit from).
 std::shared_ptr<const domain::JobState> inherited_job(Self self, const Json& dag) {
   if (!dag.is_object() || !dag.contains("conf") || !dag["conf"].is_object()) return nullptr;
@@ -205,8 +219,8 @@ void submit(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const Json& schema = call.request.params["dag_schema"];
   const Json dag = schema.value("dag", Json::object());
-  if (std::string problem = missing_component(*st.env, dag); !problem.empty())
-    return call.reply(reply(1000, problem));
+  if (auto refused = dag_refusal(*st.env, dag, "dag_schema.", 1000, ""))
+    return call.reply(std::move(*refused));
   std::string user;
   for (const char* header : {"user_name", "user-name"})
     if (auto it = call.request.headers.find(header); it != call.request.headers.end()) user = it->second;
@@ -247,8 +261,8 @@ void join(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const Json& params = call.request.params;
   std::string job_id = param(params, "job_id");
-  if (std::string problem = missing_component(*st.env, params["dag"]); !problem.empty())
-    return call.reply(reply(1002, "Create job failed: " + problem));
+  if (auto refused = dag_refusal(*st.env, params["dag"], "", 1002, "Create job failed: "))
+    return call.reply(std::move(*refused));
   job_actor job = find_job(self, job_id);
   const bool existed = static_cast<bool>(job);
   if (!existed) job = start_job(self, job_id);
@@ -372,8 +386,8 @@ void site_route(Self self, ApiCallMsg& call) {
     auto it = call.request.headers.find("initiator-party-id");
     std::string initiator = it == call.request.headers.end() ? "" : it->second;
     Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
-    if (std::string problem = missing_component(*self->state.env, params["dag"]); !problem.empty())
-      return call.reply(reply(1002, problem));
+    if (auto refused = dag_refusal(*self->state.env, params["dag"], "", 1002, ""))
+      return call.reply(std::move(*refused));
     return create_job(self, std::move(schema), initiator, "", call.reply, 1002);
   }
   if (route.find("/resource/") != std::string::npos) return resource_route(self, call);
@@ -665,6 +679,30 @@ void import_models(Self self, ApiCallMsg& call) {
             [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
 }
 
+// A local provider's package (path) and executable (entrypoint) must lie under flowstone.provider_roots,
+// and none of its files (venv included) where clients write (the data dir, the file roots); a missing one
+// is 8001 (spec 1.6). Null when acceptable.
+std::optional<ApiReply> local_provider_refusal(const ServerConfig& config, const Json& metadata) {
+  const net::FileRoots providers = config.provider_folders(), writable = config.file_roots();
+  for (const char* key : {"path", "venv", "entrypoint"}) {
+    std::string path = param(metadata, key);
+    if (path.empty()) continue;
+    const std::string field = std::string("metadata.") + key;
+    std::error_code ec;
+    if (!fs::path(path).is_absolute())
+      return net::invalid_request("json", field, "must be an absolute path.");
+    if (!fs::exists(path, ec)) return reply(8001, field + ": " + path + " does not exist");
+    std::string resolved = net::resolve_path(path);
+    if (writable.Contains(resolved))
+      return reply(5005, "No permission: " + field + " " + path +
+                             " lies in a folder clients can write into " + writable.Describe());
+    if (std::string(key) != "venv" && !providers.Contains(resolved))
+      return reply(5005, "No permission: " + field + " " + path + " is outside flowstone.provider_roots " +
+                             providers.Describe());
+  }
+  return std::nullopt;
+}
+
 void register_provider(Self self, ApiCallMsg& call) {
   const Json& params = call.request.params;
   domain::ProviderInfo p;
@@ -677,14 +715,16 @@ void register_provider(Self self, ApiCallMsg& call) {
   if (params.contains("components_description") && params["components_description"].is_object())
     for (const auto& [component, description] : params["components_description"].items())
       p.components.push_back(component);
-  // The file system is the host's to check (spec 1.6: a local path or venv that is missing -> 8001).
+  // A provider names what this server will run: only an operator on this machine registers one (until
+  // authentication says who is an admin).
+  if (!call.request.from_loopback())
+    return call.reply(reply(5005,
+                            "No permission: providers are registered from this machine only (the call "
+                            "came from " +
+                                call.request.remote_address + ")"));
   if (p.device == "local")
-    for (const char* key : {"path", "venv", "entrypoint"}) {
-      std::string path = param(p.metadata, key);
-      std::error_code ec;
-      if (!path.empty() && !fs::exists(path, ec))
-        return call.reply(reply(8001, std::string("metadata.") + key + ": " + path + " does not exist"));
-    }
+    if (auto refused = local_provider_refusal(self->state.env->config, p.metadata))
+      return call.reply(std::move(*refused));
   catalog_command(self, domain::RegisterProvider{std::move(p), 0}, call.reply);
 }
 
@@ -708,7 +748,9 @@ void bind_table(Self self, ApiCallMsg& call) {
   t.ns = param(params, "namespace");
   t.name = param(params, "name");
   t.engine = "path";
-  t.path = param(params, "path");
+  if (std::string problem = self->state.env->config.file_roots().Confine(param(params, "path"), &t.path);
+      !problem.empty())
+    return call.reply(reply(5005, "No permission: path " + problem));
   t.data_type = "data_directory";
   t.source = Json{{"type", "bind"}};
   catalog_command(self, domain::RegisterTable{std::move(t), 0}, call.reply);
@@ -742,17 +784,31 @@ std::optional<ApiReply> bad_table_name(const std::vector<std::pair<const char*, 
   return std::nullopt;
 }
 
+// FATE's drop rule for a job that writes table ns.name: an existing table is replaced only when `drop` is
+// true (the default is `drop_default`: true for the transformer as in FATE 2.x, false for uploads, so a
+// second upload never silently replaces data); else 7002. Null when the job may go ahead.
+std::optional<ApiReply> existing_table_refusal(Self self, const Json& params, const std::string& ns,
+                                               const std::string& name, bool drop_default = false) {
+  if (ns.empty() || name.empty()) return std::nullopt;
+  const std::string drop_text = param(params, "drop");
+  bool drop = drop_default;
+  if (drop_text == "true" || drop_text == "True" || drop_text == "1") drop = true;
+  if (drop_text == "false" || drop_text == "False" || drop_text == "0") drop = false;
+  std::string existing;
+  if (drop || !self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
+    return std::nullopt;
+  return reply(7002, "Table " + ns + "." + name + " already exists: pass drop=true to replace it");
+}
+
 // /v2/data/component/dataframe/transformer: a table (data_warehouse) becomes a dataframe {namespace, name}.
 void transform_table(Self self, ApiCallMsg& call) {
   const Json& params = call.request.params;
   const Json& source = params["data_warehouse"];
   std::string ns = param(params, "namespace"), name = param(params, "name");
   if (auto bad = bad_table_name({{"namespace", ns}, {"name", name}})) return call.reply(std::move(*bad));
+  if (auto exists = existing_table_refusal(self, params, ns, name, true))
+    return call.reply(std::move(*exists));
   std::string existing;
-  bool drop =
-      param(params, "drop") != "false" && param(params, "drop") != "False" && param(params, "drop") != "0";
-  if (!drop && self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
-    return call.reply(reply(7002, "Table " + ns + "." + name + " already exists (drop is false)"));
   if (!self->state.env->log
            ->GetView(domain::kTablesView, domain::join0({param(source, "namespace"), param(source, "name")}),
                      &existing)
@@ -778,9 +834,13 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
     return call.reply(net::invalid_request("json", ns.empty() ? "namespace" : "name",
                                            "namespace and name are given together or not at all."));
   if (auto bad = bad_table_name({{"namespace", ns}, {"name", name}})) return call.reply(std::move(*bad));
-  if (fs::path(file).is_relative()) file = st.env->config.data_dir + "/upload/" + file;
+  if (fs::path(file).is_relative()) file = st.env->config.upload_dir() + "/" + file;
+  std::string resolved;
+  if (std::string problem = st.env->config.file_roots().Confine(file, &resolved); !problem.empty())
+    return call.reply(reply(5005, "No permission: file " + problem));
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec)) return call.reply(reply(8001, "No found file: " + file));
+  if (!fs::is_regular_file(resolved, ec)) return call.reply(reply(8001, "No found file: " + file));
+  if (auto exists = existing_table_refusal(self, params, ns, name)) return call.reply(std::move(*exists));
   if (ns.empty()) {
     ns = "upload";
     name = new_job_id(self);
@@ -792,12 +852,8 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
   bool has_head = head.is_boolean() ? head.get<bool>()
                                     : !(param(params, "head") == "0" || param(params, "head") == "false" ||
                                         param(params, "head") == "False");
-  Json parameters{{"file", fs::absolute(file).string()},
-                  {"head", has_head},
-                  {"partitions", params["partitions"]},
-                  {"meta", meta},
-                  {"namespace", ns},
-                  {"name", name}};
+  Json parameters{{"file", resolved}, {"head", has_head}, {"partitions", params["partitions"]},
+                  {"meta", meta},     {"namespace", ns},  {"name", name}};
   if (params.contains("extend_sid")) parameters["extend_sid"] = params["extend_sid"];
   submit_local_job(self, "upload_0", Json{{"component_ref", "upload"}, {"parameters", parameters}}, ns, name,
                    call.reply);

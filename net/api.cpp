@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#include "events/ids.hpp"
 #include "net/json_io.hpp"
 
 namespace flowstone::net {
@@ -264,6 +267,21 @@ bool coerce(Json& value, Kind kind, bool from_query) {
   return false;
 }
 
+// A refused value as the error message shows it: control characters (a NUL) as \xNN, at most 80 bytes.
+std::string printable(const std::string& value) {
+  std::string out;
+  for (char c : value.substr(0, 80)) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(c));
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return value.size() > 80 ? out + "..." : out;
+}
+
 HttpResponse to_http(const ApiReply& reply) {
   if (reply.raw) return *reply.raw;
   HttpResponse response;
@@ -278,6 +296,11 @@ HttpResponse error_response(int code, const std::string& message) {
 }
 
 }  // namespace
+
+bool ApiRequest::from_loopback() const {
+  return remote_address.rfind("127.", 0) == 0 || remote_address == "::1" ||
+         remote_address.rfind("::ffff:127.", 0) == 0;
+}
 
 ApiReply reply(int code, std::string message, Json data) {
   ApiReply r;
@@ -332,6 +355,7 @@ Handler make_api_handler(Dispatch dispatch) {
     ApiRequest request;
     request.route = name;
     request.headers = http.headers;
+    request.remote_address = http.remote_address;
     for (const auto& [key, value] : http.query) request.params[key] = value;
     bool has_body = http.body.find_first_not_of(" \t\r\n") != std::string::npos;
     const std::string* content_type = http.header("content-type");
@@ -375,6 +399,31 @@ Handler make_api_handler(Dispatch dispatch) {
         return;
       }
     }
+
+    // One rule for every parameter that may become part of a path (events/ids.hpp), before any handler.
+    for (auto it = request.params.begin(); it != request.params.end();) {
+      if (!it->is_string()) {
+        ++it;
+        continue;
+      }
+      const std::string& value = it->get_ref<const std::string&>();
+      const bool required = std::any_of(route->fields.begin(), route->fields.end(),
+                                        [&](const Field& f) { return f.required && it.key() == f.name; });
+      if (value.empty() && !required && domain::path_id_kind(it.key())) {
+        it = request.params.erase(it);  // an optional id sent empty is an id not sent
+        continue;
+      }
+      if (std::string problem = domain::param_problem(it.key(), value); !problem.empty()) {
+        respond(to_http(invalid_request(location, it.key(), "'" + printable(value) + "' " + problem + ".")));
+        return;
+      }
+      ++it;
+    }
+    for (const auto& [field, part] : request.files)
+      if (part.filename.find('\0') != std::string::npos || part.filename.find("..") != std::string::npos) {
+        respond(to_http(invalid_request("files", field, "the file name must not contain a NUL or '..'.")));
+        return;
+      }
 
     dispatch(std::move(request), [respond = std::move(respond)](ApiReply reply) { respond(to_http(reply)); });
   };

@@ -23,6 +23,10 @@ struct ApiRequest {
   Json params = Json::object();  // query parameters and JSON body (or form text) members, body wins
   std::map<std::string, std::string> headers;
   std::map<std::string, FormPart> files;  // the file parts of a multipart/form-data body
+  std::string remote_address;             // the caller's IP address ("" if unknown)
+
+  // True when the caller is on this machine (127.0.0.0/8 or ::1).
+  bool from_loopback() const;
 };
 
 struct ApiReply {

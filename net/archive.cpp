@@ -71,7 +71,8 @@ std::string write_archive(ArchiveFormat format, const std::vector<ArchiveEntry>&
   return "";
 }
 
-std::string read_archive(const std::string& bytes, std::vector<ArchiveEntry>* out) {
+std::string read_archive(const std::string& bytes, std::vector<ArchiveEntry>* out,
+                         const ArchiveLimits& limits) {
   std::unique_ptr<archive, ReaderDeleter> a(archive_read_new());
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
@@ -80,18 +81,31 @@ std::string read_archive(const std::string& bytes, std::vector<ArchiveEntry>* ou
     return std::string("not a tar or zip archive: ") + archive_error_string(a.get());
   out->clear();
   archive_entry* entry = nullptr;
+  size_t entries = 0, inflated = 0;
   while (true) {
     int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
       return std::string("not a tar or zip archive: ") + archive_error_string(a.get());
+    if (++entries > limits.max_entries) {
+      out->clear();
+      return kArchiveTooLarge + std::string("more than ") + std::to_string(limits.max_entries) + " members";
+    }
     if (archive_entry_filetype(entry) != AE_IFREG) continue;
     ArchiveEntry item;
     item.name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
     if (!safe_name(item.name)) return "archive entry '" + item.name + "' has an unsafe path";
     char buffer[16384];
     la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0) item.data.append(buffer, n);
+    while ((n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0) {
+      inflated += static_cast<size_t>(n);
+      if (inflated > limits.max_bytes) {
+        out->clear();
+        return kArchiveTooLarge + std::string("it inflates past ") + std::to_string(limits.max_bytes >> 20) +
+               " MiB";
+      }
+      item.data.append(buffer, n);
+    }
     if (n < 0) return std::string("archive is damaged: ") + archive_error_string(a.get());
     out->push_back(std::move(item));
   }

@@ -274,6 +274,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
     HttpRequest request;
     request.method = std::string(message.method_string());
+    beast::error_code peer_error;
+    auto peer = stream_.socket().remote_endpoint(peer_error);
+    if (!peer_error) request.remote_address = peer.address().to_string();
     request.target = std::string(message.target());
     parse_target(request.target, request);
     for (const auto& field : message) {

@@ -19,12 +19,13 @@
 namespace flowstone::net {
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string target;   // as sent, e.g. "/v2/job/query?job_id=1"
-  std::string path;     // decoded path without the query, trailing '/' removed (except "/")
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent, e.g. "/v2/job/query?job_id=1"
+  std::string path;    // decoded path without the query, trailing '/' removed (except "/")
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string> headers;     // names lower-cased
   std::string body;
+  std::string remote_address;  // the peer's IP address as text ("127.0.0.1", "::1"); "" if unknown
 
   // First value of a query parameter, or nullptr.
   const std::string* query_param(const std::string& name) const;

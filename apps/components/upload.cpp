@@ -20,6 +20,7 @@
 
 #include "apps/components/table_io.hpp"
 #include "apps/components/worker_client.hpp"
+#include "net/file_roots.hpp"
 
 namespace {
 
@@ -52,11 +53,17 @@ w::Outcome upload(const w::TaskContext& task) {
       p.contains("partitions") && p["partitions"].is_number_integer() ? p["partitions"].get<int>() : 16;
   const Json meta_parameter = p.contains("meta") && p["meta"].is_object() ? p["meta"] : Json::object();
 
+  // The server checks the upload route's file; a DAG that names this component directly is checked here,
+  // against the same roots the server handed over.
+  std::string resolved;
+  if (std::string problem = flowstone::net::FileRoots(task.file_roots).Confine(file, &resolved);
+      !problem.empty())
+    return {false, "upload: parameter file " + problem};
   std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
+  if (!fs::is_regular_file(resolved, ec))
     return {false, "upload: file " + file + " does not exist or is not a file"};
   w::Table table;
-  std::string error = w::read_csv_file(file, w::delimiter_of(meta_parameter), head, &table);
+  std::string error = w::read_csv_file(resolved, w::delimiter_of(meta_parameter), head, &table);
   if (!error.empty()) return {false, "upload: " + error};
   std::string requested = meta_parameter.value("match_id_name", "");
   if (requested.empty()) requested = meta_parameter.value("sample_id_name", "");

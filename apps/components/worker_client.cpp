@@ -86,7 +86,12 @@ bool load_context(int argc, char** argv, TaskContext* ctx, std::string* error) {
     }
     options = &(*options)[key];
   }
-  if (options) ctx->data_dir = member_text(*options, "data_dir");
+  if (options) {
+    ctx->data_dir = member_text(*options, "data_dir");
+    if (auto roots = options->find("file_roots"); roots != options->end() && roots->is_array())
+      for (const Json& root : *roots)
+        if (root.is_string()) ctx->file_roots.push_back(root.get<std::string>());
+  }
   const Json* meta = nullptr;
   if (config->contains("mlmd") && (*config)["mlmd"].is_object() && (*config)["mlmd"].contains("metadata"))
     meta = &(*config)["mlmd"]["metadata"];

@@ -26,7 +26,8 @@ struct TaskContext {
   Json input_artifacts = Json::object();
   std::string model_id;
   std::string model_version;
-  std::string data_dir;  // conf.computing.metadata.options.data_dir: where tables are written
+  std::string data_dir;                 // conf.computing.metadata.options.data_dir: where tables are written
+  std::vector<std::string> file_roots;  // ...options.file_roots: where input files may be read from
   std::string host = "127.0.0.1";
   uint16_t port = 9380;
 };

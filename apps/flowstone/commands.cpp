@@ -256,8 +256,12 @@ int run_demo(const Flags& flags) {
     std::string csv = i == 0 ? "id,x0,x1\n" : "id,x2,x3\n";
     for (int id = i == 0 ? 1 : 21; id <= (i == 0 ? 30 : 50); ++id)
       csv += std::to_string(id) + "," + std::to_string(id * 0.5) + "," + std::to_string((id * 7) % 11) + "\n";
-    std::string file = (dir / ("demo_" + sites[i].role + ".csv")).string();
-    std::ofstream(file) << csv;
+    // In the party's upload folder (<data_dir>/upload, FATE's UPLOAD_DATA_HOME), named relative to it: a
+    // server reads only files under its file roots.
+    std::string file = "demo_" + sites[i].role + ".csv";
+    const fs::path upload_dir = dir / (sites[i].role + "-" + sites[i].party_id) / "data" / "upload";
+    fs::create_directories(upload_dir);
+    std::ofstream(upload_dir / file) << csv;
     Address at{"127.0.0.1", sites[i].port};
     auto up = call(at, "POST", "data/component/upload", {},
                    Json{{"file", file},

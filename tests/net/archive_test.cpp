@@ -32,13 +32,28 @@ TEST(Archive, BytesThatAreNotAnArchiveOrClimbOutAreRefused) {
   EXPECT_NE(read_archive(bytes, &out).find("unsafe"), std::string::npos);
 }
 
+TEST(Archive, InflatingPastTheLimitsStopsAndHoldsNothing) {
+  std::string bomb;
+  ASSERT_EQ(write_archive(ArchiveFormat::tar_gz, {{"zeros", std::string(8 << 20, '\0')}}, &bomb), "");
+  std::vector<ArchiveEntry> out;
+  std::string error = read_archive(bomb, &out, ArchiveLimits{1 << 20, 100});
+  EXPECT_EQ(error.rfind(kArchiveTooLarge, 0), 0u) << error;
+  EXPECT_TRUE(out.empty());
+  std::vector<ArchiveEntry> many(5, ArchiveEntry{"", "x"});
+  for (size_t i = 0; i < many.size(); ++i) many[i].name = "f" + std::to_string(i);
+  std::string crowded;
+  ASSERT_EQ(write_archive(ArchiveFormat::zip, many, &crowded), "");
+  EXPECT_EQ(read_archive(crowded, &out, ArchiveLimits{1 << 20, 4}).rfind(kArchiveTooLarge, 0), 0u);
+  EXPECT_EQ(read_archive(crowded, &out, ArchiveLimits{1 << 20, 5}), "");
+}
+
 // A file's bytes may hold CRLF, a dash run and NUL: none of them ends the part.
 const std::string kBinary("\r\n--x\0y", 7);
 
 TEST(Multipart, BuiltFormsParseBackWithFieldsAndFiles) {
   std::string type;
-  std::string body = build_multipart(
-      {{"model_id", "", "", "m1"}, {"file", "m.tar", "application/x-tar", kBinary}}, &type);
+  std::string body =
+      build_multipart({{"model_id", "", "", "m1"}, {"file", "m.tar", "application/x-tar", kBinary}}, &type);
   Form form;
   ASSERT_EQ(parse_multipart(type, body, &form), "");
   EXPECT_EQ(form.fields["model_id"], "m1");

@@ -149,6 +149,9 @@ PartyServer::PartyServer(ServerOptions options) : options_(std::move(options)) {
   const char* made = ::mkdtemp(tmpl);
   dir_ = made ? made : "";
   port_ = free_port();
+  std::error_code ec;
+  fs::create_directories(files_dir(), ec);
+  fs::create_directories(providers_dir(), ec);
   write_config();
 }
 
@@ -165,7 +168,7 @@ void PartyServer::write_config() const {
   std::ofstream out(conf_path(), std::ios::trunc);
   out << "party_id: \"" << options_.party_id << "\"\n"
       << "fateflow: {host: 127.0.0.1, http_port: " << port_ << "}\n"
-      << "flowstone: {data_dir: ./data";
+      << "flowstone: {data_dir: ./data, file_roots: [./files], provider_roots: [./providers]";
   if (options_.body_limit_mb > 0) out << ", body_limit_mb: " << options_.body_limit_mb;
   if (!options_.flowstone_yaml.empty()) out << ", " << options_.flowstone_yaml;
   out << "}\n";

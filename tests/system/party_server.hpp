@@ -106,6 +106,9 @@ class PartyServer {
   const std::string& dir() const { return dir_; }
   std::string conf_path() const { return dir_ + "/service_conf.yaml"; }
   std::string data_dir() const { return dir_ + "/data"; }
+  // The server's flowstone.file_roots entry (files a request may name) and provider_roots entry.
+  std::string files_dir() const { return dir_ + "/files"; }
+  std::string providers_dir() const { return dir_ + "/providers"; }
   uint16_t port() const { return port_; }
   const std::string& party_id() const { return options_.party_id; }
   // Options can change until start() (which writes the config): ports of all parties are known first.

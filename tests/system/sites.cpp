@@ -8,6 +8,36 @@
 
 namespace flowstone::systest {
 
+int code_of(const Json& answer) {
+  return answer.is_object() ? answer.value("code", -1) : -1;
+}
+
+Json json_of(const net::HttpResult& r) {
+  if (!r.ok) return Json{{"code", -1}, {"message", "transport error: " + r.error}};
+  Json j = Json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return Json{{"code", -1}, {"message", "not JSON: " + tail(r.body, 300)}};
+  return j;
+}
+
+net::FormPart field(const std::string& name, const std::string& value) {
+  return net::FormPart{name, "", "", value};
+}
+
+net::FormPart file_part(const std::string& name, const std::string& filename, const std::string& data) {
+  return net::FormPart{name, filename, "application/octet-stream", data};
+}
+
+net::HttpResult post_form(PartyServer& server, const std::string& route,
+                          const std::vector<net::FormPart>& parts) {
+  net::HttpCall call;
+  call.method = "POST";
+  call.port = server.port();
+  call.target = "/v2/" + route;
+  call.body = net::build_multipart(parts, &call.content_type);
+  call.timeout = 15000ms;
+  return net::http_call(call);
+}
+
 bool ended(const Json& row) {
   static const std::set<std::string> kEndStatuses = {"success", "failed", "canceled", "timeout", "pass"};
   return kEndStatuses.count(row.value("status", "")) > 0;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "net/multipart.hpp"
 #include "tests/system/party_server.hpp"
 #include "tests/text_util.hpp"
 
@@ -22,6 +23,16 @@ using test_util::names_number;
 
 inline const std::string kGuest = "9999";
 inline const std::string kHost = "10000";
+
+// An answer's code; -1 when it is not an envelope.
+int code_of(const Json& answer);
+// A raw HTTP answer as JSON: {"code": -1, "message": ...} for a transport error or a body that is not JSON.
+Json json_of(const net::HttpResult& r);
+// A text part and a file part of a multipart form, and a POST of the form to /v2/<route>.
+net::FormPart field(const std::string& name, const std::string& value);
+net::FormPart file_part(const std::string& name, const std::string& filename, const std::string& data);
+net::HttpResult post_form(PartyServer& server, const std::string& route,
+                          const std::vector<net::FormPart>& parts);
 
 // The row's status is an end status (success, failed, canceled, timeout, pass).
 bool ended(const Json& row);

@@ -29,10 +29,6 @@ namespace fs = std::filesystem;
 
 using Files = std::map<std::string, std::string>;
 
-int code_of(const Json& answer) {
-  return answer.is_object() ? answer.value("code", -1) : -1;
-}
-
 void write_file(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
@@ -58,38 +54,12 @@ Json parse_json_text(const std::string& text) {
   return Json::parse(text, nullptr, false);
 }
 
-Json json_of(const net::HttpResult& r) {
-  if (!r.ok) return Json{{"code", -1}, {"message", "transport error: " + r.error}};
-  Json j = parse_json_text(r.body);
-  if (j.is_discarded()) return Json{{"code", -1}, {"message", "not JSON: " + tail(r.body, 300)}};
-  return j;
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) lines.push_back(line);
   return lines;
-}
-
-// A text part and a file part of a multipart form.
-net::FormPart field(const std::string& name, const std::string& value) {
-  return net::FormPart{name, "", "", value};
-}
-net::FormPart file_part(const std::string& name, const std::string& filename, const std::string& data) {
-  return net::FormPart{name, filename, "application/octet-stream", data};
-}
-
-net::HttpResult post_form(PartyServer& server, const std::string& route,
-                          const std::vector<net::FormPart>& parts) {
-  net::HttpCall call;
-  call.method = "POST";
-  call.port = server.port();
-  call.target = "/v2/" + route;
-  call.body = net::build_multipart(parts, &call.content_type);
-  call.timeout = 15000ms;
-  return net::http_call(call);
 }
 
 net::HttpResult get_raw(PartyServer& server, const std::string& route, const Query& query) {
@@ -192,7 +162,7 @@ class Tracking : public SitesTest {
 
   // Uploads `csv` (a file in the server's folder) as experiment/<name> and waits for the upload job.
   void upload(PartyServer& server, const std::string& name, const std::string& csv) {
-    const std::string file = server.dir() + "/" + name + ".csv";
+    const std::string file = server.files_dir() + "/" + name + ".csv";
     write_file(file, csv);
     Json r = server.post("data/component/upload", {{"file", file},
                                                    {"head", true},
@@ -297,7 +267,7 @@ TEST_F(Tracking, UploadsBecomeTablesThatDownloadBindAndDelete) {
             7002);
 
   // Binding registers a path table without moving data.
-  const std::string bound_dir = s.dir() + "/bound";
+  const std::string bound_dir = s.files_dir() + "/bound";
   fs::create_directories(bound_dir);
   Json b = s.post("table/bind/path", {{"namespace", "experiment"}, {"name", "bound"}, {"path", bound_dir}});
   ASSERT_EQ(code_of(b), 0) << b.dump();
@@ -320,7 +290,7 @@ TEST_F(Tracking, UploadsBecomeTablesThatDownloadBindAndDelete) {
   // Bad input: no job is created and no table appears.
   const int64_t jobs_before = job_count(s);
   ASSERT_GT(jobs_before, 0);
-  Json missing = s.post("data/component/upload", {{"file", s.dir() + "/no_such_file.csv"},
+  Json missing = s.post("data/component/upload", {{"file", s.files_dir() + "/no_such_file.csv"},
                                                   {"head", true},
                                                   {"partitions", 4},
                                                   {"meta", {{"delimiter", ","}}},
@@ -328,7 +298,7 @@ TEST_F(Tracking, UploadsBecomeTablesThatDownloadBindAndDelete) {
                                                   {"name", "missing"}});
   EXPECT_EQ(code_of(missing), 8001) << missing.dump();
   EXPECT_EQ(code_of(s.get("table/query", {{"namespace", "experiment"}, {"name", "missing"}})), 7001);
-  const std::string file = s.dir() + "/guest_table.csv";
+  const std::string file = s.files_dir() + "/guest_table.csv";
   for (const char* bad_field : {"namespace", "name"}) {
     Json body = {{"file", file},
                  {"head", true},
@@ -507,7 +477,7 @@ TEST_F(Tracking, TwoPartyPsiAndStatisticsOutputsLogsAndRebuild) {
     has_task_output = has_task_output || (name.rfind(job_id + "/guest/" + kGuest + "/psi_0/", 0) == 0 &&
                                           text.find("4 of 8 rows") != std::string::npos);
   EXPECT_TRUE(has_task_output) << "no psi_0 output in " << ::testing::PrintToString(names_of(log_files));
-  Json unknown = json_of(guest.raw("POST", "/v2/job/log/download", Json{{"job_id", "no_such_job"}}.dump()));
+  Json unknown = json_of(guest.raw("POST", "/v2/job/log/download", Json{{"job_id", "1"}}.dump()));
   EXPECT_EQ(code_of(unknown), 8001) << unknown.dump();
 
   // The audit history names each kind of save.
@@ -588,7 +558,7 @@ TEST_F(Tracking, ModelsExportImportAndDelete) {
       get_raw(s, "output/model/download", task_query(job_id, "guest", kGuest, "noop_0"));
   ASSERT_TRUE(original.ok && original.status == 200) << original.body;
 
-  const std::string export_dir = s.dir() + "/exported";
+  const std::string export_dir = s.files_dir() + "/exported";
   Json exported = s.post("model/export", {{"model_id", model_id},
                                           {"model_version", model_version},
                                           {"role", "guest"},
@@ -759,7 +729,7 @@ TEST_F(Tracking, ProvidersRegisterAndAFatePackageRunsAJob) {
   PartyServer& s = add(kGuest);
   ASSERT_NO_FATAL_FAILURE(start(s));
   // A copy in the server's folder: Python may write its caches next to the package.
-  const std::string package = s.dir() + "/fate-noop-provider";
+  const std::string package = s.providers_dir() + "/fate-noop-provider";
   fs::copy(fate_fixture_dir(), package, fs::copy_options::recursive);
   for (const auto& entry : fs::recursive_directory_iterator(package))
     fs::permissions(entry.path(), fs::perms::owner_write, fs::perm_options::add);
@@ -783,7 +753,7 @@ TEST_F(Tracking, ProvidersRegisterAndAFatePackageRunsAJob) {
   EXPECT_EQ(code_of(s.post("provider/register", gpu)), 4001);
   Json missing = fate;
   missing["version"] = "2.3.0";
-  missing["metadata"]["path"] = s.dir() + "/no_such_package";
+  missing["metadata"]["path"] = s.providers_dir() + "/no_such_package";
   EXPECT_EQ(code_of(s.post("provider/register", missing)), 8001);
   Json q = s.get("provider/query", {{"name", "fate"}});
   ASSERT_EQ(code_of(q), 0) << q.dump();
