@@ -205,7 +205,7 @@ void apply_local_resources(Self self, const domain::ApplyLocalResources& apply) 
 // The built-in component `native_noop` succeeds at once inside the server, with no worker process: the
 // scheduler's own costs can be measured (bench/) without process launches.
 void finish_native(Self self, const std::string& execution_id) {
-  enqueue(self, domain::RecordLaunch{execution_id, 0, "native_noop", "", 0});
+  enqueue(self, domain::RecordLaunch{execution_id, 0, "native_noop", "", 0, "flowstone"});
   enqueue(self, domain::ReportTaskStatus{execution_id, domain::Status::success, "", 0});
 }
 

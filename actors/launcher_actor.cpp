@@ -109,12 +109,19 @@ std::string worker_command(const ServerConfig& config, const LaunchMsg& msg, Lau
   return "provider " + name + ": device '" + device + "' cannot run here (local and docker can)";
 }
 
+// FATE's provider name, name:version@device, of a providers-view row; Flowstone's own executables when null.
+std::string provider_name_of(const Json& provider) {
+  if (provider.is_null()) return "flowstone";
+  return provider.value("name", "") + ":" + provider.value("version", "") + "@" +
+         provider.value("device", "");
+}
+
 void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
   const ServerConfig& config = self->state.config;
   if (int64_t pid = running_launcher(msg.task_dir, msg.execution_id)) {
     // Started before a crash that lost its record: adopt it rather than start a second worker.
     self->state.watched[msg.execution_id] = Watched{job, pid, msg.task_dir};
-    report(job, domain::RecordLaunch{msg.execution_id, pid, "(adopted)", msg.log_dir, 0});
+    report(job, domain::RecordLaunch{msg.execution_id, pid, "(adopted)", msg.log_dir, 0, ""});
     return;
   }
   std::string config_json = msg.task_config.dump();
@@ -144,7 +151,8 @@ void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
     return;
   }
   self->state.watched[msg.execution_id] = Watched{job, result.launcher_pid, msg.task_dir};
-  report(job, domain::RecordLaunch{msg.execution_id, result.launcher_pid, result.cmd, msg.log_dir, 0});
+  report(job, domain::RecordLaunch{msg.execution_id, result.launcher_pid, result.cmd, msg.log_dir, 0,
+                                   provider_name_of(msg.provider)});
 }
 
 std::string lost_reason(const std::string& task_dir, const char* what) {

@@ -471,7 +471,7 @@ Decision on_launch(const JobState& state, const RecordLaunch& cmd) {
   if (run->party_status == Status::running && run->launcher_pid == cmd.launcher_pid) return Decision{};
   Builder b(state, cmd.now_ms);
   b.emit(TaskLaunched{run->task_name, run->task_version, run->party, run->execution_id, cmd.launcher_pid,
-                      cmd.cmd, cmd.log_dir});
+                      cmd.cmd, cmd.log_dir, cmd.provider_name});
   if (run->party_status == Status::waiting) {
     b.emit(TaskPartyStatusChanged{run->task_name, run->task_version, run->party, run->execution_id,
                                   Status::running, ""});
@@ -968,11 +968,12 @@ void advance(Builder& b) {
       fold_job_status(statuses, have_next ? SchedulingCode::have_next : SchedulingCode::no_next);
   if (!job || *job == s.schedule_status) return;
   if (*job == Status::waiting && s.cancel_requested) job = s.cancel_status;
-  // An interrupted job is explained by a task that ended the way the job did.
+  // A job that failed or was interrupted is explained by the first task that ended the way the job did;
+  // the reason goes to every party with the status, so each party's row says why (and where).
   std::string reason = "tasks " + std::string(to_string(*job));
   for (const std::string& task : s.topo)
     if (const ScheduleTask& st = s.schedule.at(task); st.status == *job && !st.reason.empty()) {
-      if (is_interrupt(*job)) reason = st.reason;
+      if (*job != Status::success) reason = st.reason;
       break;
     }
   b.set_job_status(*job, reason);
@@ -1377,6 +1378,7 @@ void apply(JobState& s, const JobEvent& event) {
             run->launcher_pid = e.launcher_pid;
             run->cmd = e.cmd;
             run->log_dir = e.log_dir;
+            if (!e.provider_name.empty()) run->provider_name = e.provider_name;  // an adoption keeps it
             run->update_time = now;
           }
         } else if constexpr (std::is_same_v<T, PartyJoined>) {

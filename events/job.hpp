@@ -111,6 +111,7 @@ struct TaskLaunched {
   int64_t launcher_pid = 0;
   std::string cmd;
   std::string log_dir;
+  std::string provider_name;  // name:version@device that ran it; "" in logs written before it was kept
 };
 
 struct PartyJoined {  // at the scheduler: a party on another server created its copy of the job
@@ -176,6 +177,7 @@ struct TaskRun {
   int64_t launcher_pid = 0;
   bool start_requested = false;
   std::string cmd, log_dir, error;
+  std::string provider_name;  // as launched (TaskLaunched)
 };
 
 struct JobCopy {
@@ -275,6 +277,7 @@ struct RecordLaunch {  // the launcher started; the run becomes running
   int64_t launcher_pid = 0;
   std::string cmd, log_dir;
   int64_t now_ms = 0;
+  std::string provider_name;  // name:version@device of the provider that runs it
 };
 struct FailRun {  // launch failed, or the worker is gone without a report
   std::string execution_id;

@@ -106,7 +106,7 @@ Json task_row(const JobState& s, const TaskRun& run) {
       {"cmd", run.cmd},
       {"log_dir", run.log_dir},
       {"error_report", run.error},
-      {"provider_name", "flowstone"},
+      {"provider_name", run.provider_name.empty() ? "flowstone" : run.provider_name},
       {"create_time", run.create_time},
       {"update_time", run.update_time},
       {"start_time", time_or_null(run.start_time)},

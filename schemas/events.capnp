@@ -83,6 +83,7 @@ struct TaskLaunched {
   launcherPid @4 :Int64;
   cmd @5 :Text;
   logDir @6 :Text;
+  providerName @7 :Text;           # name:version@device that ran it ("" in logs before it was recorded)
 }
 
 struct PartyJoined {               # at the scheduler: a remote party created its copy of the job

@@ -114,6 +114,7 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setLauncherPid(e.launcher_pid);
           b.setCmd(e.cmd);
           b.setLogDir(e.log_dir);
+          b.setProviderName(e.provider_name);
         } else if constexpr (std::is_same_v<T, domain::PartyJoined>) {
           put_party(root.initPartyJoined().initParty(), e.party);
         } else if constexpr (std::is_same_v<T, domain::CopyResourcesApplied>) {
@@ -247,9 +248,10 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
           }
           case schema::JobEvent::TASK_LAUNCHED: {
             auto r = root.getTaskLaunched();
-            event.body = domain::TaskLaunched{
-                text(r.getTaskName()), r.getTaskVersion(), get_party(r.getParty()), text(r.getExecutionId()),
-                r.getLauncherPid(),    text(r.getCmd()),   text(r.getLogDir())};
+            event.body = domain::TaskLaunched{text(r.getTaskName()),   r.getTaskVersion(),
+                                              get_party(r.getParty()), text(r.getExecutionId()),
+                                              r.getLauncherPid(),      text(r.getCmd()),
+                                              text(r.getLogDir()),     text(r.getProviderName())};
             break;
           }
           case schema::JobEvent::PARTY_JOINED:

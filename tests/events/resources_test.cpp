@@ -666,7 +666,7 @@ TEST_F(AdmissionTest, ACopyThatSucceedsReturnsItsCoresInTheSameDecision) {
   ASSERT_EQ(sched_.state.schedule_status, Status::running);
   ASSERT_TRUE(Holds());
   ASSERT_EQ(launched(d), std::vector<std::string>{exec(kGuest)});
-  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0}).code, 0);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code, 0);
   ASSERT_TRUE(Holds());
   d = Run(ReportTaskStatus{exec(kGuest), Status::success, "", 0});
   ASSERT_EQ(d.code, 0) << d.message;
@@ -695,7 +695,7 @@ TEST_F(AdmissionTest, ACopyThatSucceedsReturnsItsCoresInTheSameDecision) {
 TEST_F(AdmissionTest, ACopyThatFailsReturnsItsCoresToo) {
   ASSERT_EQ(Create(local_dag()).code, 0);
   ASSERT_EQ(Local(0).code, 0);
-  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0}).code, 0);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code, 0);
   Decision d = Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0});
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
   auto returned = events_of<CopyResourcesReturned>(d.events);
@@ -707,7 +707,7 @@ TEST_F(AdmissionTest, ACopyThatFailsReturnsItsCoresToo) {
 TEST_F(AdmissionTest, ARerunAsksForTheCoresAgainAtOnce) {
   ASSERT_EQ(Create(local_dag()).code, 0);
   ASSERT_EQ(Local(0).code, 0);
-  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0}).code, 0);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code, 0);
   ASSERT_EQ(Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0}).code, 0);
   ASSERT_FALSE(Holds());
   Decision d = Run(RerunJob{"", 0});

@@ -140,7 +140,8 @@ TEST(JobCodecTest, TaskLaunched) {
                          "j_a_0_3_guest_9999",
                          4194304001,
                          "/bin/flowstone-launcher --x",
-                         "/logs/j/guest/9999/a_0"};
+                         "/logs/j/guest/9999/a_0",
+                         "fate:2.2.0@local"};
   domain::TaskLaunched d = RoundTrip(e, 0);
   EXPECT_EQ(d.task_name, "a_0");
   EXPECT_EQ(d.task_version, 3);
@@ -149,6 +150,7 @@ TEST(JobCodecTest, TaskLaunched) {
   EXPECT_EQ(d.launcher_pid, 4194304001);
   EXPECT_EQ(d.cmd, e.cmd);
   EXPECT_EQ(d.log_dir, e.log_dir);
+  EXPECT_EQ(d.provider_name, "fate:2.2.0@local");
 }
 
 TEST(JobCodecTest, ExtremeTimes) {
@@ -180,7 +182,7 @@ TEST(JobCodecTest, GarbageIsRefused) {
 
 TEST(JobCodecTest, TruncatedEventIsRefused) {
   std::string bytes =
-      encode_job_event(JobEvent{1, domain::TaskLaunched{"a_0", 0, kGuest, "e", 1, "cmd", "log"}});
+      encode_job_event(JobEvent{1, domain::TaskLaunched{"a_0", 0, kGuest, "e", 1, "cmd", "log", ""}});
   ASSERT_GT(bytes.size(), 16u);
   std::string error;
   EXPECT_FALSE(decode_job_event(bytes.substr(0, bytes.size() - 8), &error).has_value());

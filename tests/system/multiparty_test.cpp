@@ -291,6 +291,8 @@ TEST_F(MultiParty, FailureAtOnePartyFailsTheJobEverywhereWithItsReason) {
   std::string reason = guest_row.value("status_reason", "");
   EXPECT_TRUE(contains(reason, "host data is broken")) << guest_row.dump(2);
   EXPECT_TRUE(contains(reason, "host:10000")) << guest_row.dump(2);
+  // So does the host, whose job the scheduler failed.
+  EXPECT_TRUE(contains(host_row.value("status_reason", ""), "host data is broken")) << host_row.dump(2);
   auto guest_tasks = guest.task_rows(job_id, "guest");
   ASSERT_TRUE(guest_tasks.count("b_0"));
   EXPECT_EQ(guest_tasks["b_0"].value("status", ""), "failed") << guest_tasks["b_0"].dump(2);

@@ -837,6 +837,8 @@ TEST_F(Tracking, DockerProviderRunsTheImageWithTheConfig) {
   auto task = s.task_rows(job_id)["noop_0"];
   const std::string task_id = task.value("task_id", "");
   ASSERT_FALSE(task_id.empty()) << task.dump(2);
+  EXPECT_EQ(task.value("provider_name", ""), "fate:2.1.0@docker")
+      << "the row names who ran it: " << task.dump(2);
   std::vector<std::string> args = lines_of(read_text(argv_file));
   const std::vector<std::string> head = {
       "run", "--rm", "--name", "guest-" + kGuest + "-" + task_id + "-0", "--network", "host", "-e", "CONFIG"};
