@@ -1,11 +1,13 @@
 #include "actors/outputs.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
 
+#include "actors/job_actor.hpp"
 #include "events/catalog.hpp"
 #include "events/dag.hpp"
 #include "events/job_views.hpp"
@@ -313,9 +315,41 @@ ApiReply table_download(const ServerConfig& config, store::EventLog& log, const 
   return raw(std::move(tar), "application/gzip", "download_data_" + ns + "_" + name + ".tar.gz");
 }
 
-ApiReply provider_query(store::EventLog& log, const Json& params) {
+// The providers every server has without registering them: Flowstone's own component executables
+// (<bin_dir>/flowstone-<component>), listed under its own name and under FATE's `fate_flow`, which DAGs
+// written for FATE-Flow name.
+std::vector<Json> builtin_providers(const ServerConfig& config) {
+  Json components = Json::array();
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(config.bin_dir, ec)) {
+    const std::string file = entry.path().filename().string();
+    const std::string prefix = "flowstone-";
+    if (file.rfind(prefix, 0) != 0 || file == "flowstone-launcher" || file == "flowstone-fate-worker")
+      continue;
+    if (entry.is_regular_file(ec)) names.push_back(file.substr(prefix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) components.push_back(name);
+  components.push_back(kNativeNoop);
+  std::vector<Json> rows;
+  for (const char* name : {"flowstone", "fate_flow"})
+    rows.push_back(Json{{"provider_name", std::string(name) + ":" + kBuiltinProviderVersion + "@local"},
+                        {"name", name},
+                        {"version", kBuiltinProviderVersion},
+                        {"device", "local"},
+                        {"metadata", {{"path", config.bin_dir}}},
+                        {"protocol", "fate"},
+                        {"components", components},
+                        {"builtin", true}});
+  return rows;
+}
+
+ApiReply provider_query(const ServerConfig& config, store::EventLog& log, const Json& params) {
   Json out = Json::array();
-  for (const Json& row : scan_view(log, domain::kProvidersView, "")) {
+  std::vector<Json> rows = builtin_providers(config);
+  for (const Json& row : scan_view(log, domain::kProvidersView, "")) rows.push_back(row);
+  for (const Json& row : rows) {
     bool wanted = true;
     for (const char* field : {"name", "device", "version", "provider_name"}) {
       std::string wanted_value = param(params, field);
@@ -532,7 +566,7 @@ ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
   if (route == "worker/model/download") return worker_model_download(log, params);
   if (route == "table/query") return table_query(log, params);
   if (route == "data/download") return table_download(config, log, params);
-  if (route == "provider/query") return provider_query(log, params);
+  if (route == "provider/query") return provider_query(config, log, params);
   if (route == "model/export") return model_export(config, log, params);
   if (route == "job/data/view") return data_view(log, params);
   return reply(6003, "No found route: " + route);

@@ -27,6 +27,8 @@ net::ApiReply answer_output_query(const ServerConfig& config, store::EventLog& l
 // The registered provider `spec` names (dag.conf.task.provider: "name:version@device", ...), as its
 // providers-view row; null when none is registered. Builtin names (flowstone, fate_flow) are not looked up.
 Json lookup_provider(store::EventLog& log, const std::string& spec);
+// The version the built-in providers (flowstone, fate_flow) are listed with, and this server reports.
+inline constexpr const char* kBuiltinProviderVersion = "0.1.0";
 bool is_builtin_provider(const std::string& spec);
 
 // Where the server keeps a model's tar: <data_dir>/model/<storage key>.<sha256 prefix>.tar. Named by its

@@ -944,6 +944,15 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/queue/clean") return clean_queue(self, call);
   if (route == "site/info/query")
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
+  if (route ==
+      "server/fateflow")  // `flow server info`: this instance (Flowstone keeps no registry of others)
+    return call.reply(reply(0, "success",
+                            Json{{"host", st.env->config.host},
+                                 {"http_port", st.env->http_port},
+                                 {"party_id", st.env->config.party_id},
+                                 {"api_version", "v2"},
+                                 {"version", kBuiltinProviderVersion},
+                                 {"server", "flowstone"}}));
   if (handle_tracking_route(self, call)) return;
   if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
 

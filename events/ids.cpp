@@ -55,9 +55,10 @@ std::optional<IdKind> path_id_kind(std::string_view field) {
   return std::nullopt;
 }
 
-std::string param_problem(std::string_view field, std::string_view value) {
+std::string param_problem(std::string_view field, std::string_view value, bool free_text) {
   if (value.find('\0') != std::string_view::npos) return "must not contain a NUL character";
   if (auto kind = path_id_kind(field)) return id_problem(*kind, value);
+  if (free_text) return "";
   for (std::string_view free : kFreeText)
     if (field == free) return "";
   if (value.find("..") != std::string_view::npos) return "must not contain '..'";

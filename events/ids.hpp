@@ -25,8 +25,9 @@ std::string id_problem(IdKind kind, std::string_view value);
 std::optional<IdKind> path_id_kind(std::string_view field);
 
 // Why a top-level request parameter is refused ("" if it is not): a NUL anywhere; ".." in any field that
-// is not free text (notes, error, reason, ...); the id shape of a path id field.
-std::string param_problem(std::string_view field, std::string_view value);
+// is not free text (notes, error, reason, ..., or any field the caller says the server never opens as a
+// path: `free_text`); the id shape of a path id field.
+std::string param_problem(std::string_view field, std::string_view value, bool free_text = false);
 
 // The first party id or task name of a DAG (dag.parties[i].party_id[j], dag.tasks keys) that is not a
 // usable id: its field path in *field and the problem as the result; "" when all are usable.

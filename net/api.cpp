@@ -73,6 +73,7 @@ const std::vector<Route>& routes() {
        "worker/task/status",
        {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
       {"GET", "site/info/query", {}},
+      {"GET", "server/fateflow", {}},
       // Worker routes (spec 1.9); worker/metric/save/<execution_id> arrives here with the id as a field.
       {"POST", "worker/metric/save", {{"execution_id", Kind::str, true}, {"data", Kind::any, false}}},
       {"POST",
@@ -413,7 +414,9 @@ Handler make_api_handler(Dispatch dispatch) {
         it = request.params.erase(it);  // an optional id sent empty is an id not sent
         continue;
       }
-      if (std::string problem = domain::param_problem(it.key(), value); !problem.empty()) {
+      // A GET's `path` is the flow CLI's own output folder (-o), which the server never opens.
+      const bool clients_folder = http.method == "GET" && it.key() == "path";
+      if (std::string problem = domain::param_problem(it.key(), value, clients_folder); !problem.empty()) {
         respond(to_http(invalid_request(location, it.key(), "'" + printable(value) + "' " + problem + ".")));
         return;
       }

@@ -34,6 +34,8 @@ TEST(Ids, ParametersRefuseNulEverywhereAndClimbingOutsideFreeText) {
   EXPECT_NE(param_problem("file", "/data/../etc/passwd"), "");
   EXPECT_EQ(param_problem("notes", "see ../x, wait..."), "");
   EXPECT_EQ(param_problem("file", "/data/upload/x.csv"), "");
+  EXPECT_EQ(param_problem("path", "../out", /*free_text=*/true), "") << "the CLI's own folder";
+  EXPECT_NE(param_problem("path", std::string("a\0", 2), true), "");
   EXPECT_NE(param_problem("job_id", "abc"), "");
   EXPECT_EQ(param_problem("job_id", "123"), "");
 }

@@ -69,6 +69,11 @@ TEST_F(Security, LogQueryAndCountRefuseATraversalCutByANul) {
     EXPECT_EQ(r.body.find("root:"), std::string::npos) << route << " returned /etc/passwd: " << r.body;
     expect_refused(json_of(r), 5001, "job_id");
   }
+  // The flow CLI sends its own output folder (-o) as `path` on downloads; the server never opens it.
+  Json cli = server->get(
+      "output/data/download",
+      {{"job_id", "1"}, {"role", "guest"}, {"party_id", kGuest}, {"task_name", "a_0"}, {"path", "../out"}});
+  EXPECT_NE(code_of(cli), 5001) << cli.dump();
   // A NUL anywhere in a parameter is refused, whatever the field.
   net::HttpResult nul = server->raw("GET", "/v2/job/query?description=a%00b", "");
   expect_refused(json_of(nul), 5001, "description");

@@ -747,6 +747,15 @@ TEST_F(Tracking, ProvidersRegisterAndAFatePackageRunsAJob) {
   ASSERT_EQ(code_of(updated), 0) << updated.dump();
   EXPECT_EQ(updated.value("message", ""), "update success") << updated.dump();
 
+  // The built-in providers are listed as FATE lists fate_flow, and the server describes itself.
+  Json builtin = s.get("provider/query", {{"name", "fate_flow"}});
+  ASSERT_EQ(code_of(builtin), 0) << builtin.dump();
+  ASSERT_EQ(builtin["data"].size(), 1u) << builtin.dump(2);
+  EXPECT_TRUE(contains(builtin["data"][0]["components"].dump(), "\"noop\"")) << builtin.dump(2);
+  Json info = s.get("server/fateflow");
+  ASSERT_EQ(code_of(info), 0) << info.dump();
+  EXPECT_EQ(info["data"].value("http_port", 0), s.port()) << info.dump();
+
   Json gpu = fate;
   gpu["device"] = "gpu";
   gpu["version"] = "2.2.0";
