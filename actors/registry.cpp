@@ -859,6 +859,27 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
                    call.reply);
 }
 
+// /v2/data/component/download (FATE's download_0): a local job whose `download` task writes table ns.name to
+// `path` (default <data_dir>/download/<namespace>_<name>.csv), which must lie under the file roots.
+void download_table(Self self, ApiCallMsg& call) {
+  const ServerConfig& config = self->state.env->config;
+  const Json& params = call.request.params;
+  std::string ns = param(params, "namespace"), name = param(params, "name"), path = param(params, "path");
+  if (path.empty()) path = config.data_dir + "/download/" + ns + "_" + name + ".csv";
+  std::string target;
+  if (std::string problem = config.file_roots().Confine(path, &target); !problem.empty())
+    return call.reply(reply(5005, "No permission: path " + problem));
+  std::string existing;
+  if (!self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
+    return call.reply(reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]"));
+  Json task{{"component_ref", "download"},
+            {"parameters", {{"namespace", ns}, {"name", name}, {"path", target}}}};
+  submit_local_job(self, "download_0", std::move(task), ns, name, [call, target](ApiReply r) {
+    if (r.code == 0) r.data["path"] = target;
+    call.reply(std::move(r));
+  });
+}
+
 // The form's file is stored by the catalog actor (a durable write, off this actor), then uploaded.
 void upload_file(Self self, ApiCallMsg& call) {
   auto file = call.request.files.find("file");
@@ -929,6 +950,8 @@ bool handle_tracking_route(Self self, ApiCallMsg& call) {
     transform_table(self, call);
   } else if (route == "data/component/upload/file") {
     upload_file(self, call);
+  } else if (route == "data/component/download") {
+    download_table(self, call);
   } else {
     return false;
   }

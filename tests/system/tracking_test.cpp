@@ -234,6 +234,20 @@ TEST_F(Tracking, UploadsBecomeTablesThatDownloadBindAndDelete) {
   EXPECT_EQ(parse_json_text(files["data/0.meta"]).value("header", Json()), Json::array({"id", "x0", "x1"}))
       << files["data/0.meta"];
 
+  // The download component (flow data download-component) writes the table back to a file under the roots.
+  const std::string written = s.files_dir() + "/out/guest_table.csv";
+  Json dc = s.post("data/component/download",
+                   {{"namespace", "experiment"}, {"name", "guest_table"}, {"path", written}});
+  ASSERT_EQ(code_of(dc), 0) << dc.dump() << s.diagnostics();
+  EXPECT_EQ(dc["data"].value("path", ""), fs::weakly_canonical(written).string()) << dc.dump();
+  ASSERT_NO_FATAL_FAILURE(expect_local_success(s, dc.value("job_id", "")));
+  EXPECT_EQ(lines_of(read_text(written)), lines_of(guest_csv()));
+  EXPECT_EQ(code_of(s.post("data/component/download",
+                           {{"namespace", "experiment"}, {"name", "guest_table"}, {"path", "/tmp/x.csv"}})),
+            5005);
+  EXPECT_EQ(code_of(s.post("data/component/download", {{"namespace", "experiment"}, {"name", "nothing"}})),
+            7001);
+
   // The multipart form: the file travels in the request, meta is JSON text, here with another delimiter.
   net::HttpResult f = post_form(
       s, "data/component/upload/file",
