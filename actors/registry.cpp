@@ -339,8 +339,8 @@ std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route
 }
 
 // partner/job/resource/apply and return (spec 5.3): the resource manager decides, the job records it.
-// Task resources are carved from the job's own cores by its scheduler, so the task routes only check
-// that the run exists here.
+// Task resources (spec 5.4) are carved from the copy's job cores: the job decides them itself
+// (events/task_resources.hpp) and answers 2004 when its running tasks leave too few.
 void resource_route(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const std::string& route = call.request.route;
@@ -354,7 +354,15 @@ void resource_route(Self self, ApiCallMsg& call) {
     return call.reply(reply(task ? 2004 : 1005, std::string(task ? "Task" : "Job") +
                                                     " resource exception: no found job " + job_id + " at " +
                                                     party.role + ":" + party.party_id));
-  if (task) return call.reply(reply(0, "success"));
+  if (task) {
+    std::string task_name = domain::task_name_of(job_id, param(params, "task_id"));
+    int version = task_version_of(params);
+    if (route == "partner/task/resource/apply")
+      return send_command(self, job, domain::ApplyTaskResources{party, task_name, version, 0}, call.request,
+                          call.reply);
+    return send_command(self, job, domain::ReturnTaskResources{party, task_name, version, 0}, call.request,
+                        call.reply);
+  }
   if (route == "partner/job/resource/return")
     return send_command(self, job, domain::ReturnResources{party, "returned by the scheduler", 0},
                         call.request, call.reply);

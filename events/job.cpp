@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "events/task_resources.hpp"
+#include "events/tracking.hpp"
+
 namespace flowstone::domain {
 namespace {
 
@@ -1100,6 +1103,9 @@ Decision decide(const JobState& state, const JobCommand& command) {
         } else if constexpr (std::is_same_v<T, SaveMetrics> || std::is_same_v<T, TrackDataOutput> ||
                              std::is_same_v<T, SaveModel> || std::is_same_v<T, DeleteTracking>) {
           return decide_tracking(state, cmd);
+        } else if constexpr (std::is_same_v<T, ApplyTaskResources> ||
+                             std::is_same_v<T, ReturnTaskResources>) {
+          return decide_task_resources(state, cmd);
         } else {
           Builder b(state, cmd.now_ms);
           advance(b);
@@ -1405,6 +1411,10 @@ void apply(JobState& s, const JobEvent& event) {
         } else if constexpr (std::is_same_v<T, MetricsSaved> || std::is_same_v<T, DataOutputTracked> ||
                              std::is_same_v<T, ModelSaved> || std::is_same_v<T, TrackingDeleted>) {
           apply_tracking(s, e, now);
+        } else if constexpr (std::is_same_v<T, TaskResourcesApplied> ||
+                             std::is_same_v<T, TaskResourcesReturned>) {
+          if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party))
+            run->task_resources_held = std::is_same_v<T, TaskResourcesApplied>;
         }
       },
       event.body);

@@ -121,6 +121,18 @@ struct CopyResourcesApplied {  // a copy holds `cores` of its party's total (gra
   PartyRef party;
   int cores = 0;
 };
+struct TaskResourcesApplied {  // a party's run holds `cores` of its copy's job cores (spec 5.4)
+  std::string task_name;
+  int task_version = 0;
+  PartyRef party;
+  int cores = 0;
+};
+struct TaskResourcesReturned {  // the run gave them back (returned by the scheduler)
+  std::string task_name;
+  int task_version = 0;
+  PartyRef party;
+  std::string reason;
+};
 struct CopyResourcesReturned {  // the copy gave them back
   PartyRef party;
   int cores = 0;
@@ -154,7 +166,8 @@ using JobEventBody =
     std::variant<JobCreated, JobStatusChanged, JobCancelRequested, JobNotesAdded, TaskVersionCreated,
                  TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested,
                  CopyResourcesApplied, CopyResourcesReturned, AdmissionStarted, PartyResourcesAnswered,
-                 AdmissionEnded, JobCleaned, MetricsSaved, DataOutputTracked, ModelSaved, TrackingDeleted>;
+                 AdmissionEnded, JobCleaned, MetricsSaved, DataOutputTracked, ModelSaved, TrackingDeleted,
+                 TaskResourcesApplied, TaskResourcesReturned>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
@@ -177,7 +190,8 @@ struct TaskRun {
   int64_t launcher_pid = 0;
   bool start_requested = false;
   std::string cmd, log_dir, error;
-  std::string provider_name;  // as launched (TaskLaunched)
+  std::string provider_name;         // as launched (TaskLaunched)
+  bool task_resources_held = false;  // granted by partner/task/resource/apply and not returned
 };
 
 struct JobCopy {
@@ -389,6 +403,19 @@ struct CollectTask {  // partner/task/collect: a run's statuses, answered as dat
   int64_t now_ms = 0;
 };
 
+struct ApplyTaskResources {  // partner/task/resource/apply: the run's cores out of its copy's job cores
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  int64_t now_ms = 0;
+};
+struct ReturnTaskResources {  // partner/task/resource/return
+  PartyRef party;
+  std::string task_name;
+  int task_version = 0;
+  int64_t now_ms = 0;
+};
+
 // ---- what the scheduler learns from the parties ----
 struct ReportPartyStatus {  // scheduler/task/report, and the answers to partner/task/collect
   PartyRef party;
@@ -414,7 +441,7 @@ using JobCommand =
                  TimeoutRun, TimeoutJob, CleanJob, JoinJob, UpdateCopyStatus, UpdateTaskStatus, StartTask,
                  StopTask, StopCopy, RerunTask, CollectTask, ReportPartyStatus, PartnerAnswered,
                  HoldResources, ReturnResources, ResourcesAnswered, SaveMetrics, TrackDataOutput, SaveModel,
-                 DeleteTracking>;
+                 DeleteTracking, ApplyTaskResources, ReturnTaskResources>;
 
 // ---- effects --------------------------------------------------------------------------------------
 

@@ -182,6 +182,12 @@ std::string describe_event(const JobEvent& e) {
           return party(b.party) + " holds " + std::to_string(b.cores) + " cores";
         } else if constexpr (std::is_same_v<T, CopyResourcesReturned>) {
           return party(b.party) + " returned " + std::to_string(b.cores) + " cores (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, TaskResourcesApplied>) {
+          return party(b.party) + " task " + b.task_name + " version " + std::to_string(b.task_version) +
+                 " holds " + std::to_string(b.cores) + " of the job's cores";
+        } else if constexpr (std::is_same_v<T, TaskResourcesReturned>) {
+          return party(b.party) + " task " + b.task_name + " version " + std::to_string(b.task_version) +
+                 " returned its cores (" + b.reason + ")";
         } else if constexpr (std::is_same_v<T, AdmissionStarted>) {
           return "admission attempt " + std::to_string(b.attempt) + ": resources asked at every party";
         } else if constexpr (std::is_same_v<T, PartyResourcesAnswered>) {
@@ -244,7 +250,9 @@ Json history_entry(uint64_t version, const JobEvent& e) {
                                 "MetricsSaved",
                                 "DataOutputTracked",
                                 "ModelSaved",
-                                "TrackingDeleted"};
+                                "TrackingDeleted",
+                                "TaskResourcesApplied",
+                                "TaskResourcesReturned"};
   return Json{
       {"version", version}, {"at", e.at_ms}, {"kind", kinds[e.body.index()]}, {"what", describe_event(e)}};
 }

@@ -102,6 +102,20 @@ struct CopyResourcesApplied {      # a copy holds cores of its party's total
   cores @1 :Int32;
 }
 
+struct TaskResourcesApplied {      # a party's run holds cores of its copy's job cores (spec 5.4)
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  party @2 :Party;
+  cores @3 :Int32;
+}
+
+struct TaskResourcesReturned {     # the run gave them back
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  party @2 :Party;
+  reason @3 :Text;
+}
+
 struct CopyResourcesReturned {     # the copy gave them back
   party @0 :Party;
   cores @1 :Int32;
@@ -183,6 +197,8 @@ struct JobEvent {
     dataOutputTracked @18 :DataOutputTracked;
     modelSaved @19 :ModelSaved;
     trackingDeleted @20 :TrackingDeleted;
+    taskResourcesApplied @21 :TaskResourcesApplied;
+    taskResourcesReturned @22 :TaskResourcesReturned;
   }
 }
 

@@ -126,6 +126,18 @@ std::string encode_job_event(const domain::JobEvent& event) {
           put_party(b.initParty(), e.party);
           b.setCores(e.cores);
           b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::TaskResourcesApplied>) {
+          auto b = root.initTaskResourcesApplied();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setCores(e.cores);
+        } else if constexpr (std::is_same_v<T, domain::TaskResourcesReturned>) {
+          auto b = root.initTaskResourcesReturned();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setReason(e.reason);
         } else if constexpr (std::is_same_v<T, domain::AdmissionStarted>) {
           root.initAdmissionStarted().setAttempt(e.attempt);
         } else if constexpr (std::is_same_v<T, domain::PartyResourcesAnswered>) {
@@ -266,6 +278,18 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
             auto r = root.getCopyResourcesReturned();
             event.body =
                 domain::CopyResourcesReturned{get_party(r.getParty()), r.getCores(), text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::TASK_RESOURCES_APPLIED: {
+            auto r = root.getTaskResourcesApplied();
+            event.body = domain::TaskResourcesApplied{text(r.getTaskName()), r.getTaskVersion(),
+                                                      get_party(r.getParty()), r.getCores()};
+            break;
+          }
+          case schema::JobEvent::TASK_RESOURCES_RETURNED: {
+            auto r = root.getTaskResourcesReturned();
+            event.body = domain::TaskResourcesReturned{text(r.getTaskName()), r.getTaskVersion(),
+                                                       get_party(r.getParty()), text(r.getReason())};
             break;
           }
           case schema::JobEvent::ADMISSION_STARTED:

@@ -153,6 +153,18 @@ TEST(JobCodecTest, TaskLaunched) {
   EXPECT_EQ(d.provider_name, "fate:2.2.0@local");
 }
 
+TEST(JobCodecTest, TaskResourcesAppliedAndReturned) {
+  auto applied = RoundTrip(domain::TaskResourcesApplied{"b_0", 2, kGuest, 4});
+  EXPECT_EQ(applied.task_name, "b_0");
+  EXPECT_EQ(applied.task_version, 2);
+  EXPECT_EQ(applied.party, kGuest);
+  EXPECT_EQ(applied.cores, 4);
+  auto returned = RoundTrip(domain::TaskResourcesReturned{"b_0", 2, kGuest, "returned by the scheduler"});
+  EXPECT_EQ(returned.task_name, "b_0");
+  EXPECT_EQ(returned.party, kGuest);
+  EXPECT_EQ(returned.reason, "returned by the scheduler");
+}
+
 TEST(JobCodecTest, ExtremeTimes) {
   EXPECT_EQ(RoundTrip(domain::JobNotesAdded{kGuest, "x"}, INT64_MAX).notes, "x");
   EXPECT_EQ(RoundTrip(domain::JobNotesAdded{kGuest, "y"}, INT64_MIN).notes, "y");

@@ -32,7 +32,7 @@
 #include "net/http_client.hpp"
 #include "net/http_server.hpp"
 #include "net/json_io.hpp"
-#include "tests/system/party_server.hpp"
+#include "tests/system/sites.hpp"
 
 namespace flowstone::systest {
 namespace {
@@ -627,6 +627,54 @@ TEST_F(Interop, StopLikeFateFlow) {
       << describe(stub->received());
   EXPECT_EQ(reported(*stub, a_0), (std::vector<std::string>{"running", "failed"}));
   for (const auto& r : stub->received()) expect_recorded_report(r, job_id);
+}
+
+// 5 -----------------------------------------------------------------------------------------------------
+// Beside a FATE scheduler that applies for two independent tasks at once (spec 5.4): the Flowstone host
+// grants the second only when the first's cores are back, answers 2004 as FATE's host does, and keeps its
+// grants across a restart (they are events of the job).
+TEST_F(Interop, TaskResourcesAreGrantedOnlyWithinTheJobsCores) {
+  ASSERT_NO_FATAL_FAILURE(start("10000", "9999", fate_scheduler()));
+  const std::string job_id = fresh_job_id(5);
+  for (const Recorded& r : to_host()) {
+    Json body = with_job_id(r.request, job_id);
+    if (r.path == "/v2/partner/job/create") {  // two independent tasks of 4 cores in a job of 4 cores
+      Json noop = {{"component_ref", "noop"}, {"parameters", {{"sleep", 0}}}};
+      body["dag"]["tasks"] = {{"a_0", noop}, {"b_0", noop}};
+      body["dag"]["conf"]["cores"] = 4;
+      body["dag"]["conf"]["task"] = {{"engine_run", {{"cores", 4}}}};
+    }
+    if (r.path == "/v2/partner/task/resource/apply") break;
+    Json reply = replay(r, body);
+    ASSERT_EQ(reply.value("code", -1), 0)
+        << "seq " << r.seq << " " << r.path << ": " << reply.dump() << server->diagnostics(job_id);
+  }
+  const Headers headers = {{"dest-party-id", "10000"}, {"service", "fateflow"}, {"initiator-party-id", ""}};
+  auto task_call = [&](const std::string& route, const std::string& task) {
+    return server->post(route,
+                        Json{{"job_id", job_id},
+                             {"role", "host"},
+                             {"party_id", "10000"},
+                             {"task_id", job_id + "_" + task},
+                             {"task_version", 0}},
+                        headers);
+  };
+  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "a_0")), 0);
+  Json refused = task_call("partner/task/resource/apply", "b_0");
+  EXPECT_EQ(code_of(refused), 2004) << refused.dump();
+  EXPECT_TRUE(contains(refused.value("message", ""), "Task resource exception")) << refused.dump();
+  EXPECT_EQ(code_of(task_call("partner/task/resource/return", "a_0")), 0);
+  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "b_0")), 0);
+
+  // The grant is durable: after a crash and restart a_0 still finds the job's cores taken by b_0.
+  server->kill9();
+  ASSERT_EQ(server->restart(), "") << server->diagnostics(job_id);
+  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "a_0")), 2004);
+  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "b_0")), 0) << "a repeated grant";
+  Json history = server->get("job/history/query", {{"job_id", job_id}});
+  std::string kinds = history.dump();
+  EXPECT_TRUE(contains(kinds, "TaskResourcesApplied")) << kinds;
+  EXPECT_TRUE(contains(kinds, "TaskResourcesReturned")) << kinds;
 }
 
 }  // namespace

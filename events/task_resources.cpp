@@ -1,0 +1,64 @@
+#include "events/task_resources.hpp"
+
+#include <string>
+
+namespace flowstone::domain {
+namespace {
+
+const TaskRun* run_of(const JobState& state, const std::string& task, int version, const PartyRef& party) {
+  for (const auto& run : state.runs)
+    if (run.task_name == task && run.task_version == version && run.party == party) return &run;
+  return nullptr;
+}
+
+bool holds_cores(const TaskRun& run) {
+  if (is_end(run.party_status)) return false;
+  return run.task_resources_held || run.party_status == Status::running;
+}
+
+std::string ids(const JobState& state, const PartyRef& party, const std::string& task, int version) {
+  return "job_id[" + state.job_id + "],role[" + party.role + "],party_id[" + party.party_id + "],task[" +
+         task + "],task_version[" + std::to_string(version) + "]";
+}
+
+}  // namespace
+
+int task_cores_in_use(const JobState& state, const PartyRef& party) {
+  int cores = 0;
+  for (const auto& run : state.runs)
+    if (run.party == party && holds_cores(run)) cores += run.cores;
+  return cores;
+}
+
+Decision decide_task_resources(const JobState& state, const ApplyTaskResources& cmd) {
+  const std::string where = ids(state, cmd.party, cmd.task_name, cmd.task_version);
+  const JobCopy* copy = state.copy(cmd.party);
+  const TaskRun* run = run_of(state, cmd.task_name, cmd.task_version, cmd.party);
+  if (!copy || !run) return reject(2004, "Task resource exception: no found task " + where);
+  if (holds_cores(*run)) return Decision{};  // granted already: a repeated apply changes nothing
+  if (is_end(run->party_status)) return reject(2004, "Task resource exception: the task has ended " + where);
+  const int in_use = task_cores_in_use(state, cmd.party);
+  if (copy->cores > 0 && in_use + run->cores > copy->cores)
+    return reject(2004, "Task resource exception: " + where + " needs " + std::to_string(run->cores) +
+                            " cores, the job's " + std::to_string(copy->cores) + " cores at " +
+                            cmd.party.role + ":" + cmd.party.party_id + " have " +
+                            std::to_string(copy->cores - in_use) + " left");
+  Decision d;
+  d.events.push_back(
+      {cmd.now_ms, TaskResourcesApplied{run->task_name, run->task_version, run->party, run->cores}});
+  return d;
+}
+
+Decision decide_task_resources(const JobState& state, const ReturnTaskResources& cmd) {
+  const TaskRun* run = run_of(state, cmd.task_name, cmd.task_version, cmd.party);
+  if (!run)
+    return reject(2004, "Task resource exception: no found task " +
+                            ids(state, cmd.party, cmd.task_name, cmd.task_version));
+  if (!run->task_resources_held) return Decision{};  // nothing held: returning again changes nothing
+  Decision d;
+  d.events.push_back({cmd.now_ms, TaskResourcesReturned{run->task_name, run->task_version, run->party,
+                                                        "returned by the scheduler"}});
+  return d;
+}
+
+}  // namespace flowstone::domain
