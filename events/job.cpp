@@ -332,10 +332,6 @@ std::vector<PartyRef> local_parties_of(const Dag& dag, const std::string& local_
 std::string copy_ids(const std::string& job_id, const PartyRef& party) {
   return "job_id[" + job_id + "],role[" + party.role + "],party_id[" + party.party_id + "]";
 }
-std::string task_ids(const std::string& job_id, const PartyRef& party, const std::string& task, int version) {
-  return copy_ids(job_id, party) + ",task_id[" + task_id_of(job_id, task) + "],task_version[" +
-         std::to_string(version) + "]";
-}
 
 // A copy that needs more cores than the party has in total could never start (spec 5.3: 1006). Empty
 // when every copy fits.
@@ -689,12 +685,6 @@ Decision on_update_copy(const JobState& state, const UpdateCopyStatus& cmd) {
   return std::move(b.decision());
 }
 
-const TaskRun* find_task_run(const JobState& s, const std::string& task, int version, const PartyRef& party) {
-  for (const auto& run : s.runs)
-    if (run.task_name == task && run.task_version == version && run.party == party) return &run;
-  return nullptr;
-}
-
 Decision no_task(const JobState& state, const PartyRef& party, const std::string& task, int version) {
   return reject(2000, "No found task: " + task_ids(state.job_id, party, task, version));
 }
@@ -1042,6 +1032,17 @@ std::string execution_id_of(const std::string& job_id, const std::string& task_n
 }
 
 // ---- decide -----------------------------------------------------------------------------------------
+
+std::string task_ids(const std::string& job_id, const PartyRef& party, const std::string& task, int version) {
+  return copy_ids(job_id, party) + ",task_id[" + task_id_of(job_id, task) + "],task_version[" +
+         std::to_string(version) + "]";
+}
+
+const TaskRun* find_task_run(const JobState& s, const std::string& task, int version, const PartyRef& party) {
+  for (const auto& run : s.runs)
+    if (run.task_name == task && run.task_version == version && run.party == party) return &run;
+  return nullptr;
+}
 
 Decision reject(int code, std::string message) {
   Decision d;

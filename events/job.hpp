@@ -491,6 +491,10 @@ struct Decision {
 
 Decision decide(const JobState& state, const JobCommand& command);
 Decision reject(int code, std::string message);  // a refusal: the code, the message, no events
+// FATE's way of naming a run in messages: job_id[..],role[..],party_id[..],task_id[..],task_version[..].
+std::string task_ids(const std::string& job_id, const PartyRef& party, const std::string& task, int version);
+// The run of `task` at `version` at this party, or nullptr.
+const TaskRun* find_task_run(const JobState& s, const std::string& task, int version, const PartyRef& party);
 JobState evolve(JobState state, const JobEvent& event);
 void apply(JobState& state, const JobEvent& event);  // in-place evolve
 

@@ -5,20 +5,9 @@
 namespace flowstone::domain {
 namespace {
 
-const TaskRun* run_of(const JobState& state, const std::string& task, int version, const PartyRef& party) {
-  for (const auto& run : state.runs)
-    if (run.task_name == task && run.task_version == version && run.party == party) return &run;
-  return nullptr;
-}
-
 bool holds_cores(const TaskRun& run) {
   if (is_end(run.party_status)) return false;
   return run.task_resources_held || run.party_status == Status::running;
-}
-
-std::string ids(const JobState& state, const PartyRef& party, const std::string& task, int version) {
-  return "job_id[" + state.job_id + "],role[" + party.role + "],party_id[" + party.party_id + "],task[" +
-         task + "],task_version[" + std::to_string(version) + "]";
 }
 
 }  // namespace
@@ -31,9 +20,9 @@ int task_cores_in_use(const JobState& state, const PartyRef& party) {
 }
 
 Decision decide_task_resources(const JobState& state, const ApplyTaskResources& cmd) {
-  const std::string where = ids(state, cmd.party, cmd.task_name, cmd.task_version);
+  const std::string where = task_ids(state.job_id, cmd.party, cmd.task_name, cmd.task_version);
   const JobCopy* copy = state.copy(cmd.party);
-  const TaskRun* run = run_of(state, cmd.task_name, cmd.task_version, cmd.party);
+  const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
   if (!copy || !run) return reject(2004, "Task resource exception: no found task " + where);
   if (holds_cores(*run)) return Decision{};  // granted already: a repeated apply changes nothing
   if (is_end(run->party_status)) return reject(2004, "Task resource exception: the task has ended " + where);
@@ -50,10 +39,10 @@ Decision decide_task_resources(const JobState& state, const ApplyTaskResources& 
 }
 
 Decision decide_task_resources(const JobState& state, const ReturnTaskResources& cmd) {
-  const TaskRun* run = run_of(state, cmd.task_name, cmd.task_version, cmd.party);
+  const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
   if (!run)
     return reject(2004, "Task resource exception: no found task " +
-                            ids(state, cmd.party, cmd.task_name, cmd.task_version));
+                            task_ids(state.job_id, cmd.party, cmd.task_name, cmd.task_version));
   if (!run->task_resources_held) return Decision{};  // nothing held: returning again changes nothing
   Decision d;
   d.events.push_back({cmd.now_ms, TaskResourcesReturned{run->task_name, run->task_version, run->party,
