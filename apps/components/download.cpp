@@ -14,30 +14,21 @@
 
 namespace {
 
-using flowstone::Json;
 namespace w = flowstone::worker;
 
-std::string text(const Json& p, const char* key) {
-  return p.contains(key) && p[key].is_string() ? p[key].get<std::string>() : "";
-}
-
 w::Outcome download(const w::TaskContext& task) {
-  const Json& p = task.parameters;
-  const std::string name = text(p, "name"), namespace_ = text(p, "namespace"), path = text(p, "path");
+  const std::string name = w::text_parameter(task.parameters, "name");
+  const std::string namespace_ = w::text_parameter(task.parameters, "namespace");
+  const std::string path = w::text_parameter(task.parameters, "path");
   if (name.empty() || namespace_.empty() || path.empty())
     return {false, "download: parameters name, namespace and path are required"};
   std::string target;
   if (std::string problem = flowstone::net::FileRoots(task.file_roots).Confine(path, &target);
       !problem.empty())
     return {false, "download: parameter path " + problem};
-  w::ApiAnswer answer = w::query_tracking(task, {{"namespace", namespace_}, {"name", name}});
-  if (answer.code != 0)
-    return {false, w::api_error("query_tracking(" + namespace_ + "/" + name + ")", answer)};
-  Json tracked = answer.data.is_array() && !answer.data.empty() ? answer.data[0] : answer.data;
-  if (!tracked.is_object()) return {false, "download: no table " + namespace_ + "/" + name};
   w::Table table;
   std::string id_column;
-  if (std::string error = w::read_tracked_table(tracked, &table, &id_column); !error.empty())
+  if (std::string error = w::read_named_table(task, namespace_, name, &table, &id_column); !error.empty())
     return {false, "download: " + error};
   if (std::string error = w::write_csv_file(target, table); !error.empty())
     return {false, "download: " + error};

@@ -13,28 +13,16 @@
 
 namespace {
 
-using flowstone::Json;
 namespace w = flowstone::worker;
 
 w::Outcome read_table(const w::TaskContext& task) {
-  const Json& p = task.parameters;
-  std::string name = p.contains("name") && p["name"].is_string() ? p["name"].get<std::string>() : "";
-  std::string namespace_ =
-      p.contains("namespace") && p["namespace"].is_string() ? p["namespace"].get<std::string>() : "";
+  const std::string name = w::text_parameter(task.parameters, "name");
+  const std::string namespace_ = w::text_parameter(task.parameters, "namespace");
   if (name.empty() || namespace_.empty())
     return {false, "reader: parameters name and namespace are required"};
-  w::ApiAnswer answer = w::query_tracking(task, {{"namespace", namespace_}, {"name", name}});
-  if (answer.code != 0)
-    return {false, w::api_error("query_tracking(" + namespace_ + "/" + name + ")", answer)};
-  Json tracked = answer.data.is_array() && !answer.data.empty() ? answer.data[0] : answer.data;
-  if (!tracked.is_object())
-    return {false, "reader: no table " + namespace_ + "/" + name + ": " + answer.data.dump()};
-  if (!tracked.contains("namespace")) tracked["namespace"] = namespace_;
-  if (!tracked.contains("name")) tracked["name"] = name;
-
   w::Table table;
   std::string id_column;
-  std::string error = w::read_tracked_table(tracked, &table, &id_column);
+  std::string error = w::read_named_table(task, namespace_, name, &table, &id_column);
   if (!error.empty()) return {false, "reader: " + error};
   error = w::save_output_table(task, "output_data", table, id_column);
   if (!error.empty()) return {false, "reader: " + error};

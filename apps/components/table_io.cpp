@@ -218,6 +218,17 @@ Json table_record(const TaskContext& context, const std::string& dir, const Tabl
               {"index", 0}};
 }
 
+std::string read_named_table(const TaskContext& context, const std::string& namespace_,
+                             const std::string& name, Table* out, std::string* match_id_name) {
+  ApiAnswer answer = query_tracking(context, {{"namespace", namespace_}, {"name", name}});
+  if (answer.code != 0) return api_error("query_tracking(" + namespace_ + "/" + name + ")", answer);
+  Json tracked = answer.data.is_array() && !answer.data.empty() ? answer.data[0] : answer.data;
+  if (!tracked.is_object()) return "no table " + namespace_ + "/" + name + ": " + answer.data.dump();
+  if (!tracked.contains("namespace")) tracked["namespace"] = namespace_;
+  if (!tracked.contains("name")) tracked["name"] = name;
+  return read_tracked_table(tracked, out, match_id_name);
+}
+
 std::string read_tracked_table(const Json& tracked, Table* out, std::string* match_id_name) {
   std::string where = text_member(tracked, "namespace") + "/" + text_member(tracked, "name");
   std::string engine = text_member(tracked, "engine");

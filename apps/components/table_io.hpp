@@ -53,6 +53,12 @@ Json table_record(const TaskContext& context, const std::string& dir, const Tabl
 // the id column from its meta (default the first column).
 std::string read_tracked_table(const Json& tracked, Table* out, std::string* match_id_name);
 
+// Reads the stored table namespace/name, found through the worker API's tracking query (what the reader
+// and download components read); sets the id column from its meta. Returns an error message, empty on
+// success.
+std::string read_named_table(const TaskContext& context, const std::string& namespace_,
+                             const std::string& name, Table* out, std::string* match_id_name);
+
 // Reads the single table behind this task's data input `input_key` (input_tables, then the file).
 std::string read_input_table(const TaskContext& context, const std::string& input_key, Table* out,
                              std::string* match_id_name);

@@ -28,16 +28,11 @@ using flowstone::Json;
 namespace fs = std::filesystem;
 namespace w = flowstone::worker;
 
-std::string text_parameter(const Json& parameters, const char* key) {
-  if (!parameters.contains(key) || !parameters[key].is_string()) return "";
-  return parameters[key].get<std::string>();
-}
-
 w::Outcome upload(const w::TaskContext& task) {
   const Json& p = task.parameters;
-  const std::string file = text_parameter(p, "file");
-  const std::string namespace_ = text_parameter(p, "namespace");
-  const std::string name = text_parameter(p, "name");
+  const std::string file = w::text_parameter(p, "file");
+  const std::string namespace_ = w::text_parameter(p, "namespace");
+  const std::string name = w::text_parameter(p, "name");
   if (file.empty()) return {false, "upload: parameter file (the CSV path) is required"};
   for (const auto& [key, value] :
        {std::pair<std::string, std::string>{"namespace", namespace_}, {"name", name}}) {

@@ -412,6 +412,11 @@ ApiAnswer relay_receive(const TaskContext& context, const std::string& src_role,
   }
 }
 
+std::string text_parameter(const Json& parameters, const char* key) {
+  auto it = parameters.find(key);
+  return it != parameters.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 int run_component(int argc, char** argv, const std::function<Outcome(const TaskContext&)>& body) {
   TaskContext context;
   std::string error;

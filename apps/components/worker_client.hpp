@@ -38,6 +38,9 @@ struct Outcome {
   std::string error;
 };
 
+// A component parameter as text: "" when it is absent or not a string.
+std::string text_parameter(const Json& parameters, const char* key);
+
 // Reads the context, runs `body`, reports its outcome. Returns the process exit code (0 on success,
 // 2007 & 0xff semantics as FATE: non-zero when the component failed, 2 when the config is unusable).
 int run_component(int argc, char** argv, const std::function<Outcome(const TaskContext&)>& body);
