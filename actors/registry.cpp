@@ -792,16 +792,21 @@ std::optional<ApiReply> bad_table_name(const std::vector<std::pair<const char*, 
   return std::nullopt;
 }
 
+// A yes/no parameter as JSON or form text (true/True/1, false/False/0); nullopt when absent or neither.
+std::optional<bool> flag_param(const Json& params, const char* name) {
+  const std::string text = param(params, name);
+  if (text == "true" || text == "True" || text == "1") return true;
+  if (text == "false" || text == "False" || text == "0") return false;
+  return std::nullopt;
+}
+
 // FATE's drop rule for a job that writes table ns.name: an existing table is replaced only when `drop` is
 // true (the default is `drop_default`: true for the transformer as in FATE 2.x, false for uploads, so a
 // second upload never silently replaces data); else 7002. Null when the job may go ahead.
 std::optional<ApiReply> existing_table_refusal(Self self, const Json& params, const std::string& ns,
                                                const std::string& name, bool drop_default = false) {
   if (ns.empty() || name.empty()) return std::nullopt;
-  const std::string drop_text = param(params, "drop");
-  bool drop = drop_default;
-  if (drop_text == "true" || drop_text == "True" || drop_text == "1") drop = true;
-  if (drop_text == "false" || drop_text == "False" || drop_text == "0") drop = false;
+  const bool drop = flag_param(params, "drop").value_or(drop_default);
   std::string existing;
   if (drop || !self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
     return std::nullopt;
@@ -856,10 +861,7 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
   Json meta = params["meta"];
   if (meta.is_string()) meta = Json::parse(meta.get<std::string>(), nullptr, false);
   if (!meta.is_object()) return call.reply(net::invalid_request("form", "meta", "Not a valid mapping type."));
-  Json head = params["head"];
-  bool has_head = head.is_boolean() ? head.get<bool>()
-                                    : !(param(params, "head") == "0" || param(params, "head") == "false" ||
-                                        param(params, "head") == "False");
+  const bool has_head = flag_param(params, "head").value_or(true);
   Json parameters{{"file", resolved}, {"head", has_head}, {"partitions", params["partitions"]},
                   {"meta", meta},     {"namespace", ns},  {"name", name}};
   if (params.contains("extend_sid")) parameters["extend_sid"] = params["extend_sid"];
@@ -975,8 +977,8 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/queue/clean") return clean_queue(self, call);
   if (route == "site/info/query")
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
-  if (route ==
-      "server/fateflow")  // `flow server info`: this instance (Flowstone keeps no registry of others)
+  // `flow server info`: this instance (Flowstone keeps no registry of other instances).
+  if (route == "server/fateflow")
     return call.reply(reply(0, "success",
                             Json{{"host", st.env->config.host},
                                  {"http_port", st.env->http_port},
