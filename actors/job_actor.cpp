@@ -172,8 +172,8 @@ void send_partner_call(Self self, const domain::PartnerCall& call, std::string i
   } else if (call.tracked) {
     st.env->parties->Send(std::move(out), [handle, call, log, what](net::PartyAnswer answer) {
       if (answer.code != 0) log->warn("{}: code {}: {}", what, answer.code, answer.message);
-      domain::PartnerAnswered answered{
-          call.party, call.endpoint, call.task_name, call.task_version, answer.code, answer.message, 0};
+      domain::PartnerAnswered answered{call.party,   call.endpoint, call.task_name, call.task_version,
+                                       call.attempt, answer.code,   answer.message, 0};
       caf::anon_send(handle, JobCommandMsg{std::move(answered), ""});
     });
   } else {

@@ -122,9 +122,21 @@ class Builder {
     bool held = false;
     if (const auto* changed = std::get_if<JobStatusChanged>(&event.body))
       if (const JobCopy* copy = state_.copy(changed->party)) held = copy->resource_in_use;
+    bool task_cores_held = false;
+    if (const auto* changed = std::get_if<TaskPartyStatusChanged>(&event.body);
+        changed && is_end(changed->status))
+      if (const TaskRun* run =
+              find_task_run(state_, changed->task_name, changed->task_version, changed->party))
+        task_cores_held = run->task_resources_held;
     apply(state_, event);
     decision_.events.push_back(event);
-    if (const auto* changed = std::get_if<TaskPartyStatusChanged>(&event.body)) report_to_scheduler(*changed);
+    if (const auto* changed = std::get_if<TaskPartyStatusChanged>(&event.body)) {
+      report_to_scheduler(*changed);
+      // A run that ends gives its task cores back to its copy's job cores (spec 5.4), as an event.
+      if (task_cores_held)
+        emit(TaskResourcesReturned{changed->task_name, changed->task_version, changed->party,
+                                   "task " + status_text(changed->status)});
+    }
     // A copy that ends gives its resources back in the same decision (spec 5.3), so an ended job never
     // holds any.
     if (const auto* changed = std::get_if<JobStatusChanged>(&event.body);
@@ -156,7 +168,7 @@ class Builder {
     return body;
   }
   void call(const PartyRef& party, const char* endpoint, Json body) {
-    effect(PartnerCall{party, endpoint, std::move(body), false, "", 0});
+    effect(PartnerCall{party, endpoint, std::move(body), false, "", 0, 0});
   }
   void call_joined(const char* endpoint, const Json& extra) {
     for (const PartyRef& party : state_.remote_parties) {
@@ -223,14 +235,14 @@ class Builder {
     }
   }
 
-  // Starts a task whose dependencies succeeded at every party (spec 4.4): remote parties apply the
-  // task's resources, learn its status and start it; local runs are launched.
+  // Starts a task whose dependencies succeeded at every party and whose resources every party granted
+  // (spec 4.4): remote parties learn its status and start it; local runs are launched.
   void start_task(const std::string& task) {
     int version = state_.schedule.at(task).task_version;
-    call_task_parties(task, version, "partner/task/resource/apply", Json::object());
     set_task_status(task, Status::running, "dependencies succeeded");
     for (const PartyRef& party : state_.remote_parties_of(task))
-      effect(PartnerCall{party, "partner/task/start", task_body(party, task, version), true, task, version});
+      effect(
+          PartnerCall{party, "partner/task/start", task_body(party, task, version), true, task, version, 0});
     for (const PartyRef& party : state_.parties_of(task))
       if (const TaskRun* run = state_.latest_run(task, party)) effect(LaunchRun{run->execution_id});
   }
@@ -433,10 +445,10 @@ Decision on_create(const JobState& state, const CreateJob& cmd) {
     body["dag"] = schema["dag"];
     body["schema_version"] = schema.value("schema_version", Json("2.0.0"));
     body["kind"] = "fate";
-    b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0});
+    b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0, 0});
     Json waiting = b.job_body(party);
     waiting["status"] = "waiting";
-    b.effect(PartnerCall{party, "partner/job/status/update", std::move(waiting), false, "", 0});
+    b.call(party, "partner/job/status/update", std::move(waiting));
   }
   Decision d = std::move(b.decision());
   d.data = Json{{"model_id", conf["model_id"]}, {"model_version", conf["model_version"]}};
@@ -791,6 +803,25 @@ Decision on_party_report(const JobState& state, const ReportPartyStatus& cmd) {
   return std::move(b.decision());
 }
 
+// The scheduler records a remote party's answer to a task's resource apply. A grant that belongs to no open
+// attempt (the job ended, the task moved on, the party answered twice) is given back at once, so no party
+// holds cores for a run that will not start.
+void record_task_answer(Builder& b, const PartnerAnswered& cmd) {
+  const JobState& s = b.state();
+  auto task = s.schedule.find(cmd.task_name);
+  const bool current = task != s.schedule.end() && task->second.resource_open &&
+                       task->second.task_version == cmd.task_version &&
+                       task->second.resource_attempt == cmd.attempt &&
+                       !task->second.resource_answers.count(cmd.party);
+  if (current) {
+    b.emit(TaskResourcesAnswered{cmd.task_name, cmd.task_version, cmd.party, cmd.attempt, cmd.code,
+                                 cmd.message});
+  } else if (cmd.code == 0) {
+    b.call(cmd.party, "partner/task/resource/return",
+           b.task_body(cmd.party, cmd.task_name, cmd.task_version));
+  }
+}
+
 Decision on_answered(const JobState& state, const PartnerAnswered& cmd) {
   if (!state.exists || !state.is_scheduler) return Decision{};
   Builder b(state, cmd.now_ms);
@@ -809,7 +840,9 @@ Decision on_answered(const JobState& state, const PartnerAnswered& cmd) {
       b.stop_remote_copies(Status::failed, reason);
     }
   } else if (cmd.endpoint == "partner/job/resource/apply") {
-    record_answer(b, cmd.party, cmd.task_version, cmd.code, cmd.message);
+    record_answer(b, cmd.party, cmd.attempt, cmd.code, cmd.message);
+  } else if (cmd.endpoint == "partner/task/resource/apply") {
+    record_task_answer(b, cmd);
   } else if (cmd.endpoint == "partner/task/start" && cmd.code != 0) {
     auto task = state.schedule.find(cmd.task_name);
     if (task != state.schedule.end() && task->second.task_version == cmd.task_version &&
@@ -883,10 +916,60 @@ bool admit(Builder& b) {
     if (const JobCopy* copy = s.copy(party)) {
       b.effect(ApplyLocalResources{party, copy->cores, s.admission_attempt});
     } else {
-      b.effect(
-          PartnerCall{party, "partner/job/resource/apply", b.job_body(party), true, "", s.admission_attempt});
+      b.effect(PartnerCall{party, "partner/job/resource/apply", b.job_body(party), true, "", 0,
+                           s.admission_attempt});
     }
   }
+  return false;
+}
+
+// The apply of `task`'s current version to `party` for the open attempt.
+PartnerCall task_apply(const Builder& b, const PartyRef& party, const std::string& task) {
+  const ScheduleTask& st = b.state().schedule.at(task);
+  return PartnerCall{party,
+                     "partner/task/resource/apply",
+                     b.task_body(party, task, st.task_version),
+                     true,
+                     task,
+                     st.task_version,
+                     st.resource_attempt};
+}
+
+// Gives back what the parties granted in the task's open attempt, and closes it.
+void close_task_admission(Builder& b, const std::string& task, bool granted, const std::string& reason) {
+  const ScheduleTask st = b.state().schedule.at(task);
+  b.emit(TaskAdmissionEnded{task, st.task_version, st.resource_attempt, granted, reason});
+  if (granted) return;
+  for (const auto& [party, answer] : st.resource_answers)
+    if (answer.code == 0)
+      b.call(party, "partner/task/resource/return", b.task_body(party, task, st.task_version));
+}
+
+// A task's resources at its remote parties (spec 5.4), all or nothing, as FATE's scheduler negotiates them:
+// every remote party of the task is asked (partner/task/resource/apply); once all have answered, either all
+// granted and the task may start, or the grants are returned (partner/task/resource/return) and the task
+// keeps waiting with a pending reason naming the party, asking again after admission_retry_delay(), or at
+// once when a run of the job ends somewhere. The local parties' room is fits()'s. True: the task may start.
+bool admit_task(Builder& b, const std::string& task) {
+  const JobState& s = b.state();
+  const std::vector<PartyRef> remote = s.remote_parties_of(task);
+  if (remote.empty()) return true;
+  const ScheduleTask& st = s.schedule.at(task);
+  if (st.resource_open) {
+    for (const PartyRef& party : remote)
+      if (!st.resource_answers.count(party)) return false;  // still waiting for answers
+    std::string refusal;
+    for (const auto& [party, answer] : st.resource_answers)
+      if (answer.code != 0 && refusal.empty())
+        refusal = "waiting for task resources at " + party_text(party) + ": " + answer.message;
+    close_task_admission(b, task, refusal.empty(), refusal);
+    return refusal.empty();
+  }
+  if (!st.pending_reason.empty() && b.now() < st.resource_time + admission_retry_delay(st.refusals) &&
+      s.party_ends == st.party_ends_at_refusal)
+    return false;  // refused: ask again after a pause, or once a run has ended somewhere
+  b.emit(TaskAdmissionStarted{task, st.task_version, st.resource_attempt + 1});
+  for (const PartyRef& party : remote) b.effect(task_apply(b, party, task));
   return false;
 }
 
@@ -903,7 +986,6 @@ void advance(Builder& b) {
     if (!admit(b)) return;
   }
   if (s.schedule_status != Status::running) return;
-  const int progress_before = schedule_progress(s);
 
   // 1. Federated task statuses from the party statuses; ended tasks are stopped at every party,
   //    interrupted ones retried or they interrupt the job.
@@ -947,14 +1029,20 @@ void advance(Builder& b) {
       if (!ready) continue;
       have_next = true;
       if (s.schedule.at(task).not_before > b.now()) continue;  // an auto-retry waiting out its backoff
-      if (!fits(s, task)) break;  // no room: later tasks wait too, so order is kept
+      // No room here, or not (yet) granted at every remote party: later tasks wait too, so order is kept.
+      if (!fits(s, task) || !admit_task(b, task)) break;
       b.start_task(task);
     }
   }
 
-  // 3. Progress, then the job status from the latest version of every task.
-  if (int progress = schedule_progress(s); progress > progress_before)
+  // 3. Progress, then the job status from the latest version of every task. Progress is pushed once the
+  //    round's task starts are decided (none still waits for a party's answer), in FATE's order.
+  const bool asking = std::any_of(s.schedule.begin(), s.schedule.end(),
+                                  [](const auto& task) { return task.second.resource_open; });
+  if (int progress = schedule_progress(s); !s.remote_parties.empty() && progress > s.progress && !asking) {
+    b.emit(JobProgressChanged{progress});
     b.call_joined("partner/job/update", Json{{"progress", static_cast<double>(progress)}});
+  }
   std::vector<Status> statuses;
   for (const std::string& task : s.topo) statuses.push_back(s.schedule.at(task).status);
   std::optional<Status> job =
@@ -970,7 +1058,11 @@ void advance(Builder& b) {
       break;
     }
   b.set_job_status(*job, reason);
-  if (is_end(s.schedule_status)) b.stop_remote_copies(s.schedule_status, reason);
+  if (!is_end(s.schedule_status)) return;
+  // An ended job starts no task: the grants of attempts still open are given back.
+  for (const std::string& task : s.topo)
+    if (s.schedule.at(task).resource_open) close_task_admission(b, task, false, "job " + status_text(*job));
+  b.stop_remote_copies(s.schedule_status, reason);
 }
 
 }  // namespace
@@ -1154,7 +1246,7 @@ std::vector<Effect> recovery_effects(const JobState& state) {
       body["dag"] = state.dag.raw.value("dag", Json::object());
       body["schema_version"] = state.dag.raw.value("schema_version", Json("2.0.0"));
       body["kind"] = "fate";
-      b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0});
+      b.effect(PartnerCall{party, "partner/job/create", std::move(body), true, "", 0, 0});
     }
     // An admission attempt still open: ask the parties that have not answered again.
     if (state.admission_open && state.schedule_status == Status::waiting) {
@@ -1163,12 +1255,16 @@ std::vector<Effect> recovery_effects(const JobState& state) {
         if (const JobCopy* copy = state.copy(party)) {
           b.effect(ApplyLocalResources{party, copy->cores, state.admission_attempt});
         } else {
-          b.effect(PartnerCall{party, "partner/job/resource/apply", b.job_body(party), true, "",
+          b.effect(PartnerCall{party, "partner/job/resource/apply", b.job_body(party), true, "", 0,
                                state.admission_attempt});
         }
       }
     }
     for (const auto& [task, st] : state.schedule) {
+      // A task's resource apply still open: ask the parties that have not answered again.
+      if (st.resource_open)
+        for (const PartyRef& party : state.remote_parties_of(task))
+          if (!st.resource_answers.count(party)) b.effect(task_apply(b, party, task));
       // Federated statuses pushed just before the crash may not have arrived: push them again.
       if (st.status != Status::waiting)
         b.call_task_parties(task, st.task_version, "partner/task/status/update",
@@ -1177,7 +1273,7 @@ std::vector<Effect> recovery_effects(const JobState& state) {
       for (const PartyRef& party : state.remote_parties_of(task))
         if (st.party_status.at(party) == Status::waiting)
           b.effect(PartnerCall{party, "partner/task/start", b.task_body(party, task, st.task_version), true,
-                               task, st.task_version});
+                               task, st.task_version, 0});
     }
     if (is_end(state.schedule_status)) {
       b.call_joined("partner/job/status/update",
@@ -1213,8 +1309,12 @@ int64_t next_deadline(const JobState& state) {
   if (state.is_scheduler && state.schedule_status == Status::running) {
     if (int64_t limit = job_timeout_s(state); limit > 0 && state.start_time > 0)
       consider(state.start_time + limit * 1000);
-    for (const auto& [task, st] : state.schedule)
-      if (st.status == Status::waiting) consider(st.not_before);
+    for (const auto& [task, st] : state.schedule) {
+      if (st.status != Status::waiting) continue;
+      consider(st.not_before);
+      if (!st.resource_open && !st.pending_reason.empty())
+        consider(st.resource_time + admission_retry_delay(st.refusals));
+    }
   }
   return next;
 }
@@ -1234,7 +1334,8 @@ std::vector<PartnerCall> collect_calls(const JobState& state, int64_t now_ms, in
                 {"party_id", party.party_id},
                 {"task_id", task_id_of(state.job_id, task)},
                 {"task_version", st.task_version}};
-      out.push_back(PartnerCall{party, "partner/task/collect", std::move(body), true, task, st.task_version});
+      out.push_back(
+          PartnerCall{party, "partner/task/collect", std::move(body), true, task, st.task_version, 0});
     }
   }
   return out;
@@ -1337,6 +1438,10 @@ void apply(JobState& s, const JobEvent& event) {
             st.reason.clear();
             st.party_error.clear();
             st.party_update_time.clear();
+            st.resource_open = false;  // a new version asks for its own resources (attempts keep counting)
+            st.resource_answers.clear();
+            st.pending_reason.clear();
+            st.refusals = 0;
             for (auto& [party, status] : st.party_status) status = Status::waiting;
           } else if (const TaskRun* prev = s.latest_run(e.task_name, e.party)) {
             TaskRun run;
@@ -1373,6 +1478,7 @@ void apply(JobState& s, const JobEvent& event) {
             if (!e.error.empty()) run->error = e.error;
           }
           if (s.is_scheduler) {  // the scheduler's mirror of this party
+            if (is_end(e.status)) ++s.party_ends;
             auto it = s.schedule.find(e.task_name);
             if (it != s.schedule.end() && it->second.task_version == e.task_version) {
               it->second.party_status[e.party] = e.status;
@@ -1416,6 +1522,28 @@ void apply(JobState& s, const JobEvent& event) {
                              std::is_same_v<T, TaskResourcesReturned>) {
           if (TaskRun* run = find_run(s, e.task_name, e.task_version, e.party))
             run->task_resources_held = std::is_same_v<T, TaskResourcesApplied>;
+        } else if constexpr (std::is_same_v<T, JobProgressChanged>) {
+          s.progress = e.progress;
+        } else if constexpr (std::is_same_v<T, TaskAdmissionStarted>) {
+          auto it = s.schedule.find(e.task_name);
+          if (it == s.schedule.end() || it->second.task_version != e.task_version) return;
+          it->second.resource_attempt = e.attempt;
+          it->second.resource_open = true;
+          it->second.resource_time = now;
+          it->second.resource_answers.clear();
+        } else if constexpr (std::is_same_v<T, TaskResourcesAnswered>) {
+          auto it = s.schedule.find(e.task_name);
+          if (it != s.schedule.end() && it->second.task_version == e.task_version &&
+              it->second.resource_attempt == e.attempt)
+            it->second.resource_answers[e.party] = e;
+        } else if constexpr (std::is_same_v<T, TaskAdmissionEnded>) {
+          auto it = s.schedule.find(e.task_name);
+          if (it == s.schedule.end() || it->second.task_version != e.task_version) return;
+          ScheduleTask& st = it->second;
+          st.resource_open = false;
+          st.pending_reason = e.granted ? "" : e.reason;
+          st.refusals = e.granted ? 0 : st.refusals + 1;
+          st.party_ends_at_refusal = s.party_ends;
         }
       },
       event.body);

@@ -51,6 +51,10 @@ struct JobDefaults {
 // first refusal, doubling up to 2 s (each attempt is a few events in the job's history).
 inline constexpr int64_t kAdmissionRetryMs = 500;
 inline constexpr int64_t kAdmissionRetryMaxMs = 2000;
+// The pause after `refusals` refused attempts in a row (the same backoff for a job's and a task's resources).
+inline int64_t admission_retry_delay(int refusals) {
+  return std::min(kAdmissionRetryMs << std::min(std::max(refusals - 1, 0), 4), kAdmissionRetryMaxMs);
+}
 
 // ---- events ---------------------------------------------------------------------------------------
 // A `party` with an empty role names the schedule record (the scheduler's own view), not a copy.
@@ -152,6 +156,32 @@ struct AdmissionEnded {  // at the scheduler: every party answered; granted ever
   bool granted = false;
   std::string reason;
 };
+// A task's resources at its remote parties (spec 5.4), all or nothing: the scheduler asks every remote
+// party of the task (partner/task/resource/apply) before it starts the task, and starts it only when all
+// granted; otherwise it returns the grants and the task keeps waiting.
+struct TaskAdmissionStarted {  // at the scheduler: attempt n of the task's version asks its remote parties
+  std::string task_name;
+  int task_version = 0;
+  int attempt = 0;
+};
+struct TaskResourcesAnswered {  // at the scheduler: one remote party's answer to the attempt (0: granted)
+  std::string task_name;
+  int task_version = 0;
+  PartyRef party;
+  int attempt = 0;
+  int code = 0;
+  std::string message;
+};
+struct TaskAdmissionEnded {  // at the scheduler: every remote party answered, or the job ended first
+  std::string task_name;
+  int task_version = 0;
+  int attempt = 0;
+  bool granted = false;
+  std::string reason;  // why not: the party that refused, with its answer
+};
+struct JobProgressChanged {  // at the scheduler: the share of tasks ended, as pushed to the parties
+  int progress = 0;
+};
 struct JobCleaned {  // /v2/job/clean: the job's views and outputs are gone here; its history stays
   std::string reason;
 };
@@ -167,7 +197,8 @@ using JobEventBody =
                  TaskStatusChanged, TaskPartyStatusChanged, TaskLaunched, PartyJoined, TaskStartRequested,
                  CopyResourcesApplied, CopyResourcesReturned, AdmissionStarted, PartyResourcesAnswered,
                  AdmissionEnded, JobCleaned, MetricsSaved, DataOutputTracked, ModelSaved, TrackingDeleted,
-                 TaskResourcesApplied, TaskResourcesReturned>;
+                 TaskResourcesApplied, TaskResourcesReturned, TaskAdmissionStarted, TaskResourcesAnswered,
+                 TaskAdmissionEnded, JobProgressChanged>;
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
@@ -215,6 +246,15 @@ struct ScheduleTask {  // latest version of one task, as the scheduler sees it
   int auto_retries = 0;
   std::string reason;  // why the federated status last changed (an interrupt names the party and its error)
   int64_t not_before = 0;  // backoff of an auto-retry: the version waits until then
+  // The version's resources at its remote parties (TaskAdmission* events): the current attempt, whether it
+  // is still open (asked, not every party answered), each party's answer, and why the task still waits.
+  int resource_attempt = 0;
+  bool resource_open = false;
+  int64_t resource_time = 0;  // when the current attempt started
+  std::map<PartyRef, TaskResourcesAnswered> resource_answers;
+  std::string pending_reason;
+  int refusals = 0;               // refused attempts in a row
+  int party_ends_at_refusal = 0;  // JobState::party_ends when the last attempt was refused
 };
 
 struct JobState {
@@ -241,10 +281,9 @@ struct JobState {
   std::map<PartyRef, PartyResourcesAnswered> admission_answers;
   std::string pending_reason;  // why the job still waits (which party, what it lacks)
   int refusals = 0;            // refused attempts in a row
-  int64_t admission_retry_at() const {
-    return admission_time +
-           std::min(kAdmissionRetryMs << std::min(std::max(refusals - 1, 0), 4), kAdmissionRetryMaxMs);
-  }
+  int64_t admission_retry_at() const { return admission_time + admission_retry_delay(refusals); }
+  int party_ends = 0;  // runs the scheduler has seen end at any party (a refused task asks again at once)
+  int progress = 0;    // as last pushed to the parties (partner/job/update)
   bool cancel_requested = false;
   Status cancel_status = Status::canceled;
   std::string cancel_reason;
@@ -430,7 +469,8 @@ struct PartnerAnswered {  // a tracked partner call was answered (code 104: the 
   PartyRef party;
   std::string endpoint;
   std::string task_name;
-  int task_version = 0;  // the call's task_version (for a resource apply: its admission attempt)
+  int task_version = 0;  // the call's task_version
+  int attempt = 0;       // for a resource apply (job or task): the admission attempt it belongs to
   int code = 0;
   std::string message;
   int64_t now_ms = 0;
@@ -464,7 +504,8 @@ struct PartnerCall {
   Json body;
   bool tracked = false;
   std::string task_name;  // for tracked task calls
-  int task_version = 0;   // for tracked task calls; for partner/job/resource/apply, the admission attempt
+  int task_version = 0;   // for tracked task calls
+  int attempt = 0;        // for resource applies (job or task): the admission attempt
 };
 // This server's resource manager: grant a local copy its cores (the answer comes back as
 // ResourcesAnswered for `attempt`), or take back what a copy returned.

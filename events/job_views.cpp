@@ -26,6 +26,27 @@ Json parties_json(const Dag& dag) {
   return out;
 }
 
+// Why the copy waits, as its scheduler knows it: the job's admission while it waits, then the first task
+// still waiting for its resources at a remote party while it runs.
+std::string pending_reason(const JobState& s, const JobCopy& copy) {
+  if (!s.is_scheduler) return "";
+  if (copy.status == Status::waiting) return s.pending_reason;
+  if (copy.status != Status::running) return "";
+  for (const std::string& task : s.topo)
+    if (const ScheduleTask& st = s.schedule.at(task);
+        st.status == Status::waiting && !st.pending_reason.empty())
+      return "task " + task + " " + st.pending_reason;
+  return "";
+}
+
+// Why a run the scheduler has not started yet still waits (its task's resources at a remote party).
+std::string task_pending_reason(const JobState& s, const TaskRun& run) {
+  if (!s.is_scheduler || run.status != Status::waiting) return "";
+  auto st = s.schedule.find(run.task_name);
+  if (st == s.schedule.end() || st->second.task_version != run.task_version) return "";
+  return st->second.pending_reason;
+}
+
 }  // namespace
 
 std::string job_view_key(const std::string& job_id, const PartyRef& party) {
@@ -81,7 +102,7 @@ Json job_row(const JobState& s, const JobCopy& copy) {
       {"elapsed", elapsed(copy.start_time, copy.end_time)},
       {"status_reason", copy.status_reason},
       {"resource_in_use", copy.resource_in_use},
-      {"pending_reason", s.is_scheduler && copy.status == Status::waiting ? s.pending_reason : ""},
+      {"pending_reason", pending_reason(s, copy)},
   };
 }
 
@@ -107,6 +128,7 @@ Json task_row(const JobState& s, const TaskRun& run) {
       {"log_dir", run.log_dir},
       {"error_report", run.error},
       {"provider_name", run.provider_name.empty() ? "flowstone" : run.provider_name},
+      {"pending_reason", task_pending_reason(s, run)},
       {"create_time", run.create_time},
       {"update_time", run.update_time},
       {"start_time", time_or_null(run.start_time)},
@@ -188,6 +210,18 @@ std::string describe_event(const JobEvent& e) {
         } else if constexpr (std::is_same_v<T, TaskResourcesReturned>) {
           return party(b.party) + " task " + b.task_name + " version " + std::to_string(b.task_version) +
                  " returned its cores (" + b.reason + ")";
+        } else if constexpr (std::is_same_v<T, JobProgressChanged>) {
+          return "job progress " + std::to_string(b.progress) + "% pushed to the parties";
+        } else if constexpr (std::is_same_v<T, TaskAdmissionStarted>) {
+          return "task " + b.task_name + "." + std::to_string(b.task_version) + " resources attempt " +
+                 std::to_string(b.attempt) + ": asked at its remote parties";
+        } else if constexpr (std::is_same_v<T, TaskResourcesAnswered>) {
+          return "task " + b.task_name + "." + std::to_string(b.task_version) + " resources attempt " +
+                 std::to_string(b.attempt) + ": " + party(b.party) +
+                 (b.code == 0 ? " granted" : " refused (" + std::to_string(b.code) + " " + b.message + ")");
+        } else if constexpr (std::is_same_v<T, TaskAdmissionEnded>) {
+          return "task " + b.task_name + "." + std::to_string(b.task_version) + " resources attempt " +
+                 std::to_string(b.attempt) + (b.granted ? ": granted everywhere" : ": " + b.reason);
         } else if constexpr (std::is_same_v<T, AdmissionStarted>) {
           return "admission attempt " + std::to_string(b.attempt) + ": resources asked at every party";
         } else if constexpr (std::is_same_v<T, PartyResourcesAnswered>) {
@@ -227,6 +261,7 @@ bool is_trouble(const JobEvent& e) {
   if (const auto* b = std::get_if<TaskPartyStatusChanged>(&e.body))
     return bad(b->status) || !b->error.empty();
   if (const auto* b = std::get_if<PartyResourcesAnswered>(&e.body)) return b->code != 0;
+  if (const auto* b = std::get_if<TaskResourcesAnswered>(&e.body)) return b->code != 0;
   return std::holds_alternative<JobCancelRequested>(e.body);
 }
 
@@ -252,7 +287,11 @@ Json history_entry(uint64_t version, const JobEvent& e) {
                                 "ModelSaved",
                                 "TrackingDeleted",
                                 "TaskResourcesApplied",
-                                "TaskResourcesReturned"};
+                                "TaskResourcesReturned",
+                                "TaskAdmissionStarted",
+                                "TaskResourcesAnswered",
+                                "TaskAdmissionEnded",
+                                "JobProgressChanged"};
   return Json{
       {"version", version}, {"at", e.at_ms}, {"kind", kinds[e.body.index()]}, {"what", describe_event(e)}};
 }

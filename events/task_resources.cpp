@@ -5,9 +5,13 @@
 namespace flowstone::domain {
 namespace {
 
-bool holds_cores(const TaskRun& run) {
+// A run holds cores while it runs, or while it holds a grant and is still its task's latest version (a
+// grant of a version the scheduler replaced before starting it is never used).
+bool holds_cores(const JobState& state, const TaskRun& run) {
   if (is_end(run.party_status)) return false;
-  return run.task_resources_held || run.party_status == Status::running;
+  if (run.party_status == Status::running) return true;
+  const TaskRun* latest = state.latest_run(run.task_name, run.party);
+  return run.task_resources_held && latest && latest->task_version == run.task_version;
 }
 
 }  // namespace
@@ -15,7 +19,7 @@ bool holds_cores(const TaskRun& run) {
 int task_cores_in_use(const JobState& state, const PartyRef& party) {
   int cores = 0;
   for (const auto& run : state.runs)
-    if (run.party == party && holds_cores(run)) cores += run.cores;
+    if (run.party == party && holds_cores(state, run)) cores += run.cores;
   return cores;
 }
 
@@ -24,7 +28,7 @@ Decision decide_task_resources(const JobState& state, const ApplyTaskResources& 
   const JobCopy* copy = state.copy(cmd.party);
   const TaskRun* run = find_task_run(state, cmd.task_name, cmd.task_version, cmd.party);
   if (!copy || !run) return reject(2004, "Task resource exception: no found task " + where);
-  if (holds_cores(*run)) return Decision{};  // granted already: a repeated apply changes nothing
+  if (holds_cores(state, *run)) return Decision{};  // granted already: a repeated apply changes nothing
   if (is_end(run->party_status)) return reject(2004, "Task resource exception: the task has ended " + where);
   const int in_use = task_cores_in_use(state, cmd.party);
   if (copy->cores > 0 && in_use + run->cores > copy->cores)

@@ -174,6 +174,33 @@ struct TrackingDeleted {           # metric or model records removed
   outputKey @3 :Text;
 }
 
+struct TaskAdmissionStarted {      # at the scheduler: the task's remote parties are asked for its resources
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  attempt @2 :Int32;
+}
+
+struct TaskResourcesAnswered {     # at the scheduler: one remote party's answer (code 0: granted)
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  party @2 :Party;
+  attempt @3 :Int32;
+  code @4 :Int32;
+  message @5 :Text;
+}
+
+struct TaskAdmissionEnded {        # at the scheduler: granted everywhere, or why not
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  attempt @2 :Int32;
+  granted @3 :Bool;
+  reason @4 :Text;
+}
+
+struct JobProgressChanged {        # at the scheduler: the share of tasks ended, as pushed to the parties
+  progress @0 :Int32;
+}
+
 struct JobEvent {
   atMs @0 :Int64;                  # when it happened (time enters the domain as event data)
   union {
@@ -199,6 +226,10 @@ struct JobEvent {
     trackingDeleted @20 :TrackingDeleted;
     taskResourcesApplied @21 :TaskResourcesApplied;
     taskResourcesReturned @22 :TaskResourcesReturned;
+    taskAdmissionStarted @23 :TaskAdmissionStarted;
+    taskResourcesAnswered @24 :TaskResourcesAnswered;
+    taskAdmissionEnded @25 :TaskAdmissionEnded;
+    jobProgressChanged @26 :JobProgressChanged;
   }
 }
 
@@ -266,6 +297,33 @@ struct ProviderKey {
   device @2 :Text;
 }
 
+struct ServerInfo {                # /v2/server/registry
+  serverName @0 :Text;
+  host @1 :Text;
+  port @2 :Int32;
+  protocol @3 :Text;
+  createTime @4 :Int64;
+  updateTime @5 :Int64;
+}
+
+struct ServiceInfo {               # /v2/server/service/registry
+  serverName @0 :Text;
+  serviceName @1 :Text;
+  url @2 :Text;
+  method @3 :Text;
+  protocol @4 :Text;
+  paramsJson @5 :Text;
+  dataJson @6 :Text;
+  headersJson @7 :Text;
+  createTime @8 :Int64;
+  updateTime @9 :Int64;
+}
+
+struct ServiceKey {
+  serverName @0 :Text;
+  serviceName @1 :Text;
+}
+
 struct CatalogEvent {
   atMs @0 :Int64;
   union {
@@ -275,5 +333,9 @@ struct CatalogEvent {
     providerDeleted @4 :ProviderKey;
     modelImported @5 :ImportedModel;
     importedModelDeleted @6 :Text;    # storage key
+    serverRegistered @7 :ServerInfo;
+    serverDeleted @8 :Text;           # server name
+    serviceRegistered @9 :ServiceInfo;
+    serviceDeleted @10 :ServiceKey;
   }
 }

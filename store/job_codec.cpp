@@ -138,6 +138,28 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setTaskVersion(e.task_version);
           put_party(b.initParty(), e.party);
           b.setReason(e.reason);
+        } else if constexpr (std::is_same_v<T, domain::JobProgressChanged>) {
+          root.initJobProgressChanged().setProgress(e.progress);
+        } else if constexpr (std::is_same_v<T, domain::TaskAdmissionStarted>) {
+          auto b = root.initTaskAdmissionStarted();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          b.setAttempt(e.attempt);
+        } else if constexpr (std::is_same_v<T, domain::TaskResourcesAnswered>) {
+          auto b = root.initTaskResourcesAnswered();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          put_party(b.initParty(), e.party);
+          b.setAttempt(e.attempt);
+          b.setCode(e.code);
+          b.setMessage(e.message);
+        } else if constexpr (std::is_same_v<T, domain::TaskAdmissionEnded>) {
+          auto b = root.initTaskAdmissionEnded();
+          b.setTaskName(e.task_name);
+          b.setTaskVersion(e.task_version);
+          b.setAttempt(e.attempt);
+          b.setGranted(e.granted);
+          b.setReason(e.reason);
         } else if constexpr (std::is_same_v<T, domain::AdmissionStarted>) {
           root.initAdmissionStarted().setAttempt(e.attempt);
         } else if constexpr (std::is_same_v<T, domain::PartyResourcesAnswered>) {
@@ -290,6 +312,28 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
             auto r = root.getTaskResourcesReturned();
             event.body = domain::TaskResourcesReturned{text(r.getTaskName()), r.getTaskVersion(),
                                                        get_party(r.getParty()), text(r.getReason())};
+            break;
+          }
+          case schema::JobEvent::JOB_PROGRESS_CHANGED:
+            event.body = domain::JobProgressChanged{root.getJobProgressChanged().getProgress()};
+            break;
+          case schema::JobEvent::TASK_ADMISSION_STARTED: {
+            auto r = root.getTaskAdmissionStarted();
+            event.body =
+                domain::TaskAdmissionStarted{text(r.getTaskName()), r.getTaskVersion(), r.getAttempt()};
+            break;
+          }
+          case schema::JobEvent::TASK_RESOURCES_ANSWERED: {
+            auto r = root.getTaskResourcesAnswered();
+            event.body = domain::TaskResourcesAnswered{
+                text(r.getTaskName()), r.getTaskVersion(), get_party(r.getParty()),
+                r.getAttempt(),        r.getCode(),        text(r.getMessage())};
+            break;
+          }
+          case schema::JobEvent::TASK_ADMISSION_ENDED: {
+            auto r = root.getTaskAdmissionEnded();
+            event.body = domain::TaskAdmissionEnded{text(r.getTaskName()), r.getTaskVersion(), r.getAttempt(),
+                                                    r.getGranted(), text(r.getReason())};
             break;
           }
           case schema::JobEvent::ADMISSION_STARTED:

@@ -55,5 +55,42 @@ TEST(Catalog, TablesRegisterOnceAndAnUnknownOneIsNotFound) {
   EXPECT_TRUE(catalog_views(s).empty());
 }
 
+TEST(Catalog, ServersAndTheirServicesAreRegisteredByNameInUpperCase) {
+  CatalogState s;
+  CatalogDecision d = Decide(s, RegisterServer{"serving", "10.0.0.2", "http", 8059, 1});
+  ASSERT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.data,
+            (Json{{"host", "10.0.0.2"}, {"port", 8059}, {"protocol", "http"}, {"server_name", "SERVING"}}));
+  ASSERT_EQ(s.servers.count("SERVING"), 1u);
+  EXPECT_TRUE(Decide(s, RegisterServer{"Serving", "10.0.0.2", "http", 8059, 2}).events.empty()) << "the same";
+  d = Decide(s, RegisterServer{"SERVING", "10.0.0.3", "http", 8059, 3});
+  ASSERT_EQ(d.events.size(), 1u) << "a new address replaces the old";
+  EXPECT_EQ(s.servers.at("SERVING").host, "10.0.0.3");
+  EXPECT_EQ(s.servers.at("SERVING").create_time, 1);
+  EXPECT_EQ(s.servers.at("SERVING").update_time, 3);
+
+  d = Decide(
+      s, RegisterService{
+             "serving", "load", "/v1/load", "POST", "http", Json::object(), Json::object(), {{"x", "y"}}, 4});
+  ASSERT_EQ(d.code, 0) << d.message;
+  const ServiceInfo& load = s.services.at({"SERVING", "load"});
+  EXPECT_EQ(load.url, "http://10.0.0.3:8059/v1/load");
+  EXPECT_EQ(load.headers, (Json{{"x", "y"}}));
+  // A service of an unknown server, a port that is none: refused, naming what is wrong.
+  d = Decide(s, RegisterService{"nope", "load", "/v1/load", "POST", "http", {}, {}, {}, 5});
+  EXPECT_EQ(d.code, 6003);
+  EXPECT_NE(d.message.find("NOPE"), std::string::npos) << d.message;
+  d = Decide(s, RegisterServer{"other", "h", "http", 70000, 6});
+  EXPECT_EQ(d.code, 5001);
+  EXPECT_NE(d.message.find("port"), std::string::npos) << d.message;
+  EXPECT_EQ(Decide(s, RegisterServer{"other", "h", "gopher", 80, 6}).code, 5001);
+
+  EXPECT_EQ(Decide(s, DeleteService{"serving", "load", 7}).message, "success");
+  EXPECT_EQ(Decide(s, DeleteService{"serving", "load", 8}).message, "failed");
+  EXPECT_EQ(Decide(s, DeleteServer{"serving", 9}).message, "success");
+  EXPECT_EQ(Decide(s, DeleteServer{"serving", 10}).message, "failed");
+  EXPECT_TRUE(s.servers.empty());
+}
+
 }  // namespace
 }  // namespace flowstone::domain

@@ -21,14 +21,6 @@
 
 namespace flowstone::domain {
 
-// Readable failure messages (internal linkage: job_test.cpp has its own PrintTo for Status).
-static void PrintTo(Status status, std::ostream* os) {
-  *os << to_string(status);
-}
-static void PrintTo(const PartyRef& party, std::ostream* os) {
-  *os << party.role << ":" << party.party_id;
-}
-
 namespace {
 
 const PartyRef kGuest{"guest", "9999"};
@@ -133,6 +125,8 @@ std::optional<JobCommand> partner_command(const PartnerCall& call) {
     return StopTask{party, task, version, status("status", Status::failed), reason, 0};
   if (e == "partner/task/collect") return CollectTask{party, task, version, 0};
   if (e == "partner/task/rerun") return RerunTask{party, task, b.value("new_version", 0), 0};
+  if (e == "partner/task/resource/apply") return ApplyTaskResources{party, task, version, 0};
+  if (e == "partner/task/resource/return") return ReturnTaskResources{party, task, version, 0};
   // A resource manager with room: the grant is recorded by the copy.
   if (e == "partner/job/resource/apply") return HoldResources{party, 0};
   if (e == "partner/job/resource/return") return ReturnResources{party, "returned by the scheduler", 0};
@@ -171,12 +165,14 @@ class FederationTest : public ::testing::Test {
     return Run(sched_, c);
   }
   Decision Answer(const PartyRef& party, const std::string& endpoint, int code = 0,
-                  const std::string& message = "success", const std::string& task = "", int version = 0) {
+                  const std::string& message = "success", const std::string& task = "", int version = 0,
+                  int attempt = 0) {
     PartnerAnswered c;
     c.party = party;
     c.endpoint = endpoint;
     c.task_name = task;
     c.task_version = version;
+    c.attempt = attempt;
     c.code = code;
     c.message = message;
     return Run(sched_, c);
@@ -313,7 +309,8 @@ class FederationTest : public ::testing::Test {
             PartyReport(call->party, call->task_name, *status, d.data.value("error", ""), true,
                         call->task_version);
           } else if (call->tracked) {
-            Answer(call->party, call->endpoint, d.code, d.message, call->task_name, call->task_version);
+            Answer(call->party, call->endpoint, d.code, d.message, call->task_name, call->task_version,
+                   call->attempt);
           }
         } else {
           EXPECT_EQ(call->endpoint, "scheduler/task/report");
@@ -437,7 +434,8 @@ TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
     }
     // Only the calls whose answers matter are tracked.
     bool tracked = call.endpoint == "partner/job/create" || call.endpoint == "partner/task/start" ||
-                   call.endpoint == "partner/job/resource/apply";
+                   call.endpoint == "partner/job/resource/apply" ||
+                   call.endpoint == "partner/task/resource/apply";
     EXPECT_EQ(call.tracked, tracked);
   }
   const std::string a = std::string(kJob) + "_a_0", b = std::string(kJob) + "_b_0";

@@ -15,9 +15,6 @@
 
 namespace flowstone::domain {
 
-void PrintTo(Status status, std::ostream* os) {
-  *os << to_string(status);
-}
 
 namespace {
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <variant>
@@ -17,6 +18,14 @@ namespace flowstone::domain {
 
 using test_util::contains;
 using test_util::names_number;
+
+// Readable failure messages for statuses and parties.
+inline void PrintTo(Status status, std::ostream* os) {
+  *os << to_string(status);
+}
+inline void PrintTo(const PartyRef& party, std::ostream* os) {
+  *os << party.role << ":" << party.party_id;
+}
 
 template <typename T>
 std::vector<T> events_of(const std::vector<JobEvent>& events) {
@@ -91,14 +100,16 @@ inline Decision decide_and_apply(JobState& state, std::vector<JobEvent>& log, Jo
 }
 
 // A resource manager with room answers every request of `effects` at once: every local apply, and (if
-// `remote`) every partner/job/resource/apply to another party, is granted.
+// `remote`) every partner/job/resource/apply and partner/task/resource/apply to another party, is granted.
 inline std::vector<JobCommand> grants(const std::vector<Effect>& effects, bool remote = true) {
   std::vector<JobCommand> out;
   for (const auto& apply : effects_of<ApplyLocalResources>(effects))
     out.push_back(ResourcesAnswered{apply.party, apply.attempt, 0, "success", 0});
   for (const auto& call : effects_of<PartnerCall>(effects))
-    if (remote && call.endpoint == "partner/job/resource/apply")
-      out.push_back(PartnerAnswered{call.party, call.endpoint, "", call.task_version, 0, "success", 0});
+    if (remote &&
+        (call.endpoint == "partner/job/resource/apply" || call.endpoint == "partner/task/resource/apply"))
+      out.push_back(PartnerAnswered{call.party, call.endpoint, call.task_name, call.task_version,
+                                    call.attempt, 0, "success", 0});
   return out;
 }
 

@@ -18,14 +18,6 @@
 
 namespace flowstone::domain {
 
-// Readable failure messages (internal linkage: other test files have their own).
-static void PrintTo(Status status, std::ostream* os) {
-  *os << to_string(status);
-}
-static void PrintTo(const PartyRef& party, std::ostream* os) {
-  *os << party.role << ":" << party.party_id;
-}
-
 namespace {
 
 constexpr int64_t T0 = 1700000000000;
@@ -338,7 +330,7 @@ class AdmissionTest : public ::testing::Test {
     return Run(c);
   }
   Decision Joined(const PartyRef& party = kHost) {
-    return Run(PartnerAnswered{party, "partner/job/create", "", 0, 0, "success", 0});
+    return Run(PartnerAnswered{party, "partner/job/create", "", 0, 0, 0, "success", 0});
   }
   // This server's resource manager answers the local apply of `attempt`.
   Decision Local(int code, const std::string& message = "success", int attempt = 1,
@@ -347,7 +339,7 @@ class AdmissionTest : public ::testing::Test {
   }
   // The remote party answers partner/job/resource/apply of `attempt`.
   Decision Remote(int code, const std::string& message = "success", int attempt = 1, int64_t at = 0) {
-    return Run(PartnerAnswered{kHost, kApply, "", attempt, code, message, 0}, at);
+    return Run(PartnerAnswered{kHost, kApply, "", 0, attempt, code, message, 0}, at);
   }
   Decision Advance(int64_t at) { return Run(domain::Advance{0}, at); }
 
@@ -428,7 +420,7 @@ TEST_F(AdmissionTest, EveryPartyIsAskedForTheCopysCoresOnceAllJoined) {
   auto remote = calls(d, kApply);
   ASSERT_EQ(remote.size(), 1u);
   EXPECT_TRUE(remote[0].tracked);
-  EXPECT_EQ(remote[0].task_version, 1);  // the attempt travels with the tracked call
+  EXPECT_EQ(remote[0].attempt, 1);  // the attempt travels with the tracked call
   EXPECT_EQ(remote[0].body, (Json{{"job_id", kJob}, {"role", "host"}, {"party_id", "10000"}}));
   // Nothing is held, nothing starts, until the answers are in.
   EXPECT_FALSE(Holds());
@@ -464,7 +456,13 @@ TEST_F(AdmissionTest, AllGrantedTheJobRunsAndThePartiesAreStarted) {
   EXPECT_EQ(sched_.state.schedule_status, Status::running);
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::running);
   EXPECT_EQ(calls(d, "partner/job/start").size(), 1u);
-  EXPECT_EQ(launched(d), std::vector<std::string>{exec(kGuest)});
+  // The first task starts once the host grants its resources too (spec 5.4).
+  auto task_apply = calls(d, "partner/task/resource/apply");
+  ASSERT_EQ(task_apply.size(), 1u);
+  EXPECT_TRUE(launched(d).empty());
+  Decision granted = Run(PartnerAnswered{kHost, "partner/task/resource/apply", "a_0", 0,
+                                         task_apply[0].attempt, 0, "success", 0});
+  EXPECT_EQ(launched(granted), std::vector<std::string>{exec(kGuest)});
   EXPECT_TRUE(events_of<CopyResourcesReturned>(d.events).empty());
   EXPECT_TRUE(effects_of<ReleaseLocalResources>(d).empty());
   Json row = Row();
@@ -562,7 +560,7 @@ TEST_F(AdmissionTest, TheNextAttemptComesOnlyAfterHalfASecond) {
   EXPECT_EQ(local[0].attempt, 2);
   auto remote = calls(d, kApply);
   ASSERT_EQ(remote.size(), 1u);
-  EXPECT_EQ(remote[0].task_version, 2);
+  EXPECT_EQ(remote[0].attempt, 2);
   EXPECT_FALSE(Row().value("pending_reason", "").empty());
   EXPECT_EQ(next_deadline(sched_.state), 0) << "an open attempt waits for its answers, not for a timer";
 
@@ -828,7 +826,7 @@ TEST_F(AdmissionTest, AJoinOverThePartysTotalIsRefusedWith1006) {
   EXPECT_TRUE(contains(d.message, "host:10000")) << d.message;
   EXPECT_FALSE(party_.state.exists);
   // The scheduler, told so by the failed create, fails the job naming the party.
-  d = Run(PartnerAnswered{kHost, "partner/job/create", "", 0, 1006, d.message, 0});
+  d = Run(PartnerAnswered{kHost, "partner/job/create", "", 0, 0, 1006, d.message, 0});
   EXPECT_EQ(sched_.state.schedule_status, Status::failed);
   EXPECT_TRUE(contains(sched_.state.schedule_reason, "host:10000")) << sched_.state.schedule_reason;
 }
@@ -850,7 +848,7 @@ TEST_F(AdmissionTest, AnAdmissionOpenAtACrashAsksTheSilentPartiesAgainAfterTheRe
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0].party, kHost);
   EXPECT_TRUE(asked[0].tracked);
-  EXPECT_EQ(asked[0].task_version, 1);  // the same attempt
+  EXPECT_EQ(asked[0].attempt, 1);  // the same attempt
   // Its answer then completes the attempt.
   sched_.state = recovered;
   Decision d = Remote(0, "success", 1);
@@ -898,6 +896,8 @@ TEST_F(AdmissionTest, RepeatedRefusalsBackOffToTwoSeconds) {
   ASSERT_EQ(Local(0, "success", attempt).code, 0);
   ASSERT_EQ(Remote(0, "success", attempt).code, 0);
   ASSERT_EQ(sched_.state.schedule_status, Status::running);
+  ASSERT_EQ(Run(PartnerAnswered{kHost, "partner/task/resource/apply", "a_0", 0, 1, 0, "success", 0}).code, 0);
+  ASSERT_EQ(sched_.state.schedule.at("a_0").status, Status::running);
   ASSERT_EQ(Run(ReportPartyStatus{kHost, "a_0", 0, Status::failed, "broken", false, 0}).code, 0);
   ASSERT_EQ(sched_.state.schedule_status, Status::failed);
   Decision d = Run(RerunJob{"", 0});

@@ -71,5 +71,38 @@ TEST(TaskResources, AnEndedRunHoldsNothingAndARunningOneHoldsItsCores) {
   EXPECT_EQ(step(s, ApplyTaskResources{kHost, "zz_9", 0, 4}).code, 2004) << "no such task";
 }
 
+// A run that ends gives its grant back as an event of the job, so the audit history shows the return.
+TEST(TaskResources, ARunThatEndsReturnsItsCoresAsAnEvent) {
+  JobState s = two_parallel_tasks();
+  for (auto& run : s.runs) run.execution_id = task_id_of(s.job_id, run.task_name) + "_0_host_10000";
+  ASSERT_EQ(step(s, ApplyTaskResources{kHost, "a_0", 0, 1}).code, 0);
+  ASSERT_EQ(step(s, StartTask{kHost, "a_0", 0, 2}).code, 0);
+  ASSERT_EQ(step(s, RecordLaunch{s.runs[0].execution_id, 77, "cmd", "/logs", 3, "flowstone"}).code, 0);
+  EXPECT_EQ(task_cores_in_use(s, kHost), 4);
+  Decision done = step(s, ReportTaskStatus{s.runs[0].execution_id, Status::success, "", 4});
+  ASSERT_EQ(done.code, 0) << done.message;
+  bool returned = false;
+  for (const auto& e : done.events)
+    if (const auto* r = std::get_if<TaskResourcesReturned>(&e.body)) {
+      returned = true;
+      EXPECT_EQ(r->task_name, "a_0");
+      EXPECT_EQ(r->reason, "task success");
+    }
+  EXPECT_TRUE(returned);
+  EXPECT_FALSE(s.runs[0].task_resources_held);
+  EXPECT_EQ(task_cores_in_use(s, kHost), 0);
+  EXPECT_EQ(step(s, ApplyTaskResources{kHost, "b_0", 0, 5}).code, 0);
+}
+
+// A version the scheduler replaced before starting it (partner/task/rerun) never uses its grant.
+TEST(TaskResources, AGrantOfAVersionReplacedBeforeItStartedHoldsNothing) {
+  JobState s = two_parallel_tasks();
+  ASSERT_EQ(step(s, ApplyTaskResources{kHost, "a_0", 0, 1}).code, 0);
+  EXPECT_EQ(step(s, ApplyTaskResources{kHost, "b_0", 0, 2}).code, 2004);
+  ASSERT_EQ(step(s, RerunTask{kHost, "a_0", 1, 3}).code, 0);
+  EXPECT_EQ(task_cores_in_use(s, kHost), 0);
+  EXPECT_EQ(step(s, ApplyTaskResources{kHost, "b_0", 0, 4}).code, 0);
+}
+
 }  // namespace
 }  // namespace flowstone::domain

@@ -1,326 +1,20 @@
 // Interop: a Flowstone party takes the place of one FATE-Flow 2.2 site in the conversation recorded
 // between two real FATE-Flow sites (guest 9999 = scheduler, host 10000) for one 2-task job
-// (/work/shared/reference/interop.md and interop-bodies-callback.jsonl: every request with its headers,
-// body and reply). The other site is a stub run inside the test (a net::HttpServer on 127.0.0.1) that
-// records every request and answers the way the recorded FATE-Flow site answered. The Flowstone side is
-// a real `flowstone serve` process with real launchers and workers.
-//
-// The recording is read from $FLOWSTONE_INTEROP_JSONL, else tests/system/data/ in the source tree,
-// else /work/shared/reference/. Each test uses a job id of its own (the recorded one with its last
-// digits changed), so several test processes may run side by side.
+// (tests/system/fate_stub.hpp: the recording, the stub that plays the other site, the fixture). The
+// Flowstone side is a real `flowstone serve` process with real launchers and workers.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <cstdlib>
-#include <deque>
-#include <filesystem>
-#include <fstream>
-#include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <set>
 #include <string>
-#include <thread>
-#include <utility>
 #include <vector>
 
-#include "net/http_client.hpp"
-#include "net/http_server.hpp"
-#include "net/json_io.hpp"
-#include "tests/system/sites.hpp"
+#include "tests/system/fate_stub.hpp"
 
 namespace flowstone::systest {
 namespace {
-
-namespace fs = std::filesystem;
-
-// ---- the recording ------------------------------------------------------------------------------------
-
-struct Recorded {
-  int seq = 0;
-  std::string dest_party_id;
-  std::string path;  // "/v2/partner/job/create"
-  Json headers;
-  Json request;
-  Json response;
-};
-
-const char kRecordedJobId[] = "202611212306158222940";
-
-std::string recording_path() {
-  if (const char* env = std::getenv("FLOWSTONE_INTEROP_JSONL")) return env;
-  const std::string in_tree =
-      std::string(FLOWSTONE_SOURCE_DIR) + "/tests/system/data/interop-bodies-callback.jsonl";
-  std::error_code ec;
-  if (fs::exists(in_tree, ec)) return in_tree;
-  return "/work/shared/reference/interop-bodies-callback.jsonl";
-}
-
-// Every recorded request, in `seq` order (the file is in completion order).
-std::vector<Recorded> load_recording(std::string* error) {
-  std::vector<Recorded> out;
-  const std::string path = recording_path();
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot read the recording " + path;
-    return out;
-  }
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    Json j = Json::parse(line, nullptr, false);
-    if (j.is_discarded()) {
-      *error = "not JSON in " + path + ": " + line.substr(0, 80);
-      return {};
-    }
-    out.push_back(Recorded{j.value("seq", 0), j.value("dest_party_id", ""), j.value("path", ""), j["headers"],
-                           j["request"], j["response"]});
-  }
-  std::sort(out.begin(), out.end(), [](const Recorded& a, const Recorded& b) { return a.seq < b.seq; });
-  return out;
-}
-
-std::string route_of(const std::string& path) {
-  return path.rfind("/v2/", 0) == 0 ? path.substr(4) : path;
-}
-
-// The recorded job id replaced by `job_id` everywhere (job_id, task ids, model_id).
-Json with_job_id(const Json& value, const std::string& job_id) {
-  std::string text = value.dump();
-  const std::string from = kRecordedJobId;
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + job_id.size()))
-    text.replace(at, from.size(), job_id);
-  return Json::parse(text);
-}
-
-// A job id of this test process: the recorded one with its last digits changed.
-std::string fresh_job_id(int test) {
-  std::string id = kRecordedJobId;
-  std::string tail = std::to_string(100000 + ::getpid() % 100000) + std::to_string(test);
-  return id.substr(0, id.size() - tail.size()) + tail;
-}
-
-// Headers of a recorded request as FATE-Flow sent them (dest-party-id, service, initiator-party-id).
-Headers fate_headers(const Recorded& r) {
-  Headers h;
-  for (const char* name : {"dest-party-id", "service", "initiator-party-id"})
-    if (r.headers.contains(name)) h[name] = r.headers[name].get<std::string>();
-  return h;
-}
-
-bool is_host_report(const Recorded& r) {
-  return r.path == "/v2/scheduler/task/report" && r.request.value("role", "") == "host";
-}
-
-// ---- the stub site ------------------------------------------------------------------------------------
-
-struct Received {
-  std::string method, path;
-  std::map<std::string, std::string> headers;
-  Json body;
-};
-
-// A site answering as a recorded FATE-Flow site: `answer` gives the reply to each request (on an I/O
-// thread, so it must be quick); `later` queues work (calls back to the Flowstone server) on the stub's
-// own thread, in order.
-class StubSite {
- public:
-  using Answer = std::function<Json(const Received&, StubSite&)>;
-
-  explicit StubSite(Answer answer) : answer_(std::move(answer)) {
-    worker_ = std::thread([this] { run(); });
-    net::HttpServerOptions options;
-    options.host = "127.0.0.1";
-    options.port = 0;
-    options.threads = 2;
-    server_ = std::make_unique<net::HttpServer>(
-        options, [this](net::HttpRequest&& request, net::Responder respond) {
-          Received r{request.method, request.path, request.headers, nullptr};
-          std::string error;
-          if (auto body = net::parse_json(request.body, &error)) r.body = *body;
-          {
-            std::lock_guard<std::mutex> lock(mutex_);
-            received_.push_back(r);
-          }
-          net::HttpResponse response;
-          response.body = answer_(r, *this).dump();
-          respond(std::move(response));
-        });
-  }
-  ~StubSite() {
-    server_->Stop();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    worker_.join();
-  }
-
-  std::string start() { return server_->Start(); }
-  uint16_t port() const { return server_->port(); }
-
-  std::vector<Received> received() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return received_;
-  }
-  void later(std::function<void()> work) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      work_.push_back(std::move(work));
-    }
-    wake_.notify_all();
-  }
-  // Any state the answers need (e.g. which reports were seen), under the stub's lock.
-  template <class F>
-  auto locked(F f) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return f();
-  }
-
- private:
-  void run() {
-    for (;;) {
-      std::function<void()> work;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !work_.empty(); });
-        if (work_.empty()) return;
-        work = std::move(work_.front());
-        work_.pop_front();
-      }
-      work();
-    }
-  }
-
-  Answer answer_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::vector<Received> received_;
-  std::deque<std::function<void()>> work_;
-  bool stopping_ = false;
-  std::thread worker_;
-  std::unique_ptr<net::HttpServer> server_;
-};
-
-Json success() {
-  return Json{{"code", 0}, {"message", "success"}};
-}
-
-// FATE-Flow's scheduler (guest 9999) as the host sees it: every report is taken, except a repeated
-// (task, version, status), which gets 2002 as recorded.
-StubSite::Answer fate_scheduler() {
-  auto seen = std::make_shared<std::set<std::string>>();
-  return [seen](const Received& r, StubSite& stub) -> Json {
-    if (r.path != "/v2/scheduler/task/report") return success();
-    const Json& b = r.body;
-    std::string key = b.value("task_id", "") + "/" + b.value("task_version", Json(0)).dump() + "/" +
-                      b.value("role", "") + "/" + b.value("party_id", "") + "/" + b.value("status", "");
-    // The handler runs on two I/O threads: the set is only touched under the stub's lock.
-    if (!stub.locked([&] { return seen->insert(key).second; }))
-      return Json{{"code", 2002},
-                  {"message", "Update task status does not take effect: job_id[" + b.value("job_id", "") +
-                                  "],role[" + b.value("role", "") + "],party_id[" + b.value("party_id", "") +
-                                  "],task_id[" + b.value("task_id", "") + "],task_version[" +
-                                  b.value("task_version", Json(0)).dump() + "],status[False]"}};
-    return success();
-  };
-}
-
-std::vector<Received> reports(const StubSite& stub) {
-  std::vector<Received> out;
-  for (auto& r : stub.received())
-    if (r.path == "/v2/scheduler/task/report") out.push_back(r);
-  return out;
-}
-
-// Statuses the stub got reported for a task, in arrival order.
-std::vector<std::string> reported(const StubSite& stub, const std::string& task_id) {
-  std::vector<std::string> out;
-  for (const auto& r : reports(stub))
-    if (r.body.value("task_id", "") == task_id) out.push_back(r.body.value("status", ""));
-  return out;
-}
-
-bool has_report(const StubSite& stub, const std::string& task_id, const std::string& status) {
-  auto statuses = reported(stub, task_id);
-  return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
-}
-
-std::string header(const Received& r, const std::string& name) {
-  auto it = r.headers.find(name);
-  return it == r.headers.end() ? "<absent>" : it->second;
-}
-
-std::string describe(const std::vector<Received>& requests) {
-  std::string out;
-  for (const auto& r : requests) out += "\n  " + r.method + " " + r.path + " " + r.body.dump();
-  return out;
-}
-
-// Live processes of the server's folder other than the server itself (launchers, workers).
-std::vector<pid_t> task_processes(const PartyServer& server) {
-  std::vector<pid_t> out = processes_mentioning(server.dir());
-  out.erase(std::remove(out.begin(), out.end(), server.pid()), out.end());
-  return out;
-}
-
-// ---- fixture ------------------------------------------------------------------------------------------
-
-class Interop : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    recording = load_recording(&error);
-    ASSERT_FALSE(recording.empty()) << error;  // the recording ships in tests/system/data/
-    ASSERT_EQ(recording.size(), 49u) << "the callback recording has 49 requests";
-  }
-
-  // The stub site plus a Flowstone server for `party_id` whose route table sends `stub_party` to it, or
-  // (`via_proxy`) that sends every partner call to the stub as its nginx proxy (federation.nginx, as in
-  // interop.md's service_conf.yaml), the stub standing for the proxy and the site behind it.
-  void start(const std::string& party_id, const std::string& stub_party, StubSite::Answer answer,
-             bool via_proxy = false) {
-    stub = std::make_unique<StubSite>(std::move(answer));
-    ASSERT_EQ(stub->start(), "");
-    ServerOptions options;
-    options.party_id = party_id;
-    const std::string port = std::to_string(stub->port());
-    if (via_proxy)
-      options.extra_yaml = "federation: {nginx: {host: 127.0.0.1, http_port: " + port + ", protocol: http}}";
-    else
-      options.flowstone_yaml = "route_table: {\"" + stub_party + "\": \"127.0.0.1:" + port + "\"}";
-    server = std::make_unique<PartyServer>(options);
-    std::string error = server->start();
-    ASSERT_EQ(error, "") << "server did not start";
-  }
-
-  void TearDown() override {
-    server.reset();
-    stub.reset();
-  }
-
-  // The recorded request to the host (dest 10000), sent to the Flowstone host as FATE-Flow sent it.
-  Json replay(const Recorded& r, const Json& body) {
-    return server->post(route_of(r.path), body, fate_headers(r));
-  }
-
-  std::vector<Recorded> to_host() const {
-    std::vector<Recorded> out;
-    for (const auto& r : recording)
-      if (r.dest_party_id == "10000") out.push_back(r);
-    return out;
-  }
-
-  std::vector<Recorded> recording;
-  std::unique_ptr<StubSite> stub;
-  std::unique_ptr<PartyServer> server;
-};
 
 const std::vector<std::string> kReportKeys = {"job_id", "party_id", "role",
                                               "status", "task_id",  "task_version"};
@@ -347,6 +41,8 @@ void expect_recorded_report(const Received& r, const std::string& job_id) {
         << "a key FATE-Flow's report does not have: " << key << " = " << value.dump();
   }
 }
+
+// 1 -----------------------------------------------------------------------------------------------------
 
 // 1 -----------------------------------------------------------------------------------------------------
 // Flowstone as the host: every recorded request to 10000 is replayed in seq order; where the recording
@@ -405,23 +101,7 @@ TEST_F(Interop, FlowstoneTakesTheGuestsPlace) {
   auto guest_port = std::make_shared<std::atomic<uint16_t>>(0);
   auto report_codes = std::make_shared<std::vector<std::string>>();  // "<task_id>:<status>:<code>"
   auto post_report = [guest_port, report_codes](StubSite& stub, const Json& call, const std::string& status) {
-    Json body{{"job_id", call["job_id"]},
-              {"role", "host"},
-              {"party_id", "10000"},
-              {"task_id", call["task_id"]},
-              {"task_version", call["task_version"]},
-              {"status", status}};
-    net::HttpCall c;
-    c.method = "POST";
-    c.port = guest_port->load();
-    c.target = "/v2/scheduler/task/report";
-    c.body = body.dump();
-    c.headers = {{"dest-party-id", "9999"}, {"service", "fateflow"}, {"initiator-party-id", ""}};
-    c.timeout = 10000ms;
-    net::HttpResult result = net::http_call(c);
-    std::string error;
-    auto reply = result.ok ? net::parse_json(result.body, &error) : std::nullopt;
-    int code = reply ? reply->value("code", -1) : -1;
+    int code = post_fate_report(guest_port->load(), call, status);
     stub.locked([&] {
       report_codes->push_back(call.value("task_id", "") + ":" + status + ":" + std::to_string(code));
       return 0;
@@ -627,54 +307,6 @@ TEST_F(Interop, StopLikeFateFlow) {
       << describe(stub->received());
   EXPECT_EQ(reported(*stub, a_0), (std::vector<std::string>{"running", "failed"}));
   for (const auto& r : stub->received()) expect_recorded_report(r, job_id);
-}
-
-// 5 -----------------------------------------------------------------------------------------------------
-// Beside a FATE scheduler that applies for two independent tasks at once (spec 5.4): the Flowstone host
-// grants the second only when the first's cores are back, answers 2004 as FATE's host does, and keeps its
-// grants across a restart (they are events of the job).
-TEST_F(Interop, TaskResourcesAreGrantedOnlyWithinTheJobsCores) {
-  ASSERT_NO_FATAL_FAILURE(start("10000", "9999", fate_scheduler()));
-  const std::string job_id = fresh_job_id(5);
-  for (const Recorded& r : to_host()) {
-    Json body = with_job_id(r.request, job_id);
-    if (r.path == "/v2/partner/job/create") {  // two independent tasks of 4 cores in a job of 4 cores
-      Json noop = {{"component_ref", "noop"}, {"parameters", {{"sleep", 0}}}};
-      body["dag"]["tasks"] = {{"a_0", noop}, {"b_0", noop}};
-      body["dag"]["conf"]["cores"] = 4;
-      body["dag"]["conf"]["task"] = {{"engine_run", {{"cores", 4}}}};
-    }
-    if (r.path == "/v2/partner/task/resource/apply") break;
-    Json reply = replay(r, body);
-    ASSERT_EQ(reply.value("code", -1), 0)
-        << "seq " << r.seq << " " << r.path << ": " << reply.dump() << server->diagnostics(job_id);
-  }
-  const Headers headers = {{"dest-party-id", "10000"}, {"service", "fateflow"}, {"initiator-party-id", ""}};
-  auto task_call = [&](const std::string& route, const std::string& task) {
-    return server->post(route,
-                        Json{{"job_id", job_id},
-                             {"role", "host"},
-                             {"party_id", "10000"},
-                             {"task_id", job_id + "_" + task},
-                             {"task_version", 0}},
-                        headers);
-  };
-  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "a_0")), 0);
-  Json refused = task_call("partner/task/resource/apply", "b_0");
-  EXPECT_EQ(code_of(refused), 2004) << refused.dump();
-  EXPECT_TRUE(contains(refused.value("message", ""), "Task resource exception")) << refused.dump();
-  EXPECT_EQ(code_of(task_call("partner/task/resource/return", "a_0")), 0);
-  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "b_0")), 0);
-
-  // The grant is durable: after a crash and restart a_0 still finds the job's cores taken by b_0.
-  server->kill9();
-  ASSERT_EQ(server->restart(), "") << server->diagnostics(job_id);
-  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "a_0")), 2004);
-  EXPECT_EQ(code_of(task_call("partner/task/resource/apply", "b_0")), 0) << "a repeated grant";
-  Json history = server->get("job/history/query", {{"job_id", job_id}});
-  std::string kinds = history.dump();
-  EXPECT_TRUE(contains(kinds, "TaskResourcesApplied")) << kinds;
-  EXPECT_TRUE(contains(kinds, "TaskResourcesReturned")) << kinds;
 }
 
 }  // namespace

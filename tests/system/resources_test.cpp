@@ -487,5 +487,35 @@ TEST_F(Resources, TheSchedulersPartyRefusesAndThePartnerGivesItsGrantBack) {
   stop_and_verify({&guest, &host});
 }
 
+// 10 ----------------------------------------------------------------------------------------------------
+// Task resources, whichever Flowstone side schedules (spec 5.4): two independent tasks of a job whose cores
+// hold both at the guest but only one at a time at the host (its tasks take 8 of the job's 8 cores there).
+// The host refuses the second while the first runs, and the scheduler starts it only after the first ended.
+TEST_F(Resources, ParallelTasksRunOneAtATimeWhereTheJobsCoresHoldOnlyOne) {
+  PartyServer& guest = add(kGuest, 16);
+  PartyServer& host = add(kHost, 16);
+  connect();
+  ASSERT_NO_FATAL_FAILURE(start_all());
+  Json conf = {{"scheduler_party_id", kGuest}, {"cores", 8}, {"task", task_conf(4)}};
+  Json dag = make_dag(Json{{"a_0", noop_task({{"sleep", 1}})}, {"b_0", noop_task({{"sleep", 1}})}}, conf,
+                      guest_and_host());
+  Json eight = {{"conf", {{"engine_run", {{"cores", 8}}}}}};
+  dag["dag"]["party_tasks"] = host_party_tasks({{"a_0", eight}, {"b_0", eight}});
+  std::string job = submit_ok(guest, dag);
+  ASSERT_FALSE(job.empty());
+  wait_success(guest, job);
+  wait_success(host, job, "host");
+
+  auto at_host = host.task_rows(job, "host");
+  // One after the other at the host (a task starts at every party together, so at the guest too).
+  const auto& [first, second] = time_of(at_host["a_0"], "start_time") <= time_of(at_host["b_0"], "start_time")
+                                    ? std::make_pair(at_host["a_0"], at_host["b_0"])
+                                    : std::make_pair(at_host["b_0"], at_host["a_0"]);
+  EXPECT_GE(time_of(second, "start_time"), time_of(first, "end_time")) << first.dump(2) << second.dump(2);
+  std::string history = guest.get("job/history/query", {{"job_id", job}}).dump();
+  EXPECT_TRUE(contains(history, "host:10000 refused (2004")) << history.substr(0, 3000);
+  stop_and_verify({&guest, &host});
+}
+
 }  // namespace
 }  // namespace flowstone::systest
