@@ -57,6 +57,7 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
     if (auto f = root["fateflow"]) {
       if (f["host"]) c.host = f["host"].as<std::string>();
       if (f["http_port"]) c.http_port = f["http_port"].as<uint16_t>();
+      if (f["grpc_port"]) c.grpc_port = f["grpc_port"].as<uint16_t>();
       if (f["proxy_name"]) proxy_name = f["proxy_name"].as<std::string>();
     }
     // FATE-Flow reads the proxy address from federation.nginx, not fateflow.nginx (interop.md).

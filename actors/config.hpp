@@ -31,6 +31,7 @@ struct ServerConfig {
   std::string party_id = "9999";
   std::string host = "127.0.0.1";
   uint16_t http_port = 9380;
+  uint16_t grpc_port = 0;  // fateflow.grpc_port: only reported (flow server info); Flowstone serves HTTP
   std::string data_dir = "flowstone-data";  // holds db/ and jobs/
   std::string log_dir;                      // default: <data_dir>/logs
   std::string bin_dir;                      // launcher and component executables; default: beside flowstone

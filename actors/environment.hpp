@@ -16,6 +16,7 @@ namespace flowstone::actors {
 struct Environment {
   ServerConfig config;
   uint16_t http_port = 0;  // the bound port (config may ask for 0)
+  int64_t started_ms = 0;  // when this server started (its flow instance's timestamp)
   store::EventLog* log = nullptr;
   launcher_actor launcher;
   query_actor queries;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "actors/outputs.hpp"
+#include "events/catalog.hpp"
 #include "events/dag.hpp"
 #include "events/job_views.hpp"
 #include "store/job_codec.hpp"
@@ -203,6 +204,28 @@ ApiReply job_history(store::EventLog& log, const Json& params) {
   return reply(0, "success", out);
 }
 
+// The server registry (spec 1.6): /v2/server/query/all answers {SERVER_NAME: {host, port, protocol}},
+// /v2/server/query and /v2/server/service/query one row each, or 6003.
+ApiReply query_servers(store::EventLog& log, const Json& params, const std::string& route) {
+  if (route == "server/query/all") {
+    Json all = Json::object();
+    log.ScanView(domain::kServersView, "", [&](const std::string& name, const std::string& value) {
+      Json row = Json::parse(value, nullptr, false);
+      all[name] = Json{{"host", row["host"]}, {"port", row["port"]}, {"protocol", row["protocol"]}};
+      return true;
+    });
+    return reply(0, "success", all);
+  }
+  const std::string server = domain::server_key(param(params, "server_name"));
+  const bool service = route == "server/service/query";
+  std::string value;
+  const std::string key = service ? domain::join0({server, param(params, "service_name")}) : server;
+  if (!log.GetView(service ? domain::kServicesView : domain::kServersView, key, &value).ok())
+    return reply(6003, "no found server " + server +
+                           (service ? " service " + param(params, "service_name") : std::string()));
+  return reply(0, "success", Json::parse(value, nullptr, false));
+}
+
 struct QueryState {
   store::EventLog* log = nullptr;
   ServerConfig config;
@@ -233,6 +256,7 @@ net::ApiReply answer_query(store::EventLog& log, const net::ApiRequest& request)
   if (route == "job/task/list/query") return list_tasks(log, request.params);
   if (route == "job/dag/dependency") return dag_dependency(log, request.params);
   if (route == "job/history/query") return job_history(log, request.params);
+  if (route.rfind("server/", 0) == 0) return query_servers(log, request.params, route);
   return reply(6003, "No found route: " + route);
 }
 

@@ -909,6 +909,40 @@ void upload_file(Self self, ApiCallMsg& call) {
           });
 }
 
+// The server registry's writes (spec 1.6); its reads are the query actor's. False if `route` is none of them.
+bool handle_server_registry(Self self, ApiCallMsg& call) {
+  const std::string& route = call.request.route;
+  const Json& params = call.request.params;
+  const std::string server = param(params, "server_name");
+  auto text_or = [&](const char* key, const char* fallback) {
+    std::string value = param(params, key);
+    return value.empty() ? std::string(fallback) : value;
+  };
+  auto object_of = [&](const char* key) {
+    auto it = params.find(key);
+    return it != params.end() && it->is_object() ? *it : Json::object();
+  };
+  if (route == "server/registry") {
+    catalog_command(self,
+                    domain::RegisterServer{server, param(params, "host"), text_or("protocol", "http"),
+                                           params.value("port", int64_t{0}), 0},
+                    call.reply);
+  } else if (route == "server/delete") {
+    catalog_command(self, domain::DeleteServer{server, 0}, call.reply);
+  } else if (route == "server/service/registry") {
+    catalog_command(self,
+                    domain::RegisterService{server, param(params, "service_name"), param(params, "uri"),
+                                            text_or("method", "POST"), text_or("protocol", "http"),
+                                            object_of("params"), object_of("data"), object_of("headers"), 0},
+                    call.reply);
+  } else if (route == "server/service/delete") {
+    catalog_command(self, domain::DeleteService{server, param(params, "service_name"), 0}, call.reply);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 // The routes above, by name; false if `route` is none of them.
 bool handle_tracking_route(Self self, ApiCallMsg& call) {
   const std::string& route = call.request.route;
@@ -977,16 +1011,22 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/queue/clean") return clean_queue(self, call);
   if (route == "site/info/query")
     return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
-  // `flow server info`: this instance (Flowstone keeps no registry of other instances).
-  if (route == "server/fateflow")
+  // `flow server info`: the flow instances, as FATE lists them ({instance_id: FlowInstance}); a Flowstone
+  // site is one instance.
+  if (route == "server/fateflow") {
+    const std::string instance = "flow-" + st.env->config.host + "-" + std::to_string(st.env->http_port);
     return call.reply(reply(0, "success",
-                            Json{{"host", st.env->config.host},
-                                 {"http_port", st.env->http_port},
-                                 {"party_id", st.env->config.party_id},
-                                 {"api_version", "v2"},
-                                 {"version", kBuiltinProviderVersion},
-                                 {"server", "flowstone"}}));
-  if (handle_tracking_route(self, call)) return;
+                            Json{{instance,
+                                  {{"instance_id", instance},
+                                   {"timestamp", st.env->started_ms},
+                                   {"version", kBuiltinProviderVersion},
+                                   {"host", st.env->config.host},
+                                   {"grpc_port", st.env->config.grpc_port},
+                                   {"http_port", st.env->http_port},
+                                   {"party_id", st.env->config.party_id},
+                                   {"server", "flowstone"}}}}));
+  }
+  if (handle_server_registry(self, call) || handle_tracking_route(self, call)) return;
   if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
 
   if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add" || route == "job/clean") {

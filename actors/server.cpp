@@ -89,6 +89,7 @@ int run_server(const ServerConfig& config) {
     auto env = std::make_shared<Environment>();
     env->config = config;
     env->http_port = http.port();
+    env->started_ms = Environment::now_ms();
     env->log = log.get();
     env->server_log = server_log;
     env->launcher = spawn_launcher(system, config, http.port());

@@ -1,5 +1,7 @@
 #include "events/catalog.hpp"
 
+#include <cctype>
+
 #include "events/job_views.hpp"
 #include "events/tracking.hpp"
 
@@ -94,7 +96,96 @@ CatalogDecision on_delete_imported(const CatalogState& s, const DeleteImportedMo
   return d;
 }
 
+CatalogDecision on_register_server(const CatalogState& s, const RegisterServer& cmd) {
+  if (cmd.server_name.empty()) return reject(5001, "Invalid request: server_name must not be empty");
+  if (cmd.host.empty()) return reject(5001, "Invalid request: host must not be empty");
+  if (cmd.port < 1 || cmd.port > 65535)
+    return reject(5001, "Invalid request: port " + std::to_string(cmd.port) + " is not a TCP port (1-65535)");
+  if (cmd.protocol != "http" && cmd.protocol != "https")
+    return reject(5001, "Invalid request: protocol '" + cmd.protocol + "' is not http or https");
+  ServerInfo server{server_key(cmd.server_name), cmd.host,   cmd.protocol,
+                    static_cast<int>(cmd.port),  cmd.now_ms, cmd.now_ms};
+  CatalogDecision d;
+  d.data = Json{{"host", server.host},
+                {"port", server.port},
+                {"protocol", server.protocol},
+                {"server_name", server.server_name}};
+  auto it = s.servers.find(server.server_name);
+  if (it != s.servers.end()) {
+    if (it->second.host == server.host && it->second.port == server.port &&
+        it->second.protocol == server.protocol)
+      return d;  // registered already
+    server.create_time = it->second.create_time;
+  }
+  d.events.push_back({cmd.now_ms, ServerRegistered{server}});
+  return d;
+}
+
+CatalogDecision on_delete_server(const CatalogState& s, const DeleteServer& cmd) {
+  CatalogDecision d;
+  const std::string name = server_key(cmd.server_name);
+  if (s.servers.count(name)) {
+    d.events.push_back({cmd.now_ms, ServerDeleted{name}});
+  } else {
+    d.message = "failed";  // FATE answers code 0, message "failed", when nothing was deleted
+  }
+  return d;
+}
+
+CatalogDecision on_register_service(const CatalogState& s, const RegisterService& cmd) {
+  const std::string name = server_key(cmd.server_name);
+  auto server = s.servers.find(name);
+  if (server == s.servers.end())
+    return reject(6003, "no found server " + name + ": register it first (/v2/server/registry)");
+  if (cmd.service_name.empty()) return reject(5001, "Invalid request: service_name must not be empty");
+  if (!cmd.uri.empty() && cmd.uri[0] != '/')
+    return reject(5001, "Invalid request: uri '" + cmd.uri + "' must begin with '/'");
+  for (const auto& [field, value] :
+       {std::pair{"params", &cmd.params}, std::pair{"data", &cmd.data}, std::pair{"headers", &cmd.headers}})
+    if (!value->is_object())
+      return reject(5001, std::string("Invalid request: ") + field + " must be a mapping");
+  ServiceInfo service;
+  service.server_name = name;
+  service.service_name = cmd.service_name;
+  const ServerInfo& at = server->second;
+  service.url = at.protocol + "://" + at.host + ":" + std::to_string(at.port) + cmd.uri;
+  service.method = cmd.method.empty() ? "POST" : cmd.method;
+  service.protocol = cmd.protocol.empty() ? "http" : cmd.protocol;
+  service.params = cmd.params;
+  service.data = cmd.data;
+  service.headers = cmd.headers;
+  service.create_time = service.update_time = cmd.now_ms;
+  auto it = s.services.find({name, cmd.service_name});
+  if (it != s.services.end()) {
+    const ServiceInfo& old = it->second;
+    if (old.url == service.url && old.method == service.method && old.protocol == service.protocol &&
+        old.params == service.params && old.data == service.data && old.headers == service.headers)
+      return CatalogDecision{};  // registered already
+    service.create_time = old.create_time;
+  }
+  CatalogDecision d;
+  d.events.push_back({cmd.now_ms, ServiceRegistered{service}});
+  return d;
+}
+
+CatalogDecision on_delete_service(const CatalogState& s, const DeleteService& cmd) {
+  CatalogDecision d;
+  const std::string name = server_key(cmd.server_name);
+  if (s.services.count({name, cmd.service_name})) {
+    d.events.push_back({cmd.now_ms, ServiceDeleted{name, cmd.service_name}});
+  } else {
+    d.message = "failed";
+  }
+  return d;
+}
+
 }  // namespace
+
+std::string server_key(const std::string& server_name) {
+  std::string out = server_name;
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
 
 bool TableMeta::operator==(const TableMeta& o) const {
   return std::tie(ns, name, engine, path, data_type, job_id, count, partitions, meta, part_of_data, source) ==
@@ -112,6 +203,10 @@ CatalogDecision decide(const CatalogState& state, const CatalogCommand& command)
         if constexpr (std::is_same_v<T, DeleteProviders>) return on_delete_providers(state, cmd);
         if constexpr (std::is_same_v<T, ImportModels>) return on_import(state, cmd);
         if constexpr (std::is_same_v<T, DeleteImportedModels>) return on_delete_imported(state, cmd);
+        if constexpr (std::is_same_v<T, RegisterServer>) return on_register_server(state, cmd);
+        if constexpr (std::is_same_v<T, DeleteServer>) return on_delete_server(state, cmd);
+        if constexpr (std::is_same_v<T, RegisterService>) return on_register_service(state, cmd);
+        if constexpr (std::is_same_v<T, DeleteService>) return on_delete_service(state, cmd);
       },
       command);
 }
@@ -130,8 +225,16 @@ void apply(CatalogState& s, const CatalogEvent& event) {
           s.providers.erase({e.name, e.version, e.device});
         } else if constexpr (std::is_same_v<T, ModelImported>) {
           s.imported_models[e.model.storage_key] = e.model;
-        } else {
+        } else if constexpr (std::is_same_v<T, ImportedModelDeleted>) {
           s.imported_models.erase(e.storage_key);
+        } else if constexpr (std::is_same_v<T, ServerRegistered>) {
+          s.servers[e.server.server_name] = e.server;
+        } else if constexpr (std::is_same_v<T, ServerDeleted>) {
+          s.servers.erase(e.server_name);
+        } else if constexpr (std::is_same_v<T, ServiceRegistered>) {
+          s.services[{e.service.server_name, e.service.service_name}] = e.service;
+        } else {
+          s.services.erase({e.server_name, e.service_name});
         }
       },
       event.body);
@@ -176,6 +279,28 @@ Json provider_row(const ProviderInfo& p) {
               {"update_time", p.update_time}};
 }
 
+Json server_row(const ServerInfo& server) {
+  return Json{{"server_name", server.server_name},
+              {"host", server.host},
+              {"port", server.port},
+              {"protocol", server.protocol},
+              {"create_time", server.create_time},
+              {"update_time", server.update_time}};
+}
+
+Json service_row(const ServiceInfo& service) {
+  return Json{{"server_name", service.server_name},
+              {"service_name", service.service_name},
+              {"url", service.url},
+              {"method", service.method},
+              {"params", service.params},
+              {"data", service.data},
+              {"headers", service.headers},
+              {"protocol", service.protocol},
+              {"create_time", service.create_time},
+              {"update_time", service.update_time}};
+}
+
 std::vector<CatalogRow> catalog_views(const CatalogState& s) {
   std::vector<CatalogRow> rows;
   for (const auto& [key, t] : s.tables)
@@ -190,6 +315,10 @@ std::vector<CatalogRow> catalog_views(const CatalogState& s) {
                     model_view_key(m.model_id, m.model_version, by.party, m.task_name, m.output_key),
                     model_row("", by, model).dump()});
   }
+  for (const auto& [name, server] : s.servers)
+    rows.push_back({kServersView, name, server_row(server).dump()});
+  for (const auto& [key, service] : s.services)
+    rows.push_back({kServicesView, join0({key.first, key.second}), service_row(service).dump()});
   return rows;
 }
 
@@ -208,6 +337,15 @@ std::string describe_catalog_event(const CatalogEvent& event) {
         if constexpr (std::is_same_v<T, ModelImported>) return "model " + e.model.storage_key + " imported";
         if constexpr (std::is_same_v<T, ImportedModelDeleted>)
           return "imported model " + e.storage_key + " deleted";
+        if constexpr (std::is_same_v<T, ServerRegistered>)
+          return "server " + e.server.server_name + " registered at " + e.server.protocol + "://" +
+                 e.server.host + ":" + std::to_string(e.server.port);
+        if constexpr (std::is_same_v<T, ServerDeleted>) return "server " + e.server_name + " deleted";
+        if constexpr (std::is_same_v<T, ServiceRegistered>)
+          return "service " + e.service.server_name + "/" + e.service.service_name +
+                 " registered: " + e.service.method + " " + e.service.url;
+        if constexpr (std::is_same_v<T, ServiceDeleted>)
+          return "service " + e.server_name + "/" + e.service_name + " deleted";
       },
       event.body);
 }

@@ -1,6 +1,7 @@
 // The Catalog aggregate: what a party server knows beyond any one job. Storage tables (by namespace and
-// name: uploaded, bound to a path, or written by a task), component providers, and models imported from
-// an export. One instance per server, stream "catalog".
+// name: uploaded, bound to a path, or written by a task), component providers, models imported from an
+// export, and the server registry (other servers and their services, /v2/server/*). One instance per
+// server, stream "catalog".
 //
 //   decide(state, command) -> Decision{events} or an error code and message
 //   evolve(state, event)   -> state
@@ -45,6 +46,21 @@ struct ImportedModel {  // one tar of a /v2/model/import zip, re-keyed to the im
   int64_t create_time = 0;
 };
 
+struct ServerInfo {  // /v2/server/registry: a server this one knows by name (FATE's t_server_registry_info)
+  std::string server_name;  // upper case, as FATE stores it
+  std::string host, protocol = "http";
+  int port = 0;
+  int64_t create_time = 0, update_time = 0;
+};
+
+struct ServiceInfo {  // /v2/server/service/registry: one service of a registered server
+  std::string server_name, service_name;
+  std::string url;  // protocol://host:port<uri> of its server when registered
+  std::string method = "POST", protocol = "http";
+  Json params = Json::object(), data = Json::object(), headers = Json::object();
+  int64_t create_time = 0, update_time = 0;
+};
+
 // ---- events ---------------------------------------------------------------------------------------
 
 struct TableRegistered {
@@ -65,8 +81,21 @@ struct ModelImported {
 struct ImportedModelDeleted {
   std::string storage_key;
 };
-using CatalogEventBody = std::variant<TableRegistered, TableDeleted, ProviderRegistered, ProviderDeleted,
-                                      ModelImported, ImportedModelDeleted>;
+struct ServerRegistered {
+  ServerInfo server;
+};
+struct ServerDeleted {
+  std::string server_name;
+};
+struct ServiceRegistered {
+  ServiceInfo service;
+};
+struct ServiceDeleted {
+  std::string server_name, service_name;
+};
+using CatalogEventBody =
+    std::variant<TableRegistered, TableDeleted, ProviderRegistered, ProviderDeleted, ModelImported,
+                 ImportedModelDeleted, ServerRegistered, ServerDeleted, ServiceRegistered, ServiceDeleted>;
 struct CatalogEvent {
   int64_t at_ms = 0;
   CatalogEventBody body;
@@ -77,8 +106,10 @@ struct CatalogEvent {
 struct CatalogState {
   std::map<std::pair<std::string, std::string>, TableMeta> tables;  // (namespace, name)
   std::map<std::tuple<std::string, std::string, std::string>, ProviderInfo>
-      providers;                                         // name, version, device
-  std::map<std::string, ImportedModel> imported_models;  // by storage key
+      providers;                                                        // name, version, device
+  std::map<std::string, ImportedModel> imported_models;                 // by storage key
+  std::map<std::string, ServerInfo> servers;                            // by server name
+  std::map<std::pair<std::string, std::string>, ServiceInfo> services;  // (server name, service name)
 };
 
 // ---- commands -------------------------------------------------------------------------------------
@@ -107,8 +138,27 @@ struct DeleteImportedModels {  // every imported model matching the non-empty fi
   std::string model_id, model_version, role, party_id, task_name, output_key;
   int64_t now_ms = 0;
 };
-using CatalogCommand = std::variant<RegisterTable, DeleteTable, RegisterProvider, DeleteProviders,
-                                    ImportModels, DeleteImportedModels>;
+struct RegisterServer {  // registered again: replaced
+  std::string server_name, host, protocol = "http";
+  int64_t port = 0;
+  int64_t now_ms = 0;
+};
+struct DeleteServer {  // its services stay registered, as in FATE
+  std::string server_name;
+  int64_t now_ms = 0;
+};
+struct RegisterService {  // the server must be registered: its address makes the service's url
+  std::string server_name, service_name, uri, method = "POST", protocol = "http";
+  Json params = Json::object(), data = Json::object(), headers = Json::object();
+  int64_t now_ms = 0;
+};
+struct DeleteService {
+  std::string server_name, service_name;
+  int64_t now_ms = 0;
+};
+using CatalogCommand =
+    std::variant<RegisterTable, DeleteTable, RegisterProvider, DeleteProviders, ImportModels,
+                 DeleteImportedModels, RegisterServer, DeleteServer, RegisterService, DeleteService>;
 
 struct CatalogDecision {
   int code = 0;
@@ -128,12 +178,18 @@ const ProviderInfo* find_provider(const CatalogState& state, const std::string& 
 inline constexpr const char* kTablesView = "tables";                   // namespace \0 name
 inline constexpr const char* kProvidersView = "providers";             // name \0 version \0 device
 inline constexpr const char* kImportedModelsView = "imported_models";  // model view key (job_views.hpp)
+inline constexpr const char* kServersView = "servers";                 // server name
+inline constexpr const char* kServicesView = "services";               // server name \0 service name
 struct CatalogRow {
   std::string family, key, value;
 };
 std::vector<CatalogRow> catalog_views(const CatalogState& state);
 Json table_row(const TableMeta& table);
 Json provider_row(const ProviderInfo& provider);
+Json server_row(const ServerInfo& server);
+Json service_row(const ServiceInfo& service);
+// FATE keeps server names in upper case: every lookup and registration uses this form.
+std::string server_key(const std::string& server_name);
 std::string describe_catalog_event(const CatalogEvent& event);
 
 }  // namespace flowstone::domain

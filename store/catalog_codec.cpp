@@ -110,6 +110,54 @@ domain::ImportedModel get_model(schema::ImportedModel::Reader r, bool* ok) {
   return m;
 }
 
+void put_server(schema::ServerInfo::Builder b, const domain::ServerInfo& s) {
+  b.setServerName(s.server_name);
+  b.setHost(s.host);
+  b.setPort(s.port);
+  b.setProtocol(s.protocol);
+  b.setCreateTime(s.create_time);
+  b.setUpdateTime(s.update_time);
+}
+
+domain::ServerInfo get_server(schema::ServerInfo::Reader r) {
+  domain::ServerInfo s;
+  s.server_name = text(r.getServerName());
+  s.host = text(r.getHost());
+  s.port = r.getPort();
+  s.protocol = text(r.getProtocol());
+  s.create_time = r.getCreateTime();
+  s.update_time = r.getUpdateTime();
+  return s;
+}
+
+void put_service(schema::ServiceInfo::Builder b, const domain::ServiceInfo& s) {
+  b.setServerName(s.server_name);
+  b.setServiceName(s.service_name);
+  b.setUrl(s.url);
+  b.setMethod(s.method);
+  b.setProtocol(s.protocol);
+  b.setParamsJson(s.params.dump());
+  b.setDataJson(s.data.dump());
+  b.setHeadersJson(s.headers.dump());
+  b.setCreateTime(s.create_time);
+  b.setUpdateTime(s.update_time);
+}
+
+domain::ServiceInfo get_service(schema::ServiceInfo::Reader r, bool* ok) {
+  domain::ServiceInfo s;
+  s.server_name = text(r.getServerName());
+  s.service_name = text(r.getServiceName());
+  s.url = text(r.getUrl());
+  s.method = text(r.getMethod());
+  s.protocol = text(r.getProtocol());
+  s.params = json_text(r.getParamsJson(), ok);
+  s.data = json_text(r.getDataJson(), ok);
+  s.headers = json_text(r.getHeadersJson(), ok);
+  s.create_time = r.getCreateTime();
+  s.update_time = r.getUpdateTime();
+  return s;
+}
+
 }  // namespace
 
 std::string encode_catalog_event(const domain::CatalogEvent& event) {
@@ -134,8 +182,18 @@ std::string encode_catalog_event(const domain::CatalogEvent& event) {
           b.setDevice(e.device);
         } else if constexpr (std::is_same_v<T, domain::ModelImported>) {
           put_model(root.initModelImported(), e.model);
-        } else {
+        } else if constexpr (std::is_same_v<T, domain::ImportedModelDeleted>) {
           root.setImportedModelDeleted(e.storage_key);
+        } else if constexpr (std::is_same_v<T, domain::ServerRegistered>) {
+          put_server(root.initServerRegistered(), e.server);
+        } else if constexpr (std::is_same_v<T, domain::ServerDeleted>) {
+          root.setServerDeleted(e.server_name);
+        } else if constexpr (std::is_same_v<T, domain::ServiceRegistered>) {
+          put_service(root.initServiceRegistered(), e.service);
+        } else {
+          auto b = root.initServiceDeleted();
+          b.setServerName(e.server_name);
+          b.setServiceName(e.service_name);
         }
       },
       event.body);
@@ -171,6 +229,19 @@ std::optional<domain::CatalogEvent> decode_catalog_event(std::string_view bytes,
             break;
           case schema::CatalogEvent::IMPORTED_MODEL_DELETED:
             event.body = domain::ImportedModelDeleted{text(root.getImportedModelDeleted())};
+            break;
+          case schema::CatalogEvent::SERVER_REGISTERED:
+            event.body = domain::ServerRegistered{get_server(root.getServerRegistered())};
+            break;
+          case schema::CatalogEvent::SERVER_DELETED:
+            event.body = domain::ServerDeleted{text(root.getServerDeleted())};
+            break;
+          case schema::CatalogEvent::SERVICE_REGISTERED:
+            event.body = domain::ServiceRegistered{get_service(root.getServiceRegistered(), &ok)};
+            break;
+          case schema::CatalogEvent::SERVICE_DELETED:
+            event.body = domain::ServiceDeleted{text(root.getServiceDeleted().getServerName()),
+                                                text(root.getServiceDeleted().getServiceName())};
             break;
           default:
             if (error)

@@ -89,9 +89,10 @@ std::string printable(const std::string& key) {
 }  // namespace
 
 std::vector<std::string> job_view_families() {
-  return {domain::kJobsView,      domain::kTasksView,         domain::kExecutionsView, domain::kResourcesView,
-          domain::kMetricsView,   domain::kDataOutputsView,   domain::kModelsView,     domain::kTablesView,
-          domain::kProvidersView, domain::kImportedModelsView};
+  return {domain::kJobsView,           domain::kTasksView,   domain::kExecutionsView,
+          domain::kResourcesView,      domain::kMetricsView, domain::kDataOutputsView,
+          domain::kModelsView,         domain::kTablesView,  domain::kProvidersView,
+          domain::kImportedModelsView, domain::kServersView, domain::kServicesView};
 }
 
 Status RebuildViews(EventLog& log, ProjectionReport* report) {

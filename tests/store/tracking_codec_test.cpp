@@ -78,6 +78,24 @@ TEST(TrackingCodecTest, CatalogEvents) {
   im.storage_key = "x/1/guest/9999/a/k";
   EXPECT_EQ(CatalogRoundTrip(domain::ModelImported{im}).model.storage_key, im.storage_key);
   EXPECT_EQ(CatalogRoundTrip(domain::ImportedModelDeleted{"k"}).storage_key, "k");
+  domain::ServerInfo server{"SERVING", "10.0.0.2", "https", 8059, 1, 2};
+  auto server_back = CatalogRoundTrip(domain::ServerRegistered{server}).server;
+  EXPECT_EQ(server_back.server_name, "SERVING");
+  EXPECT_EQ(server_back.host, "10.0.0.2");
+  EXPECT_EQ(server_back.port, 8059);
+  EXPECT_EQ(server_back.protocol, "https");
+  EXPECT_EQ(server_back.update_time, 2);
+  EXPECT_EQ(CatalogRoundTrip(domain::ServerDeleted{"SERVING"}).server_name, "SERVING");
+  domain::ServiceInfo service;
+  service.server_name = "SERVING";
+  service.service_name = "load";
+  service.url = "https://10.0.0.2:8059/v1/load";
+  service.headers = {{"x", "y"}};
+  auto service_back = CatalogRoundTrip(domain::ServiceRegistered{service}).service;
+  EXPECT_EQ(service_back.url, service.url);
+  EXPECT_EQ(service_back.headers, service.headers);
+  EXPECT_EQ(service_back.method, "POST");
+  EXPECT_EQ(CatalogRoundTrip(domain::ServiceDeleted{"SERVING", "load"}).service_name, "load");
 }
 
 TEST(TrackingCodecTest, GarbageIsNotACatalogEvent) {

@@ -768,7 +768,11 @@ TEST_F(Tracking, ProvidersRegisterAndAFatePackageRunsAJob) {
   EXPECT_TRUE(contains(builtin["data"][0]["components"].dump(), "\"noop\"")) << builtin.dump(2);
   Json info = s.get("server/fateflow");
   ASSERT_EQ(code_of(info), 0) << info.dump();
-  EXPECT_EQ(info["data"].value("http_port", 0), s.port()) << info.dump();
+  const std::string instance = "flow-127.0.0.1-" + std::to_string(s.port());
+  ASSERT_TRUE(info["data"].contains(instance)) << info.dump();
+  EXPECT_EQ(info["data"][instance].value("http_port", 0), s.port()) << info.dump();
+  EXPECT_EQ(info["data"][instance].value("instance_id", ""), instance) << info.dump();
+  EXPECT_TRUE(info["data"][instance]["timestamp"].is_number_integer()) << info.dump();
 
   Json gpu = fate;
   gpu["device"] = "gpu";
