@@ -3,7 +3,7 @@
 //   flowstone serve --config service_conf.yaml
 //   flowstone job submit -c job.yaml | query | list | stop | rerun | dependency | add-notes | history
 //   flowstone task query | list
-//   flowstone store rebuild | verify --config service_conf.yaml   (with the server stopped)
+//   flowstone store rebuild | verify | export | import | views --config service_conf.yaml   (server stopped)
 //   flowstone demo
 //
 // Client commands take the flow CLI's flags (-j -r -p -tn -s -l -c ...) and reach the server named by
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -21,6 +22,7 @@
 #include "actors/server.hpp"
 #include "apps/flowstone/commands.hpp"
 #include "apps/flowstone/proxy.hpp"
+#include "store/export.hpp"
 #include "store/projections.hpp"
 
 namespace flowstone::cli {
@@ -51,7 +53,9 @@ const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
                                                          {"--description", "description"},
                                                          {"--dir", "dir"},
                                                          {"--port", "port"},
-                                                         {"--timeout", "timeout"}};
+                                                         {"--timeout", "timeout"},
+                                                         {"--out", "out"},
+                                                         {"--in", "in"}};
 
 int usage() {
   std::cerr
@@ -67,7 +71,11 @@ int usage() {
          "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
          "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
          "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
-         "  flowstone demo [--dir DIR] [--port PORT]   (three parties on PORT, PORT+1, PORT+2; default 9999)\n"
+         "  flowstone store export [--out FILE] | import --in FILE | views [--out FILE] --config "
+         "service_conf.yaml\n"
+         "      (every event as JSON lines; into an empty data dir, then the views rebuilt; every view row)\n"
+         "  flowstone demo [--dir DIR] [--port PORT]   (three parties on PORT, PORT+1, PORT+2; default "
+         "9999)\n"
          "  flowstone proxy --port PORT --route PARTY_ID=HOST:PORT... [--host HOST] [--threads N]\n"
          "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
   return 2;
@@ -116,8 +124,35 @@ int store_tool(const std::string& action, const Flags& flags) {
               << " (is the server still running?)\n";
     return 1;
   }
+  if (action == "export" || action == "views") {
+    std::ofstream file;
+    if (flags.count("out")) file.open(flags.at("out"), std::ios::binary | std::ios::trunc);
+    std::ostream& out = flags.count("out") ? static_cast<std::ostream&>(file) : std::cout;
+    size_t n = 0;
+    auto s = action == "export" ? store::ExportLog(*log, out, &n) : store::DumpViews(*log, out, &n);
+    if (!s.ok()) {
+      std::cerr << action << " failed: " << s.ToString() << "\n";
+      return 1;
+    }
+    std::cerr << action << ": " << n << (action == "export" ? " events" : " view rows") << "\n";
+    return 0;
+  }
+  if (action == "import") {
+    if (!flags.count("in")) return usage();
+    std::ifstream in(flags.at("in"), std::ios::binary);
+    if (!in) {
+      std::cerr << "cannot read " << flags.at("in") << "\n";
+      return 1;
+    }
+    size_t n = 0;
+    if (auto s = store::ImportLog(*log, in, &n); !s.ok()) {
+      std::cerr << "import failed: " << s.ToString() << "\n";
+      return 1;
+    }
+    std::cerr << "import: " << n << " events\n";
+  }
   store::ProjectionReport report;
-  auto s = action == "rebuild" ? store::RebuildViews(*log, &report) : store::VerifyViews(*log, &report);
+  auto s = action != "verify" ? store::RebuildViews(*log, &report) : store::VerifyViews(*log, &report);
   if (!s.ok()) {
     std::cerr << action << " failed: " << s.ToString() << "\n";
     return 1;
@@ -144,7 +179,9 @@ int main(int argc, char** argv) {
     return parse_proxy_args(argc, argv, 2, &proxy) ? run_proxy(proxy) : usage();
   }
   if (!parse_flags(argc, argv, 3, &flags)) return usage();
-  if (group == "store" && (action == "rebuild" || action == "verify")) return store_tool(action, flags);
+  if (group == "store" && (action == "rebuild" || action == "verify" || action == "export" ||
+                           action == "import" || action == "views"))
+    return store_tool(action, flags);
   if (group == "job" || group == "task") {
     int code = run_client_command(group, action, flags);
     return code < 0 ? usage() : code;
