@@ -6,10 +6,10 @@
 #include <map>
 
 #include "actors/outputs.hpp"
-#include "events/ids.hpp"
+#include "events/common/ids.hpp"
 #include "net/archive.hpp"
 #include "net/yaml_json.hpp"
-#include "store/catalog_codec.hpp"
+#include "store/codec/catalog_codec.hpp"
 #include "store/files.hpp"
 
 namespace flowstone::actors {
@@ -53,7 +53,7 @@ void load(Self self) {
 JobReply run_command(Self self, const domain::CatalogCommand& command) {
   auto& st = self->state;
   domain::CatalogDecision decision = domain::decide(st.catalog, command);
-  if (decision.code != 0 || decision.events.empty())
+  if (!ok(decision.code) || decision.events.empty())
     return JobReply{decision.code, decision.message, decision.data};
   domain::CatalogState next = st.catalog;
   store::AppendRequest append;
@@ -78,7 +78,8 @@ JobReply run_command(Self self, const domain::CatalogCommand& command) {
     }
   store::AppendResult result = st.env->log->Append(std::move(append));
   if (!result.status.ok())
-    return JobReply{6000, "cannot store the catalog change: " + result.status.ToString(), nullptr};
+    return JobReply{RetCode::server_exception, "cannot store the catalog change: " + result.status.ToString(),
+                    nullptr};
   for (const auto& event : decision.events)
     st.env->server_log->info("catalog: {}", domain::describe_catalog_event(event));
   st.catalog = std::move(next);
@@ -119,14 +120,14 @@ StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
   StoreModelReply out;
   Json meta_data;
   if (std::string e = model_meta(msg.tar, self->state.env->config.archive_limits, &meta_data); !e.empty()) {
-    out.code = 5001;
+    out.code = RetCode::invalid_parameter;
     out.message = "Invalid request: file: " + e;
     return out;
   }
   std::string digest = sha256_hex(msg.tar);
   std::string file = model_file(self->state.env->config, msg.storage_key, digest);
   if (std::string e = store::WriteFileDurably(file, msg.tar); !e.empty()) {
-    out.code = 5008;
+    out.code = RetCode::component_output_exception;
     out.message = e;
     return out;
   }
@@ -143,13 +144,13 @@ JobReply import_models(Self self, const ImportModelsMsg& msg) {
   std::vector<net::ArchiveEntry> entries;
   if (std::string e = net::read_archive(msg.zip, &entries, self->state.env->config.archive_limits);
       !e.empty())
-    return JobReply{5001, "Invalid request: file: " + e, nullptr};
+    return JobReply{RetCode::invalid_parameter, "Invalid request: file: " + e, nullptr};
   domain::ImportModels import;
   for (const auto& entry : entries) {
     std::vector<std::string> parts;
     for (const auto& part : fs::path(entry.name)) parts.push_back(part.string());
     if (parts.size() != 6)
-      return JobReply{5001,
+      return JobReply{RetCode::invalid_parameter,
                       "Invalid request: file: member '" + entry.name +
                           "' is not <model_id>/<model_version>/<role>/<party_id>/<task_name>/<output_key>",
                       nullptr};
@@ -157,7 +158,7 @@ JobReply import_models(Self self, const ImportModelsMsg& msg) {
       if (std::string problem =
               domain::id_problem(i == 2 ? domain::IdKind::role : domain::IdKind::name, parts[i]);
           !problem.empty())
-        return JobReply{5001,
+        return JobReply{RetCode::invalid_parameter,
                         "Invalid request: file: member '" + entry.name + "': '" + parts[i] + "' " + problem,
                         nullptr};
     domain::ImportedModel m;
@@ -170,7 +171,7 @@ JobReply import_models(Self self, const ImportModelsMsg& msg) {
     m.storage_key = domain::model_storage_key(m.model_id, m.model_version, {m.role, m.party_id}, m.task_name,
                                               m.output_key);
     StoreModelReply stored = store_model(self, StoreModelMsg{m.storage_key, entry.data});
-    if (stored.code != 0)
+    if (!ok(stored.code))
       return JobReply{stored.code, "member " + entry.name + ": " + stored.message, nullptr};
     m.file = stored.model.file;
     m.size = stored.model.size;
@@ -178,11 +179,12 @@ JobReply import_models(Self self, const ImportModelsMsg& msg) {
     m.meta_data = stored.model.meta_data;
     import.models.push_back(std::move(m));
   }
-  if (import.models.empty()) return JobReply{5001, "Invalid request: file: the zip holds no model", nullptr};
+  if (import.models.empty())
+    return JobReply{RetCode::invalid_parameter, "Invalid request: file: the zip holds no model", nullptr};
   import.now_ms = Environment::now_ms();
   size_t count = import.models.size();
   JobReply reply = run_command(self, std::move(import));
-  if (reply.code == 0)
+  if (ok(reply.code))
     reply.data = Json{{"model_id", msg.model_id}, {"model_version", msg.model_version}, {"count", count}};
   return reply;
 }
@@ -199,8 +201,8 @@ catalog_actor::behavior_type catalog_impl(Self self, std::shared_ptr<Environment
       [=](ImportModelsMsg& msg) -> JobReply { return import_models(self, msg); },
       [=](StoreUploadMsg& msg) -> JobReply {
         if (std::string e = store::WriteFileDurably(msg.path, msg.data); !e.empty())
-          return JobReply{5008, e, nullptr};
-        return JobReply{0, "success", msg.path};
+          return JobReply{RetCode::component_output_exception, e, nullptr};
+        return JobReply{RetCode::success, "success", msg.path};
       },
   };
 }

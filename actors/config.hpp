@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "events/job.hpp"
+#include "events/job/job.hpp"
 #include "net/archive.hpp"
 #include "net/file_roots.hpp"
 #include "net/party_client.hpp"

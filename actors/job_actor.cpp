@@ -12,10 +12,11 @@
 #include <set>
 
 #include "actors/outputs.hpp"
+#include "actors/partner_protocol.hpp"
 #include "actors/supervisor.hpp"
-#include "events/job_views.hpp"
-#include "events/resources.hpp"
-#include "store/job_codec.hpp"
+#include "events/job/views.hpp"
+#include "events/resources/ledger.hpp"
+#include "store/codec/job_codec.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -137,24 +138,26 @@ spdlog::logger& schedule_log(JobActorState& st) {
   return *st.schedule_log;
 }
 
-std::string collect_key(const domain::PartnerCall& call) {
+std::string collect_key(const domain::CollectRemoteTask& call) {
   return call.task_name + '\0' + call.party.role + '\0' + call.party.party_id;
 }
 
-// Sends a call to another party (in order per job and destination). Tracked calls come back to this
-// actor: collects as CollectAnsweredMsg, the others as a PartnerAnswered command.
-void send_partner_call(Self self, const domain::PartnerCall& call, std::string idempotency_key) {
+// Sends a call to another party (in order per job and destination). Calls whose answer matters come back to
+// this actor: collects as CollectAnsweredMsg, the others as the command their answer stands for.
+void send_partner_call(Self self, const domain::RemoteCall& call, std::string idempotency_key) {
   auto& st = self->state;
   const FederationConfig& fed = st.env->config.federation;
-  const bool create = call.endpoint == "partner/job/create";
-  const bool collect = call.endpoint == "partner/task/collect";
+  PartnerRequest request = request_of(st.job, call);
+  const bool create = std::holds_alternative<domain::CreateRemoteCopy>(call);
+  const bool collect = request.collect;
+  const std::string dest = domain::destination_of(call);
   net::PartyCall out;
-  out.dest_party_id = call.party.party_id;
+  out.dest_party_id = dest;
   // Collects take their own lane: a status question must not wait behind commands to the same party.
-  out.lane = st.job_id + (collect ? "/collect/" : "/") + call.party.party_id;
-  out.endpoint = call.endpoint;
-  out.body = call.body;
-  if (create) out.initiator_party_id = st.job.initiator_party_id;
+  out.lane = st.job_id + (collect ? "/collect/" : "/") + dest;
+  out.endpoint = request.endpoint;
+  out.body = std::move(request.body);
+  out.initiator_party_id = request.initiator_party_id;
   out.idempotency_key = std::move(idempotency_key);
   int64_t window = create    ? fed.create_timeout_ms
                    : collect ? std::max<int64_t>(fed.poll_interval_ms, 5000)
@@ -162,25 +165,25 @@ void send_partner_call(Self self, const domain::PartnerCall& call, std::string i
   out.give_up_after = std::chrono::milliseconds(window);
   auto handle = caf::actor_cast<job_actor>(self);
   std::shared_ptr<spdlog::logger> log = st.env->server_log;
-  std::string what =
-      call.endpoint + " to " + call.party.role + ":" + call.party.party_id + " for job " + st.job_id;
+  std::string what = out.endpoint + " to " + dest + " for job " + st.job_id;
   if (collect) {
-    st.collecting.insert(collect_key(call));
-    st.env->parties->Send(std::move(out), [handle, call](net::PartyAnswer answer) {
-      caf::anon_send(handle, CollectAnsweredMsg{call, std::move(answer)});
+    const auto& question = std::get<domain::CollectRemoteTask>(call);
+    st.collecting.insert(collect_key(question));
+    st.env->parties->Send(std::move(out), [handle, question](net::PartyAnswer answer) {
+      caf::anon_send(handle, CollectAnsweredMsg{question, std::move(answer)});
     });
-  } else if (call.tracked) {
+  } else if (request.answer_matters) {
     st.env->parties->Send(std::move(out), [handle, call, log, what](net::PartyAnswer answer) {
-      if (answer.code != 0) log->warn("{}: code {}: {}", what, answer.code, answer.message);
-      domain::PartnerAnswered answered{call.party,   call.endpoint, call.task_name, call.task_version,
-                                       call.attempt, answer.code,   answer.message, 0};
-      caf::anon_send(handle, JobCommandMsg{std::move(answered), ""});
+      if (!ok(answer.code)) log->warn("{}: code {}: {}", what, to_int(answer.code), answer.message);
+      if (auto command = answer_of(call, answer))
+        caf::anon_send(handle, JobCommandMsg{std::move(*command), ""});
     });
   } else {
     st.env->parties->Send(std::move(out), [log, what](net::PartyAnswer answer) {
       // 1003 and 2002 answer a repeated status update: expected, not a problem.
-      if (answer.code != 0 && answer.code != 1003 && answer.code != 2002)
-        log->warn("{}: code {}: {}", what, answer.code, answer.message);
+      if (!ok(answer.code) && answer.code != RetCode::job_update_failed &&
+          answer.code != RetCode::task_update_failed)
+        log->warn("{}: code {}: {}", what, to_int(answer.code), answer.message);
     });
   }
 }
@@ -191,14 +194,15 @@ void apply_local_resources(Self self, const domain::ApplyLocalResources& apply) 
   ReserveMsg reserve{st.job_id, apply.party, apply.cores, st.job.priority, domain::job_order(st.job_id)};
   auto party = apply.party;
   int attempt = apply.attempt;
-  auto answered = [self, party, attempt](int code, std::string message) {
+  auto answered = [self, party, attempt](RetCode code, std::string message) {
     enqueue(self, domain::ResourcesAnswered{party, attempt, code, std::move(message), 0});
     pump(self);
   };
   self->request(st.env->resources, std::chrono::seconds(30), std::move(reserve))
       .then([answered](const ReserveReply& r) { answered(r.code, r.message); },
             [answered](caf::error& err) {
-              answered(1005, "resource manager did not answer: " + caf::to_string(err));
+              answered(RetCode::job_resource_exception,
+                       "resource manager did not answer: " + caf::to_string(err));
             });
 }
 
@@ -215,7 +219,7 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
   size_t index = 0;
   for (const auto& effect : effects) {
     ++index;
-    if (const auto* call = std::get_if<domain::PartnerCall>(&effect)) {
+    if (const auto* call = std::get_if<domain::RemoteCall>(&effect)) {
       send_partner_call(self, *call, key_prefix.empty() ? "" : key_prefix + "#" + std::to_string(index));
       continue;
     }
@@ -234,7 +238,7 @@ void carry_out(Self self, const std::vector<domain::Effect>& effects, const std:
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;
-          if constexpr (std::is_same_v<T, domain::PartnerCall> ||
+          if constexpr (std::is_same_v<T, domain::RemoteCall> ||
                         std::is_same_v<T, domain::ApplyLocalResources> ||
                         std::is_same_v<T, domain::ReleaseLocalResources> ||
                         std::is_same_v<T, domain::DeleteOutputs>) {
@@ -322,7 +326,7 @@ void supervise(Self self) {
   st.supervise_armed = false;
   if (!st.supervisor) return;
   for (const auto& call : st.supervisor->due(st.job, Environment::now_ms()))
-    if (!st.collecting.count(collect_key(call))) send_partner_call(self, call, "");
+    if (!st.collecting.count(collect_key(call))) send_partner_call(self, domain::RemoteCall{call}, "");
   keep_supervising(self);
 }
 
@@ -336,16 +340,17 @@ void pump(Self self) {
       std::string stored;
       if (st.env->log->LookupIdempotency(key, &stored).ok()) {
         Json j = Json::parse(stored, nullptr, false);
-        answer(p, JobReply{j.value("code", 0), j.value("message", "success"), j.value("data", Json())});
+        answer(p, JobReply{ret_code_of(j.value("code", 0)), j.value("message", "success"),
+                           j.value("data", Json())});
         continue;
       }
     }
     int64_t now = Environment::now_ms();
     stamp(p.msg.command, now);
     Decision decision = domain::decide_and_advance(st.job, p.msg.command, now);
-    if (decision.code != 0 || decision.events.empty()) {
+    if (!decision.ok() || decision.events.empty()) {
       answer(p, reply_of(decision));
-      if (decision.code == 0) carry_out(self, decision.effects, "");
+      if (decision.ok()) carry_out(self, decision.effects, "");
       continue;
     }
     InFlight f;
@@ -361,7 +366,7 @@ void pump(Self self) {
     request.views = diff_rows(st.rows, f.next_rows);
     request.idempotency_key = key;
     request.result =
-        Json{{"code", decision.code}, {"message", decision.message}, {"data", decision.data}}.dump();
+        Json{{"code", to_int(decision.code)}, {"message", decision.message}, {"data", decision.data}}.dump();
     f.pending = std::move(p);
     f.decision = std::move(decision);
     uint64_t ticket = f.ticket;
@@ -381,11 +386,12 @@ void on_append_done(Self self, AppendDoneMsg& done) {
   const store::AppendResult& r = done.result;
   if (r.duplicate) {
     Json j = Json::parse(r.result, nullptr, false);
-    answer(f.pending, JobReply{j.value("code", 0), j.value("message", "success"), j.value("data", Json())});
+    answer(f.pending,
+           JobReply{ret_code_of(j.value("code", 0)), j.value("message", "success"), j.value("data", Json())});
   } else if (!r.status.ok()) {
     // Not durable, so not acknowledged and not applied: the state stays as the log says.
     st.env->server_log->error("job {}: append failed: {}", st.job_id, r.status.ToString());
-    answer(f.pending, JobReply{6000, "storage error: " + r.status.ToString(), nullptr});
+    answer(f.pending, JobReply{RetCode::server_exception, "storage error: " + r.status.ToString(), nullptr});
   } else {
     st.job = std::move(f.next);
     st.version = r.stream_version;
@@ -450,17 +456,10 @@ job_actor::behavior_type job_impl(Self self, std::shared_ptr<Environment> env, s
       [=](AppendDoneMsg& done) { on_append_done(self, done); },
       [=](CollectAnsweredMsg& msg) {
         self->state.collecting.erase(collect_key(msg.call));
-        const Json& data = msg.answer.data;
-        if (msg.answer.code != 0 || !data.is_object()) return;
-        auto text = [&](const char* key) {
-          auto it = data.find(key);
-          return it != data.end() && it->is_string() ? it->get<std::string>() : std::string();
-        };
-        auto status = domain::parse_status(text("party_status"));
-        if (!status) return;
-        enqueue(self, domain::ReportPartyStatus{msg.call.party, msg.call.task_name, msg.call.task_version,
-                                                *status, text("error"), true, 0});
-        pump(self);
+        if (auto report = answer_of(domain::RemoteCall{msg.call}, msg.answer)) {
+          enqueue(self, std::move(*report));
+          pump(self);
+        }
       },
       [=](supervise_atom) { supervise(self); },
       [=](deadline_atom) { detect(self); },

@@ -5,8 +5,8 @@
 #include <functional>
 #include <string>
 
-#include "events/catalog.hpp"
-#include "events/job.hpp"
+#include "events/catalog/catalog.hpp"
+#include "events/job/job.hpp"
 #include "net/api.hpp"
 #include "net/party_client.hpp"
 #include "store/event_log.hpp"
@@ -21,7 +21,7 @@ struct JobCommandMsg {
 };
 
 struct JobReply {
-  int code = 0;
+  RetCode code = RetCode::success;
   std::string message = "success";
   Json data = nullptr;
 };
@@ -71,7 +71,7 @@ struct ReserveMsg {
   int64_t order = 0;  // domain::job_order: the same at every party
 };
 struct ReserveReply {
-  int code = 0;
+  RetCode code = RetCode::success;
   std::string message;
 };
 struct ReleaseMsg {
@@ -84,7 +84,7 @@ using resource_actor =
 
 // A remote party answered a partner/task/collect the job's supervisor sent.
 struct CollectAnsweredMsg {
-  domain::PartnerCall call;
+  domain::CollectRemoteTask call;
   net::PartyAnswer answer;
 };
 
@@ -115,7 +115,7 @@ struct StoreModelMsg {
   std::string tar;
 };
 struct StoreModelReply {
-  int code = 0;
+  RetCode code = RetCode::success;
   std::string message = "success";
   domain::ModelSaved model;  // file, size, digest, meta_data filled in
 };

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "actors/job_actor.hpp"
-#include "events/catalog.hpp"
-#include "events/dag.hpp"
-#include "events/job_views.hpp"
+#include "events/catalog/catalog.hpp"
+#include "events/dag/dag.hpp"
+#include "events/job/views.hpp"
 #include "net/archive.hpp"
 
 namespace flowstone::actors {
@@ -62,9 +62,10 @@ std::optional<Json> latest_task(store::EventLog& log, const Json& params) {
 }
 
 ApiReply no_task(const Json& params) {
-  return reply(2000, "No found task: job_id[" + param(params, "job_id") + "] role[" + param(params, "role") +
-                         "] party_id[" + param(params, "party_id") + "] task_name[" +
-                         param(params, "task_name") + "]");
+  return reply(RetCode::task_not_found, "No found task: job_id[" + param(params, "job_id") + "] role[" +
+                                            param(params, "role") + "] party_id[" +
+                                            param(params, "party_id") + "] task_name[" +
+                                            param(params, "task_name") + "]");
 }
 
 std::string run_prefix(const Json& task) {
@@ -88,7 +89,7 @@ ApiReply metric_keys(store::EventLog& log, const Json& params) {
     Json key = metric_key(m);
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
   }
-  return reply(0, "success", keys);
+  return reply(RetCode::success, "success", keys);
 }
 
 // Items saved in several batches under one key are one metric: their data lists are joined.
@@ -116,7 +117,7 @@ ApiReply metrics(store::EventLog& log, const Json& params) {
       (*same)["data"] = m["data"];
     }
   }
-  return reply(0, "success", out);
+  return reply(RetCode::success, "success", out);
 }
 
 // The models of the named task: rows of the models view under the job's model id and version.
@@ -162,11 +163,11 @@ void decode_models(const Json& row, Json* out) {
 ApiReply model_query(store::EventLog& log, const Json& params) {
   Json out = Json::object();
   for (const Json& row : task_models(log, params)) decode_models(row, &out);
-  if (out.empty()) return reply(2005, "No found model");
-  return reply(0, "success", out);
+  if (out.empty()) return reply(RetCode::no_found_model_output, "No found model");
+  return reply(RetCode::success, "success", out);
 }
 
-ApiReply tar_of(const Json& row, int missing_code) {
+ApiReply tar_of(const Json& row, RetCode missing_code) {
   std::string bytes;
   if (!read_file(row.value("file", ""), &bytes))
     return reply(missing_code, "model file of " + row.value("storage_key", "") + " is missing");
@@ -176,8 +177,8 @@ ApiReply tar_of(const Json& row, int missing_code) {
 
 ApiReply model_download(store::EventLog& log, const Json& params) {
   auto rows = task_models(log, params);
-  if (rows.empty()) return reply(2005, "No found model");
-  return tar_of(rows.front(), 2005);
+  if (rows.empty()) return reply(RetCode::no_found_model_output, "No found model");
+  return tar_of(rows.front(), RetCode::no_found_model_output);
 }
 
 ApiReply worker_model_download(store::EventLog& log, const Json& params) {
@@ -186,8 +187,10 @@ ApiReply worker_model_download(store::EventLog& log, const Json& params) {
                                            param(params, "task_name"), param(params, "output_key"));
   auto row = get_row(log, domain::kModelsView, key);
   if (!row) row = get_row(log, domain::kImportedModelsView, key);
-  if (!row) return reply(5008, "Request uri /v2/worker/model/download failed: no model " + key);
-  return tar_of(*row, 5008);
+  if (!row)
+    return reply(RetCode::component_output_exception,
+                 "Request uri /v2/worker/model/download failed: no model " + key);
+  return tar_of(*row, RetCode::component_output_exception);
 }
 
 // The tracked outputs of the named task (optionally one output_key), in key and index order.
@@ -216,8 +219,9 @@ ApiReply tracking_query(store::EventLog& log, const Json& params) {
   std::string ns = param(params, "namespace"), name = param(params, "name");
   if (!ns.empty() && !name.empty()) {
     auto table = table_of(log, ns, name);
-    if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
-    return reply(0, "success", Json::array({tracking_answer(*table)}));
+    if (!table)
+      return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
+    return reply(RetCode::success, "success", Json::array({tracking_answer(*table)}));
   }
   auto task = latest_task(log, params);
   if (!task) return no_task(params);
@@ -226,13 +230,13 @@ ApiReply tracking_query(store::EventLog& log, const Json& params) {
     auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
     if (!table) {
       if (record.value("uri", "").empty()) continue;
-      return reply(7001, "No found table: namespace[" + record.value("namespace", "") + "] name[" +
-                             record.value("name", "") + "]");
+      return reply(RetCode::table_not_found, "No found table: namespace[" + record.value("namespace", "") +
+                                                 "] name[" + record.value("name", "") + "]");
     }
     out.push_back(tracking_answer(*table));
   }
-  if (out.empty()) return reply(2005, "failed");
-  return reply(0, "success", out);
+  if (out.empty()) return reply(RetCode::no_found_model_output, "failed");
+  return reply(RetCode::success, "success", out);
 }
 
 // A table's rows as stored (<path>/data.csv), or "" if it has no file or its path lies outside the file
@@ -260,10 +264,11 @@ ApiReply data_download(const ServerConfig& config, store::EventLog& log, const J
     entries.push_back({base + ".csv", table_csv(config, *table)});
     entries.push_back({base + ".meta", Json{{"header", header_of(*table)}}.dump()});
   }
-  if (entries.empty()) return reply(7001, "No found data output of task " + param(params, "task_name"));
+  if (entries.empty())
+    return reply(RetCode::table_not_found, "No found data output of task " + param(params, "task_name"));
   std::string tar;
   if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
-    return reply(5008, "cannot build the archive: " + e);
+    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
   return raw(std::move(tar), "application/gzip",
              param(params, "job_id") + "_" + param(params, "role") + "_" + param(params, "party_id") + "_" +
                  param(params, "task_name") + ".tar.gz");
@@ -295,23 +300,25 @@ ApiReply data_table_or_display(store::EventLog& log, const Json& params, bool di
 ApiReply table_query(store::EventLog& log, const Json& params) {
   std::string ns = param(params, "namespace"), name = param(params, "name");
   auto table = table_of(log, ns, name);
-  if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
+  if (!table)
+    return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
   Json data = tracking_answer(*table);
   std::string display = param(params, "display");
   if (display == "true" || display == "True" || display == "1")
     data["display"] = table->value("part_of_data", Json::array());
-  return reply(0, "success", data);
+  return reply(RetCode::success, "success", data);
 }
 
 ApiReply table_download(const ServerConfig& config, store::EventLog& log, const Json& params) {
   std::string ns = param(params, "namespace"), name = param(params, "name");
   auto table = table_of(log, ns, name);
-  if (!table) return reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]");
+  if (!table)
+    return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
   std::vector<net::ArchiveEntry> entries{{"data/0.csv", table_csv(config, *table)},
                                          {"data/0.meta", Json{{"header", header_of(*table)}}.dump()}};
   std::string tar;
   if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
-    return reply(5008, "cannot build the archive: " + e);
+    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
   return raw(std::move(tar), "application/gzip", "download_data_" + ns + "_" + name + ".tar.gz");
 }
 
@@ -357,7 +364,7 @@ ApiReply provider_query(const ServerConfig& config, store::EventLog& log, const 
     }
     if (wanted) out.push_back(row);
   }
-  return reply(0, "success", out);
+  return reply(RetCode::success, "success", out);
 }
 
 // /v2/job/data/view: the tables each party's reader tasks read.
@@ -365,7 +372,7 @@ ApiReply data_view(store::EventLog& log, const Json& params) {
   auto job =
       get_row(log, domain::kJobsView,
               domain::join0({param(params, "job_id"), param(params, "role"), param(params, "party_id")}));
-  if (!job) return reply(1001, "No found job: job_id[" + param(params, "job_id") + "]");
+  if (!job) return reply(RetCode::job_not_found, "No found job: job_id[" + param(params, "job_id") + "]");
   auto parsed = domain::parse_dag(job->value("dag", Json::object()));  // the whole dag_schema
   Json view = Json::object();
   if (const auto* dag = std::get_if<domain::Dag>(&parsed))
@@ -378,7 +385,7 @@ ApiReply data_view(store::EventLog& log, const Json& params) {
       }
     }
   return reply(
-      0, "success",
+      RetCode::success, "success",
       Json{{"role", param(params, "role")}, {"party_id", param(params, "party_id")}, {"data_view", view}});
 }
 
@@ -424,14 +431,14 @@ std::vector<std::string> log_lines(const std::vector<std::string>& files) {
 ApiReply log_count(const ServerConfig& config, const Json& params) {
   std::string error;
   auto files = log_files(config, params, &error);
-  if (!error.empty()) return reply(5001, "Invalid request: " + error);
-  return reply(0, "success", static_cast<int64_t>(log_lines(files).size()));
+  if (!error.empty()) return reply(RetCode::invalid_parameter, "Invalid request: " + error);
+  return reply(RetCode::success, "success", static_cast<int64_t>(log_lines(files).size()));
 }
 
 ApiReply log_query(const ServerConfig& config, const Json& params) {
   std::string error;
   auto files = log_files(config, params, &error);
-  if (!error.empty()) return reply(5001, "Invalid request: " + error);
+  if (!error.empty()) return reply(RetCode::invalid_parameter, "Invalid request: " + error);
   auto lines = log_lines(files);
   int64_t begin = params.value("begin", int64_t{1}),
           end = params.value("end", static_cast<int64_t>(lines.size()));
@@ -440,17 +447,17 @@ ApiReply log_query(const ServerConfig& config, const Json& params) {
   for (int64_t n = std::max<int64_t>(begin, 1); n <= end && n <= static_cast<int64_t>(lines.size()); ++n)
     out.push_back(
         Json{{"line_num", n}, {"content", std::regex_replace(lines[n - 1], ip, "xxx.xxx.xxx.xxx")}});
-  return reply(0, "success", out);
+  return reply(RetCode::success, "success", out);
 }
 
 ApiReply log_download(const ServerConfig& config, const Json& params) {
   std::string job = param(params, "job_id");
   std::vector<net::ArchiveEntry> entries;
   if (!net::add_directory(config.log_dir + "/" + job, job + "/", &entries).empty())
-    return reply(8001, "No found log of job " + job);
+    return reply(RetCode::file_not_found, "No found log of job " + job);
   std::string tar;
   if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
-    return reply(5008, "cannot build the archive: " + e);
+    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
   return raw(std::move(tar), "application/gzip", "job_" + job + "_log.tar.gz");
 }
 
@@ -459,30 +466,33 @@ ApiReply log_download(const ServerConfig& config, const Json& params) {
 ApiReply model_export(const ServerConfig& config, store::EventLog& log, const Json& params) {
   std::string dir;
   if (std::string problem = config.file_roots().Confine(param(params, "path"), &dir); !problem.empty())
-    return reply(5005, "No permission: path " + problem);
+    return reply(RetCode::no_permission, "No permission: path " + problem);
   std::string id = param(params, "model_id"), version = param(params, "model_version");
   std::string role = param(params, "role"), party = param(params, "party_id");
   std::string prefix = domain::join0({id, version, role, party}) + '\0';
   std::vector<Json> rows = scan_view(log, domain::kModelsView, prefix);
   for (const Json& row : scan_view(log, domain::kImportedModelsView, prefix)) rows.push_back(row);
-  if (rows.empty()) return reply(2005, "No found model: model_id[" + id + "] model_version[" + version + "]");
+  if (rows.empty())
+    return reply(RetCode::no_found_model_output,
+                 "No found model: model_id[" + id + "] model_version[" + version + "]");
   std::vector<net::ArchiveEntry> entries;
   for (const Json& row : rows) {
     std::string bytes;
     if (!read_file(row.value("file", ""), &bytes))
-      return reply(2005, "model file of " + row.value("storage_key", "") + " is missing");
+      return reply(RetCode::no_found_model_output,
+                   "model file of " + row.value("storage_key", "") + " is missing");
     entries.push_back({row.value("storage_key", ""), std::move(bytes)});
   }
   std::string zip;
   if (std::string e = net::write_archive(net::ArchiveFormat::zip, entries, &zip); !e.empty())
-    return reply(5008, "cannot build the archive: " + e);
+    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::string file = dir + "/" + id + "_" + version + "_" + role + "_" + party + ".zip";
   std::ofstream out(file, std::ios::binary);
   out << zip;
-  if (!out.flush()) return reply(8001, "cannot write " + file);
-  return reply(0, "success", Json{{"path", file}, {"count", rows.size()}});
+  if (!out.flush()) return reply(RetCode::file_not_found, "cannot write " + file);
+  return reply(RetCode::success, "success", Json{{"path", file}, {"count", rows.size()}});
 }
 
 }  // namespace
@@ -569,7 +579,7 @@ ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
   if (route == "provider/query") return provider_query(config, log, params);
   if (route == "model/export") return model_export(config, log, params);
   if (route == "job/data/view") return data_view(log, params);
-  return reply(6003, "No found route: " + route);
+  return reply(RetCode::server_not_found, "No found route: " + route);
 }
 
 }  // namespace flowstone::actors

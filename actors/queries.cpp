@@ -4,10 +4,10 @@
 #include <set>
 
 #include "actors/outputs.hpp"
-#include "events/catalog.hpp"
-#include "events/dag.hpp"
-#include "events/job_views.hpp"
-#include "store/job_codec.hpp"
+#include "events/catalog/catalog.hpp"
+#include "events/dag/dag.hpp"
+#include "events/job/views.hpp"
+#include "store/codec/job_codec.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -65,14 +65,15 @@ ApiReply query_jobs(store::EventLog& log, const Json& params) {
   std::string job_id = param(params, "job_id"), role = param(params, "role"),
               party_id = param(params, "party_id"), status = param(params, "status");
   if (job_id.empty() && role.empty() && party_id.empty() && status.empty())
-    return reply(1001, "No found job: a filter (job_id, role, party_id or status) is required");
+    return reply(RetCode::job_not_found,
+                 "No found job: a filter (job_id, role, party_id or status) is required");
   Json data = Json::array();
   for (Json& row : scan_view(log, domain::kJobsView, job_prefix(job_id)))
     if (matches(row, "job_id", job_id) && matches(row, "role", role) && matches(row, "party_id", party_id) &&
         matches(row, "status", status))
       data.push_back(std::move(row));
-  if (data.empty()) return reply(1001, "No found job");
-  return reply(0, "success", data);
+  if (data.empty()) return reply(RetCode::job_not_found, "No found job");
+  return reply(RetCode::success, "success", data);
 }
 
 ApiReply list_jobs(store::EventLog& log, const Json& params) {
@@ -100,7 +101,7 @@ ApiReply list_jobs(store::EventLog& log, const Json& params) {
     if (!partner.empty() && !partners.count(partner)) continue;
     rows.push_back(std::move(row));
   }
-  return reply(0, "success", page(std::move(rows), params));
+  return reply(RetCode::success, "success", page(std::move(rows), params));
 }
 
 // Tasks with the filters; the latest version per (task_id, role, party_id) unless a version is asked.
@@ -135,8 +136,8 @@ std::vector<Json> filter_tasks(store::EventLog& log, const Json& params) {
 
 ApiReply query_tasks(store::EventLog& log, const Json& params) {
   std::vector<Json> rows = filter_tasks(log, params);
-  if (rows.empty()) return reply(2000, "No found task");
-  return reply(0, "success", Json(rows));
+  if (rows.empty()) return reply(RetCode::task_not_found, "No found task");
+  return reply(RetCode::success, "success", Json(rows));
 }
 
 ApiReply list_tasks(store::EventLog& log, const Json& params) {
@@ -149,7 +150,7 @@ ApiReply list_tasks(store::EventLog& log, const Json& params) {
       continue;
     rows.push_back(std::move(row));
   }
-  return reply(0, "success", page(std::move(rows), params));
+  return reply(RetCode::success, "success", page(std::move(rows), params));
 }
 
 ApiReply dag_dependency(store::EventLog& log, const Json& params) {
@@ -157,11 +158,12 @@ ApiReply dag_dependency(store::EventLog& log, const Json& params) {
   domain::PartyRef party{param(params, "role"), param(params, "party_id")};
   std::string value;
   if (!log.GetView(domain::kJobsView, domain::job_view_key(job_id, party), &value).ok())
-    return reply(1001, "No found job: job_id[" + job_id + "], role[" + party.role + "], party_id[" +
-                           party.party_id + "]");
+    return reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "], role[" + party.role +
+                                             "], party_id[" + party.party_id + "]");
   Json row = Json::parse(value, nullptr, false);
   auto parsed = domain::parse_dag(row["dag"]);
-  if (auto* err = std::get_if<domain::DagError>(&parsed)) return reply(1000, err->message);
+  if (auto* err = std::get_if<domain::DagError>(&parsed))
+    return reply(RetCode::job_params_error, err->message);
   const domain::Dag& dag = std::get<domain::Dag>(parsed);
   Json list = Json::array(), stages = Json::object(), modules = Json::object(), deps = Json::object();
   for (const std::string& name : domain::topological_order(dag)) {
@@ -180,7 +182,7 @@ ApiReply dag_dependency(store::EventLog& log, const Json& params) {
     if (edges.empty()) edges.push_back(Json{{"up_output_info", Json::array()}});
     deps[name] = edges;
   }
-  return reply(0, "success",
+  return reply(RetCode::success, "success",
                Json{{"component_list", list},
                     {"component_stage", stages},
                     {"component_module", modules},
@@ -192,16 +194,18 @@ ApiReply job_history(store::EventLog& log, const Json& params) {
   std::string job_id = param(params, "job_id");
   std::vector<store::StoredEvent> stored;
   auto status = log.ReadStream("job:" + job_id, 1, &stored);
-  if (!status.ok()) return reply(6000, "cannot read the log: " + status.ToString());
-  if (stored.empty()) return reply(1001, "No found job: job_id[" + job_id + "]");
+  if (!status.ok()) return reply(RetCode::server_exception, "cannot read the log: " + status.ToString());
+  if (stored.empty()) return reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]");
   Json out = Json::array();
   for (const auto& s : stored) {
     std::string error;
     auto event = store::decode_job_event(s.payload, &error);
-    if (!event) return reply(6000, "event " + std::to_string(s.version) + " undecodable: " + error);
+    if (!event)
+      return reply(RetCode::server_exception,
+                   "event " + std::to_string(s.version) + " undecodable: " + error);
     out.push_back(domain::history_entry(s.version, *event));
   }
-  return reply(0, "success", out);
+  return reply(RetCode::success, "success", out);
 }
 
 // The server registry (spec 1.6): /v2/server/query/all answers {SERVER_NAME: {host, port, protocol}},
@@ -214,16 +218,17 @@ ApiReply query_servers(store::EventLog& log, const Json& params, const std::stri
       all[name] = Json{{"host", row["host"]}, {"port", row["port"]}, {"protocol", row["protocol"]}};
       return true;
     });
-    return reply(0, "success", all);
+    return reply(RetCode::success, "success", all);
   }
   const std::string server = domain::server_key(param(params, "server_name"));
   const bool service = route == "server/service/query";
   std::string value;
   const std::string key = service ? domain::join0({server, param(params, "service_name")}) : server;
   if (!log.GetView(service ? domain::kServicesView : domain::kServersView, key, &value).ok())
-    return reply(6003, "no found server " + server +
-                           (service ? " service " + param(params, "service_name") : std::string()));
-  return reply(0, "success", Json::parse(value, nullptr, false));
+    return reply(RetCode::server_not_found,
+                 "no found server " + server +
+                     (service ? " service " + param(params, "service_name") : std::string()));
+  return reply(RetCode::success, "success", Json::parse(value, nullptr, false));
 }
 
 struct QueryState {
@@ -257,7 +262,7 @@ net::ApiReply answer_query(store::EventLog& log, const net::ApiRequest& request)
   if (route == "job/dag/dependency") return dag_dependency(log, request.params);
   if (route == "job/history/query") return job_history(log, request.params);
   if (route.rfind("server/", 0) == 0) return query_servers(log, request.params, route);
-  return reply(6003, "No found route: " + route);
+  return reply(RetCode::server_not_found, "No found route: " + route);
 }
 
 query_actor spawn_queries(caf::actor_system& system, store::EventLog* log, const ServerConfig& config) {

@@ -10,10 +10,10 @@
 
 #include "actors/job_actor.hpp"
 #include "actors/outputs.hpp"
-#include "events/ids.hpp"
-#include "events/job_views.hpp"
-#include "events/resources.hpp"
-#include "store/job_codec.hpp"
+#include "events/common/ids.hpp"
+#include "events/job/views.hpp"
+#include "events/resources/ledger.hpp"
+#include "store/codec/job_codec.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -70,9 +70,10 @@ std::string idempotency_key(const net::ApiRequest& request) {
 void send_command(Self self, const job_actor& job, domain::JobCommand command, const net::ApiRequest& request,
                   net::ApiCallback done) {
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(request)})
-      .then(
-          [done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
-          [done](caf::error& err) { done(reply(6000, "job actor did not answer: " + caf::to_string(err))); });
+      .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
+            [done](caf::error& err) {
+              done(reply(RetCode::server_exception, "job actor did not answer: " + caf::to_string(err)));
+            });
 }
 
 // A call to another party on behalf of a client request; its answer is the client's reply.
@@ -150,7 +151,7 @@ std::string missing_component(const Environment& env, const Json& dag) {
 // would become a path (a party id, a task name) of the wrong shape (5001 naming the field), or a component
 // this server lacks (`missing_code`). Null when it is acceptable.
 std::optional<ApiReply> dag_refusal(const Environment& env, const Json& dag, const std::string& at,
-                                    int missing_code, const std::string& missing_prefix) {
+                                    RetCode missing_code, const std::string& missing_prefix) {
   std::string field;
   if (std::string problem = domain::dag_id_problem(dag, &field); !problem.empty())
     return net::invalid_request("json", at + field, problem + ".");
@@ -189,7 +190,7 @@ std::string new_job_id(Self self) {
 // Creates a job this server schedules; answers {job_id, data:{model_id, model_version}}. A refused
 // create stores nothing; its code is `refused_code` if set (scheduler/job/create answers 1002).
 void create_job(Self self, Json schema, std::string initiator, std::string user, net::ApiCallback done,
-                int refused_code) {
+                std::optional<RetCode> refused_code) {
   auto& st = self->state;
   std::string job_id = new_job_id(self);
   job_actor job = start_job(self, job_id);
@@ -201,16 +202,18 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), ""})
       .then(
           [self, job, job_id, done, refused_code](const JobReply& r) {
-            if (r.code != 0) {
+            if (!ok(r.code)) {
               forget_job(self, job_id, job);
-              done(reply(refused_code ? refused_code : r.code, r.message));
+              done(reply(refused_code.value_or(r.code), r.message));
               return;
             }
-            ApiReply out = reply(0, "success", r.data);
+            ApiReply out = reply(RetCode::success, "success", r.data);
             out.extra = Json{{"job_id", job_id}};
             done(std::move(out));
           },
-          [done](caf::error& err) { done(reply(6000, "job actor did not answer: " + caf::to_string(err))); });
+          [done](caf::error& err) {
+            done(reply(RetCode::server_exception, "job actor did not answer: " + caf::to_string(err)));
+          });
 }
 
 // Submit (spec 4.1): validate what only this server can know (its components), then create the job
@@ -219,7 +222,7 @@ void submit(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const Json& schema = call.request.params["dag_schema"];
   const Json dag = schema.value("dag", Json::object());
-  if (auto refused = dag_refusal(*st.env, dag, "dag_schema.", 1000, ""))
+  if (auto refused = dag_refusal(*st.env, dag, "dag_schema.", RetCode::job_params_error, ""))
     return call.reply(std::move(*refused));
   std::string user;
   for (const char* header : {"user_name", "user-name"})
@@ -227,7 +230,8 @@ void submit(Self self, ApiCallMsg& call) {
   std::string scheduler;
   if (dag.is_object() && dag.contains("conf") && dag["conf"].is_object())
     scheduler = param(dag["conf"], "scheduler_party_id");
-  if (is_local_party(st.env->config, scheduler)) return create_job(self, schema, "", user, call.reply, 0);
+  if (is_local_party(st.env->config, scheduler))
+    return create_job(self, schema, "", user, call.reply, std::nullopt);
   Json forwarded = dag;
   forwarded["conf"]["initiator_party_id"] = st.env->config.party_id;
   Json body{{"dag", forwarded},
@@ -261,7 +265,8 @@ void join(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const Json& params = call.request.params;
   std::string job_id = param(params, "job_id");
-  if (auto refused = dag_refusal(*st.env, params["dag"], "", 1002, "Create job failed: "))
+  if (auto refused =
+          dag_refusal(*st.env, params["dag"], "", RetCode::create_job_failed, "Create job failed: "))
     return call.reply(std::move(*refused));
   job_actor job = find_job(self, job_id);
   const bool existed = static_cast<bool>(job);
@@ -279,10 +284,12 @@ void join(Self self, ApiCallMsg& call) {
   self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(call.request)})
       .then(
           [self, job, job_id, existed, done](const JobReply& r) {
-            if (r.code != 0 && !existed) forget_job(self, job_id, job);
+            if (!ok(r.code) && !existed) forget_job(self, job_id, job);
             done(reply(r.code, r.message, r.data));
           },
-          [done](caf::error& err) { done(reply(6000, "job actor did not answer: " + caf::to_string(err))); });
+          [done](caf::error& err) {
+            done(reply(RetCode::server_exception, "job actor did not answer: " + caf::to_string(err)));
+          });
 }
 
 // The command a partner or scheduler route stands for; a reply instead when the request is refused
@@ -295,7 +302,7 @@ std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route
   int version = task_version_of(params);
   std::string reason = param(params, "reason");
   if (params.contains("task_id") && task.empty())
-    return reply(2000,
+    return reply(RetCode::task_not_found,
                  "No found task: task_id[" + param(params, "task_id") + "] is not a task of job " + job_id);
   if (route == "partner/job/status/update") {
     auto status = status_param(params, "status");
@@ -335,7 +342,7 @@ std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route
     return StopJob{*status, "stopped at another party", 0};
   }
   if (route == "scheduler/job/rerun") return RerunJob{param(params, "task_name"), 0};
-  return reply(6003, "No found route: /v2/" + route);
+  return reply(RetCode::server_not_found, "No found route: /v2/" + route);
 }
 
 // partner/job/resource/apply and return (spec 5.3): the resource manager decides, the job records it.
@@ -351,9 +358,9 @@ void resource_route(Self self, ApiCallMsg& call) {
   std::string row_text;
   job_actor job = find_job(self, job_id);
   if (!job || !st.env->log->GetView(domain::kJobsView, domain::job_view_key(job_id, party), &row_text).ok())
-    return call.reply(reply(task ? 2004 : 1005, std::string(task ? "Task" : "Job") +
-                                                    " resource exception: no found job " + job_id + " at " +
-                                                    party.role + ":" + party.party_id));
+    return call.reply(reply(task ? RetCode::task_resource_exception : RetCode::job_resource_exception,
+                            std::string(task ? "Task" : "Job") + " resource exception: no found job " +
+                                job_id + " at " + party.role + ":" + party.party_id));
   if (task) {
     std::string task_name = domain::task_name_of(job_id, param(params, "task_id"));
     int version = task_version_of(params);
@@ -374,15 +381,16 @@ void resource_route(Self self, ApiCallMsg& call) {
   self->request(st.env->resources, kCommandTimeout, std::move(reserve))
       .then(
           [self, job, job_id, party, request, done](const ReserveReply& granted) {
-            if (granted.code != 0) return done(reply(granted.code, granted.message));
+            if (!ok(granted.code)) return done(reply(granted.code, granted.message));
             send_command(self, job, domain::HoldResources{party, 0}, request,
                          [self, job_id, party, done](ApiReply r) {
-                           if (r.code != 0) self->send(self->state.env->resources, ReleaseMsg{job_id, party});
+                           if (!ok(r.code)) self->send(self->state.env->resources, ReleaseMsg{job_id, party});
                            done(std::move(r));
                          });
           },
           [done](caf::error& err) {
-            done(reply(1005, "resource manager did not answer: " + caf::to_string(err)));
+            done(reply(RetCode::job_resource_exception,
+                       "resource manager did not answer: " + caf::to_string(err)));
           });
 }
 
@@ -394,18 +402,19 @@ void site_route(Self self, ApiCallMsg& call) {
     auto it = call.request.headers.find("initiator-party-id");
     std::string initiator = it == call.request.headers.end() ? "" : it->second;
     Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
-    if (auto refused = dag_refusal(*self->state.env, params["dag"], "", 1002, ""))
+    if (auto refused = dag_refusal(*self->state.env, params["dag"], "", RetCode::create_job_failed, ""))
       return call.reply(std::move(*refused));
-    return create_job(self, std::move(schema), initiator, "", call.reply, 1002);
+    return create_job(self, std::move(schema), initiator, "", call.reply, RetCode::create_job_failed);
   }
   if (route.find("/resource/") != std::string::npos) return resource_route(self, call);
   std::string job_id = param(params, "job_id");
   job_actor job = find_job(self, job_id);
   bool task_route = params.contains("task_id");
   if (!job)
-    return call.reply(task_route ? reply(2000, "No found task: job_id[" + job_id + "]")
-                                 : reply(1001, "No found job: job_id[" + job_id + "]"));
-  if (route == "partner/job/update") return call.reply(reply(0, "success"));  // progress is computed here
+    return call.reply(task_route ? reply(RetCode::task_not_found, "No found task: job_id[" + job_id + "]")
+                                 : reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
+  if (route == "partner/job/update")
+    return call.reply(reply(RetCode::success, "success"));  // progress is computed here
   auto command = site_command(route, params, job_id);
   if (auto* refused = std::get_if<ApiReply>(&command)) return call.reply(std::move(*refused));
   send_command(self, job, std::move(std::get<domain::JobCommand>(command)), call.request, call.reply);
@@ -430,12 +439,12 @@ void clean_queue(Self self, ApiCallMsg& call) {
   auto gather = std::make_shared<Gather>();
   gather->left = waiting.size();
   gather->done = call.reply;
-  if (waiting.empty()) return call.reply(reply(0, "success", Json::object()));
+  if (waiting.empty()) return call.reply(reply(RetCode::success, "success", Json::object()));
   for (const std::string& job_id : waiting) {
     auto answered = [gather, job_id](ApiReply r) {
       std::lock_guard<std::mutex> lock(gather->mu);
       gather->answers[job_id] = Json{{"code", r.code}, {"message", r.message}};
-      if (--gather->left == 0) gather->done(reply(0, "success", gather->answers));
+      if (--gather->left == 0) gather->done(reply(RetCode::success, "success", gather->answers));
     };
     std::string scheduler = scheduler_of(self, job_id);
     if (!is_local_party(st.env->config, scheduler)) {
@@ -445,7 +454,7 @@ void clean_queue(Self self, ApiCallMsg& call) {
     }
     job_actor job = find_job(self, job_id);
     if (!job) {
-      answered(reply(1001, "No found job: job_id[" + job_id + "]"));
+      answered(reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
       continue;
     }
     send_command(self, job, domain::StopJob{domain::Status::canceled, "queue cleaned", 0}, call.request,
@@ -485,7 +494,7 @@ std::optional<RunRef> run_of(Self self, const std::string& execution_id) {
 }
 
 ApiReply no_execution(const std::string& execution_id) {
-  return reply(2000, "No found task: execution_id[" + execution_id + "]");
+  return reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]");
 }
 
 // Sends `command` to the job of the run `execution_id` names; 2000 if there is none.
@@ -501,7 +510,9 @@ void to_run_job(Self self, ApiCallMsg& call, const std::function<domain::JobComm
 void catalog_command(Self self, domain::CatalogCommand command, net::ApiCallback done) {
   self->request(self->state.env->catalog, kCommandTimeout, CatalogCommandMsg{std::move(command)})
       .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
-            [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
+            [done](caf::error& err) {
+              done(reply(RetCode::server_exception, "catalog did not answer: " + caf::to_string(err)));
+            });
 }
 
 // A tracked output with a uri is a storage table too (spec 1.9): registered once the job recorded it.
@@ -535,7 +546,7 @@ void track_data(Self self, ApiCallMsg& call) {
         return domain::TrackDataOutput{param(call.request.params, "execution_id"), record, 0};
       },
       [self, record, done, run = run_of(self, param(call.request.params, "execution_id"))](ApiReply r) {
-        if (r.code != 0 || record.value("uri", "").empty() || !run) return done(std::move(r));
+        if (!ok(r.code) || record.value("uri", "").empty() || !run) return done(std::move(r));
         catalog_command(self, domain::RegisterTable{table_of_record(record, run->job_id), 0}, done);
       });
 }
@@ -557,7 +568,7 @@ void save_model(Self self, ApiCallMsg& call) {
   model.model_version = param(params, "model_version");
   for (const std::string* part : {&model.model_id, &model.model_version, &model.output_key})
     if (std::string problem = domain::table_name_problem(*part); !problem.empty())
-      return call.reply(reply(5001, "Invalid request: '" + *part + "' " + problem));
+      return call.reply(reply(RetCode::invalid_parameter, "Invalid request: '" + *part + "' " + problem));
   model.storage_key = domain::model_storage_key(model.model_id, model.model_version, run->party,
                                                 run->task_name, model.output_key);
   auto done = call.reply;
@@ -566,14 +577,16 @@ void save_model(Self self, ApiCallMsg& call) {
                 StoreModelMsg{model.storage_key, file->second.data})
       .then(
           [self, job, model, request, done](const StoreModelReply& stored) mutable {
-            if (stored.code != 0) return done(reply(stored.code, stored.message));
+            if (!ok(stored.code)) return done(reply(stored.code, stored.message));
             model.file = stored.model.file;
             model.size = stored.model.size;
             model.digest = stored.model.digest;
             model.meta_data = stored.model.meta_data;
             send_command(self, job, domain::SaveModel{model, 0}, request, done);
           },
-          [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
+          [done](caf::error& err) {
+            done(reply(RetCode::server_exception, "catalog did not answer: " + caf::to_string(err)));
+          });
 }
 
 std::string relay_key(const std::string& federation_id, const domain::PartyRef& src,
@@ -591,7 +604,7 @@ void relay_send(Self self, ApiCallMsg& call) {
   if (is_local_party(self->state.env->config, dest.party_id)) {
     self->state.relay_inbox[relay_key(run->federation_id(), run->party, dest, param(params, "key"))] =
         payload;
-    return call.reply(reply(0, "success"));
+    return call.reply(reply(RetCode::success, "success"));
   }
   Json body{{"job_id", run->job_id},       {"federation_id", run->federation_id()},
             {"src_role", run->party.role}, {"src_party_id", run->party.party_id},
@@ -606,7 +619,7 @@ void relay_deliver(Self self, ApiCallMsg& call) {
       .relay_inbox[relay_key(param(p, "federation_id"), {param(p, "src_role"), param(p, "src_party_id")},
                              {param(p, "dest_role"), param(p, "dest_party_id")}, param(p, "key"))] =
       p.contains("payload") ? p["payload"] : Json(nullptr);
-  call.reply(reply(0, "success"));
+  call.reply(reply(RetCode::success, "success"));
 }
 
 void relay_receive(Self self, ApiCallMsg& call) {
@@ -618,16 +631,17 @@ void relay_receive(Self self, ApiCallMsg& call) {
   auto it =
       inbox.find(relay_key(run->federation_id(), {param(params, "src_role"), param(params, "src_party_id")},
                            run->party, param(params, "key")));
-  if (it == inbox.end()) return call.reply(reply(2005, "not arrived yet"));
+  if (it == inbox.end()) return call.reply(reply(RetCode::no_found_model_output, "not arrived yet"));
   Json payload = std::move(it->second);
   inbox.erase(it);
-  call.reply(reply(0, "success", std::move(payload)));
+  call.reply(reply(RetCode::success, "success", std::move(payload)));
 }
 
 void delete_task_tracking(Self self, ApiCallMsg& call, const char* kind) {
   const Json& params = call.request.params;
   job_actor job = find_job(self, param(params, "job_id"));
-  if (!job) return call.reply(reply(1001, "No found job: job_id[" + param(params, "job_id") + "]"));
+  if (!job)
+    return call.reply(reply(RetCode::job_not_found, "No found job: job_id[" + param(params, "job_id") + "]"));
   domain::TrackingDeleted what{kind, param(params, "task_name"), party_of(params), ""};
   send_command(self, job, domain::DeleteTracking{what, 0}, call.request, call.reply);
 }
@@ -651,11 +665,12 @@ void delete_models(Self self, ApiCallMsg& call) {
   gather->left = jobs.size() + 1;
   gather->done = call.reply;
   auto answered = [gather, id, version](ApiReply r) {  // runs in this actor: no lock needed
-    gather->any = gather->any || (r.code == 0 && r.data.is_boolean() && r.data.get<bool>());
+    gather->any = gather->any || (ok(r.code) && r.data.is_boolean() && r.data.get<bool>());
     if (--gather->left > 0) return;
     if (!gather->any)
-      return gather->done(reply(2005, "No found model: model_id[" + id + "] model_version[" + version + "]"));
-    gather->done(reply(0, "success", Json{{"count", true}}));
+      return gather->done(reply(RetCode::no_found_model_output,
+                                "No found model: model_id[" + id + "] model_version[" + version + "]"));
+    gather->done(reply(RetCode::success, "success", Json{{"count", true}}));
   };
   domain::TrackingDeleted what{"model",
                                param(params, "task_name"),
@@ -664,7 +679,7 @@ void delete_models(Self self, ApiCallMsg& call) {
   for (const std::string& job_id : jobs) {
     job_actor job = find_job(self, job_id);
     if (!job) {
-      answered(reply(1001, "No found job"));
+      answered(reply(RetCode::job_not_found, "No found job"));
       continue;
     }
     send_command(self, job, domain::DeleteTracking{what, 0}, call.request, answered);
@@ -678,13 +693,15 @@ void delete_models(Self self, ApiCallMsg& call) {
 void import_models(Self self, ApiCallMsg& call) {
   auto file = call.request.files.find("file");
   if (file == call.request.files.end())
-    return call.reply(reply(5007, "No found file: the form has no 'file'"));
+    return call.reply(reply(RetCode::no_found_file, "No found file: the form has no 'file'"));
   auto done = call.reply;
   self->request(self->state.env->catalog, kCommandTimeout,
                 ImportModelsMsg{param(call.request.params, "model_id"),
                                 param(call.request.params, "model_version"), file->second.data})
       .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
-            [done](caf::error& err) { done(reply(6000, "catalog did not answer: " + caf::to_string(err))); });
+            [done](caf::error& err) {
+              done(reply(RetCode::server_exception, "catalog did not answer: " + caf::to_string(err)));
+            });
 }
 
 // A local provider's package (path) and executable (entrypoint) must lie under flowstone.provider_roots,
@@ -699,14 +716,16 @@ std::optional<ApiReply> local_provider_refusal(const ServerConfig& config, const
     std::error_code ec;
     if (!fs::path(path).is_absolute())
       return net::invalid_request("json", field, "must be an absolute path.");
-    if (!fs::exists(path, ec)) return reply(8001, field + ": " + path + " does not exist");
+    if (!fs::exists(path, ec)) return reply(RetCode::file_not_found, field + ": " + path + " does not exist");
     std::string resolved = net::resolve_path(path);
     if (writable.Contains(resolved))
-      return reply(5005, "No permission: " + field + " " + path +
-                             " lies in a folder clients can write into " + writable.Describe());
+      return reply(RetCode::no_permission, "No permission: " + field + " " + path +
+                                               " lies in a folder clients can write into " +
+                                               writable.Describe());
     if (std::string(key) != "venv" && !providers.Contains(resolved))
-      return reply(5005, "No permission: " + field + " " + path + " is outside flowstone.provider_roots " +
-                             providers.Describe());
+      return reply(RetCode::no_permission, "No permission: " + field + " " + path +
+                                               " is outside flowstone.provider_roots " +
+                                               providers.Describe());
   }
   return std::nullopt;
 }
@@ -726,7 +745,7 @@ void register_provider(Self self, ApiCallMsg& call) {
   // A provider names what this server will run: only an operator on this machine registers one (until
   // authentication says who is an admin).
   if (!call.request.from_loopback())
-    return call.reply(reply(5005,
+    return call.reply(reply(RetCode::no_permission,
                             "No permission: providers are registered from this machine only (the call "
                             "came from " +
                                 call.request.remote_address + ")"));
@@ -758,7 +777,7 @@ void bind_table(Self self, ApiCallMsg& call) {
   t.engine = "path";
   if (std::string problem = self->state.env->config.file_roots().Confine(param(params, "path"), &t.path);
       !problem.empty())
-    return call.reply(reply(5005, "No permission: path " + problem));
+    return call.reply(reply(RetCode::no_permission, "No permission: path " + problem));
   t.data_type = "data_directory";
   t.source = Json{{"type", "bind"}};
   catalog_command(self, domain::RegisterTable{std::move(t), 0}, call.reply);
@@ -777,10 +796,10 @@ void submit_local_job(Self self, const std::string& task, Json task_spec, const 
   create_job(
       self, std::move(schema), "", "",
       [done, ns, name](ApiReply r) {
-        if (r.code == 0) r.data = Json{{"namespace", ns}, {"name", name}};
+        if (ok(r.code)) r.data = Json{{"namespace", ns}, {"name", name}};
         done(std::move(r));
       },
-      0);
+      std::nullopt);
 }
 
 // The first unusable name among `fields` (namespace, name...), as the reply; null if all are usable.
@@ -810,7 +829,8 @@ std::optional<ApiReply> existing_table_refusal(Self self, const Json& params, co
   std::string existing;
   if (drop || !self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
     return std::nullopt;
-  return reply(7002, "Table " + ns + "." + name + " already exists: pass drop=true to replace it");
+  return reply(RetCode::table_exists,
+               "Table " + ns + "." + name + " already exists: pass drop=true to replace it");
 }
 
 // /v2/data/component/dataframe/transformer: a table (data_warehouse) becomes a dataframe {namespace, name}.
@@ -826,8 +846,9 @@ void transform_table(Self self, ApiCallMsg& call) {
            ->GetView(domain::kTablesView, domain::join0({param(source, "namespace"), param(source, "name")}),
                      &existing)
            .ok())
-    return call.reply(reply(7001, "No found table: namespace[" + param(source, "namespace") + "] name[" +
-                                      param(source, "name") + "]"));
+    return call.reply(reply(
+        RetCode::table_not_found,
+        "No found table: namespace[" + param(source, "namespace") + "] name[" + param(source, "name") + "]"));
   Json task{{"component_ref", "dataframe_transformer"},
             {"parameters", {{"namespace", ns}, {"name", name}}},
             {"inputs",
@@ -850,9 +871,10 @@ void upload(Self self, ApiCallMsg& call, std::string file) {
   if (fs::path(file).is_relative()) file = st.env->config.upload_dir() + "/" + file;
   std::string resolved;
   if (std::string problem = st.env->config.file_roots().Confine(file, &resolved); !problem.empty())
-    return call.reply(reply(5005, "No permission: file " + problem));
+    return call.reply(reply(RetCode::no_permission, "No permission: file " + problem));
   std::error_code ec;
-  if (!fs::is_regular_file(resolved, ec)) return call.reply(reply(8001, "No found file: " + file));
+  if (!fs::is_regular_file(resolved, ec))
+    return call.reply(reply(RetCode::file_not_found, "No found file: " + file));
   if (auto exists = existing_table_refusal(self, params, ns, name)) return call.reply(std::move(*exists));
   if (ns.empty()) {
     ns = "upload";
@@ -878,14 +900,15 @@ void download_table(Self self, ApiCallMsg& call) {
   if (path.empty()) path = config.data_dir + "/download/" + ns + "_" + name + ".csv";
   std::string target;
   if (std::string problem = config.file_roots().Confine(path, &target); !problem.empty())
-    return call.reply(reply(5005, "No permission: path " + problem));
+    return call.reply(reply(RetCode::no_permission, "No permission: path " + problem));
   std::string existing;
   if (!self->state.env->log->GetView(domain::kTablesView, domain::join0({ns, name}), &existing).ok())
-    return call.reply(reply(7001, "No found table: namespace[" + ns + "] name[" + name + "]"));
+    return call.reply(
+        reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]"));
   Json task{{"component_ref", "download"},
             {"parameters", {{"namespace", ns}, {"name", name}, {"path", target}}}};
   submit_local_job(self, "download_0", std::move(task), ns, name, [call, target](ApiReply r) {
-    if (r.code == 0) r.data["path"] = target;
+    if (ok(r.code)) r.data["path"] = target;
     call.reply(std::move(r));
   });
 }
@@ -901,11 +924,11 @@ void upload_file(Self self, ApiCallMsg& call) {
   self->request(self->state.env->catalog, kCommandTimeout, StoreUploadMsg{path, file->second.data})
       .then(
           [self, call, path](const JobReply& stored) mutable {
-            if (stored.code != 0) return call.reply(reply(stored.code, stored.message));
+            if (!ok(stored.code)) return call.reply(reply(stored.code, stored.message));
             upload(self, call, path);
           },
           [reply_to = call.reply](caf::error& err) {
-            reply_to(reply(6000, "catalog did not answer: " + caf::to_string(err)));
+            reply_to(reply(RetCode::server_exception, "catalog did not answer: " + caf::to_string(err)));
           });
 }
 
@@ -1010,12 +1033,12 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/submit") return submit(self, call);
   if (route == "job/queue/clean") return clean_queue(self, call);
   if (route == "site/info/query")
-    return call.reply(reply(0, "success", Json{{"party_id", st.env->config.party_id}}));
+    return call.reply(reply(RetCode::success, "success", Json{{"party_id", st.env->config.party_id}}));
   // `flow server info`: the flow instances, as FATE lists them ({instance_id: FlowInstance}); a Flowstone
   // site is one instance.
   if (route == "server/fateflow") {
     const std::string instance = "flow-" + st.env->config.host + "-" + std::to_string(st.env->http_port);
-    return call.reply(reply(0, "success",
+    return call.reply(reply(RetCode::success, "success",
                             Json{{instance,
                                   {{"instance_id", instance},
                                    {"timestamp", st.env->started_ms},
@@ -1032,7 +1055,7 @@ void handle(Self self, ApiCallMsg& call) {
   if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add" || route == "job/clean") {
     std::string job_id = param(params, "job_id");
     job_actor job = find_job(self, job_id);
-    if (!job) return call.reply(reply(1001, "No found job: job_id[" + job_id + "]"));
+    if (!job) return call.reply(reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
     std::string scheduler = scheduler_of(self, job_id);
     bool remote_scheduler = !is_local_party(st.env->config, scheduler);
     if (route == "job/rerun") {
@@ -1057,7 +1080,7 @@ void handle(Self self, ApiCallMsg& call) {
       auto done = call.reply;
       // The callback runs in this actor (a response handler), so it may use `self`.
       return send_command(self, job, stop, call.request, [self, scheduler, job_id, done](ApiReply local) {
-        if (local.code != 0) return done(std::move(local));
+        if (!ok(local.code)) return done(std::move(local));
         forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
                 done);
       });
@@ -1074,9 +1097,10 @@ void handle(Self self, ApiCallMsg& call) {
                                              "failed, pass, success."));
     std::string job_id;
     if (!st.env->log->GetView(domain::kExecutionsView, execution_id, &job_id).ok())
-      return call.reply(reply(2000, "No found task: execution_id[" + execution_id + "]"));
+      return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
     job_actor job = find_job(self, job_id);
-    if (!job) return call.reply(reply(2000, "No found task: execution_id[" + execution_id + "]"));
+    if (!job)
+      return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
     return send_command(self, job, domain::ReportTaskStatus{execution_id, *status, param(params, "error"), 0},
                         call.request, call.reply);
   }

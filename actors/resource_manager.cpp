@@ -1,7 +1,7 @@
 #include "actors/resource_manager.hpp"
 
-#include "events/job_views.hpp"
-#include "store/job_codec.hpp"
+#include "events/job/views.hpp"
+#include "store/codec/job_codec.hpp"
 
 namespace flowstone::actors {
 namespace {

@@ -12,7 +12,7 @@ class PushSupervisor : public Supervisor {
   std::chrono::milliseconds interval() const override {
     return std::chrono::milliseconds(std::max<int64_t>(reconcile_after_ms_ / 2, 10));
   }
-  std::vector<domain::PartnerCall> due(const domain::JobState& job, int64_t now_ms) const override {
+  std::vector<domain::CollectRemoteTask> due(const domain::JobState& job, int64_t now_ms) const override {
     return domain::collect_calls(job, now_ms, reconcile_after_ms_);
   }
 
@@ -25,7 +25,7 @@ class PollSupervisor : public Supervisor {
   explicit PollSupervisor(int64_t interval_ms) : interval_ms_(interval_ms) {}
   const char* name() const override { return "poll"; }
   std::chrono::milliseconds interval() const override { return std::chrono::milliseconds(interval_ms_); }
-  std::vector<domain::PartnerCall> due(const domain::JobState& job, int64_t now_ms) const override {
+  std::vector<domain::CollectRemoteTask> due(const domain::JobState& job, int64_t now_ms) const override {
     return domain::collect_calls(job, now_ms, 0);
   }
 

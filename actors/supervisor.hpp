@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "actors/config.hpp"
-#include "events/job.hpp"
+#include "events/job/job.hpp"
 
 namespace flowstone::actors {
 
@@ -26,7 +26,7 @@ class Supervisor {
   virtual const char* name() const = 0;
   virtual std::chrono::milliseconds interval() const = 0;
   // The collect calls due now.
-  virtual std::vector<domain::PartnerCall> due(const domain::JobState& job, int64_t now_ms) const = 0;
+  virtual std::vector<domain::CollectRemoteTask> due(const domain::JobState& job, int64_t now_ms) const = 0;
 };
 
 // The strategy of the job's sync_type ("callback" or "poll").

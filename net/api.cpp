@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "events/ids.hpp"
+#include "events/common/ids.hpp"
 #include "net/json_io.hpp"
 
 namespace flowstone::net {
@@ -313,13 +313,13 @@ std::string printable(const std::string& value) {
 HttpResponse to_http(const ApiReply& reply) {
   if (reply.raw) return *reply.raw;
   HttpResponse response;
-  response.body = envelope_text(reply.code, reply.message, reply.data, reply.extra);
+  response.body = envelope_text(to_int(reply.code), reply.message, reply.data, reply.extra);
   return response;
 }
 
-HttpResponse error_response(int code, const std::string& message) {
+HttpResponse error_response(RetCode code, const std::string& message) {
   HttpResponse response;
-  response.body = envelope_text(code, message);
+  response.body = envelope_text(to_int(code), message);
   return response;
 }
 
@@ -330,7 +330,7 @@ bool ApiRequest::from_loopback() const {
          remote_address.rfind("::ffff:127.", 0) == 0;
 }
 
-ApiReply reply(int code, std::string message, Json data) {
+ApiReply reply(RetCode code, std::string message, Json data) {
   ApiReply r;
   r.code = code;
   r.message = std::move(message);
@@ -346,7 +346,7 @@ std::string param(const Json& params, const char* name) {
 
 ApiReply invalid_request(const std::string& location, const std::string& field, const std::string& problem) {
   ApiReply reply;
-  reply.code = 5001;
+  reply.code = RetCode::invalid_parameter;
   reply.message = "Invalid request.";
   reply.data = Json{{location, {{field, Json::array({problem})}}}};
   return reply;
@@ -356,7 +356,7 @@ Handler make_api_handler(Dispatch dispatch) {
   return [dispatch = std::move(dispatch)](HttpRequest&& http, Responder respond) {
     std::string path = http.path;
     if (path.rfind("/v2/", 0) != 0) {
-      respond(error_response(6003, "No found route: " + http.method + " " + path));
+      respond(error_response(RetCode::server_not_found, "No found route: " + http.method + " " + path));
       return;
     }
     std::string name = path.substr(4);
@@ -375,7 +375,7 @@ Handler make_api_handler(Dispatch dispatch) {
     }
     if (!route) {
       respond(error_response(
-          path_known ? 6000 : 6003,
+          path_known ? RetCode::server_exception : RetCode::server_not_found,
           (path_known ? "Method not allowed: " : "No found route: ") + http.method + " " + path));
       return;
     }
@@ -391,7 +391,7 @@ Handler make_api_handler(Dispatch dispatch) {
     if (http.method == "POST" && form) {
       Form parsed;
       if (std::string error = parse_multipart(*content_type, http.body, &parsed); !error.empty()) {
-        respond(error_response(5001, "Invalid request: " + error));
+        respond(error_response(RetCode::invalid_parameter, "Invalid request: " + error));
         return;
       }
       for (auto& [key, value] : parsed.fields) request.params[key] = value;
@@ -400,11 +400,12 @@ Handler make_api_handler(Dispatch dispatch) {
       std::string error;
       auto body = parse_json(http.body, &error);
       if (!body) {
-        respond(error_response(5001, "Invalid request: body is not JSON (" + error + ")"));
+        respond(
+            error_response(RetCode::invalid_parameter, "Invalid request: body is not JSON (" + error + ")"));
         return;
       }
       if (!body->is_object()) {
-        respond(error_response(5001, "Invalid request: body must be a JSON object"));
+        respond(error_response(RetCode::invalid_parameter, "Invalid request: body must be a JSON object"));
         return;
       }
       for (auto& [key, value] : body->items()) request.params[key] = value;

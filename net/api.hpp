@@ -12,7 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
+#include "events/common/ret_code.hpp"
 #include "net/http_server.hpp"
 #include "net/multipart.hpp"
 
@@ -30,7 +31,7 @@ struct ApiRequest {
 };
 
 struct ApiReply {
-  int code = 0;
+  RetCode code = RetCode::success;
   std::string message = "success";
   Json data = nullptr;
   Json extra = Json::object();      // top-level members next to code/message/data (e.g. job_id)
@@ -43,7 +44,7 @@ using Dispatch = std::function<void(ApiRequest, ApiCallback)>;
 Handler make_api_handler(Dispatch dispatch);
 
 // A reply with code, message and data.
-ApiReply reply(int code, std::string message, Json data = nullptr);
+ApiReply reply(RetCode code, std::string message, Json data = nullptr);
 
 // A parameter as text ("" when absent or null; non-strings as their JSON text).
 std::string param(const Json& params, const char* name);

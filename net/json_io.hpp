@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 
 namespace flowstone::net {
 

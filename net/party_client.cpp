@@ -93,7 +93,7 @@ Outcome attempt(KeepAliveClient& http, const Job& job, std::chrono::milliseconds
       out.error = "reply code is not a number";
       return out;
     }
-    answer.code = code->get<int>();
+    answer.code = ret_code_of(code->get<int>());
   }
   if (auto message = reply->find("message"); message != reply->end() && !message->is_null()) {
     answer.message = message->is_string() ? message->get<std::string>() : message->dump();
@@ -108,7 +108,7 @@ PartyAnswer federated_error(std::string why, int attempts) {
   PartyAnswer answer;
   answer.code = kFederatedError;
   answer.message = "Federated schedule error, " + why;
-  answer.reply = envelope(answer.code, answer.message);
+  answer.reply = envelope(to_int(answer.code), answer.message);
   answer.attempts = attempts;
   return answer;
 }

@@ -21,7 +21,8 @@
 #include <optional>
 #include <string>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
+#include "events/common/ret_code.hpp"
 
 namespace flowstone::net {
 
@@ -51,10 +52,11 @@ struct PartyCall {
 };
 
 // FATE-Flow's FEDERATED_ERROR: the party could not be reached in time, or has no address.
-constexpr int kFederatedError = 104;
+constexpr RetCode kFederatedError = RetCode::federated_error;
 
 struct PartyAnswer {
-  int code = 0;  // the reply's code; kFederatedError when the party could not be reached in time
+  RetCode code = RetCode::success;  // the reply's code (any integer the party sent); federated_error when
+                                    // the party could not be reached in time
   std::string message;
   Json data = nullptr;
   Json reply = Json::object();  // the whole reply object (e.g. top-level job_id of scheduler/job/create)

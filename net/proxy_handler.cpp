@@ -46,7 +46,7 @@ struct ForwardQueue {
 HttpResponse error_reply(int status, const std::string& message) {
   HttpResponse response;
   response.status = status;
-  response.body = envelope_text(kFederatedError, message);
+  response.body = envelope_text(to_int(kFederatedError), message);
   return response;
 }
 

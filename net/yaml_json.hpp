@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 
 namespace flowstone::net {
 

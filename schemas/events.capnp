@@ -201,6 +201,28 @@ struct JobProgressChanged {        # at the scheduler: the share of tasks ended,
   progress @0 :Int32;
 }
 
+# The scheduler's own record of a job (before these existed, JobStatusChanged, TaskVersionCreated and
+# TaskStatusChanged with an empty party role stood for them; the codec still reads those so).
+struct ScheduleStatusChanged {
+  status @0 :Text;
+  reason @1 :Text;
+}
+
+struct ScheduleTaskVersionCreated {
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  autoRetries @2 :Int32;
+  reason @3 :Text;
+  notBefore @4 :Int64;             # an auto-retry starts no earlier than this (ms since the epoch)
+}
+
+struct ScheduleTaskStatusChanged {
+  taskName @0 :Text;
+  taskVersion @1 :Int32;
+  status @2 :Text;
+  reason @3 :Text;
+}
+
 struct JobEvent {
   atMs @0 :Int64;                  # when it happened (time enters the domain as event data)
   union {
@@ -230,6 +252,9 @@ struct JobEvent {
     taskResourcesAnswered @24 :TaskResourcesAnswered;
     taskAdmissionEnded @25 :TaskAdmissionEnded;
     jobProgressChanged @26 :JobProgressChanged;
+    scheduleStatusChanged @27 :ScheduleStatusChanged;
+    scheduleTaskVersionCreated @28 :ScheduleTaskVersionCreated;
+    scheduleTaskStatusChanged @29 :ScheduleTaskStatusChanged;
   }
 }
 

@@ -5,7 +5,7 @@
 #include <istream>
 #include <ostream>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 #include "store/projections.hpp"
 
 namespace flowstone::store {

@@ -3,10 +3,10 @@
 #include <filesystem>
 #include <map>
 
-#include "events/catalog.hpp"
-#include "events/job_views.hpp"
-#include "store/catalog_codec.hpp"
-#include "store/job_codec.hpp"
+#include "events/catalog/catalog.hpp"
+#include "events/job/views.hpp"
+#include "store/codec/catalog_codec.hpp"
+#include "store/codec/job_codec.hpp"
 
 namespace flowstone::store {
 namespace {

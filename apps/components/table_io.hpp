@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "apps/components/worker_client.hpp"
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 
 namespace flowstone::worker {
 

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 
 namespace flowstone::worker {
 

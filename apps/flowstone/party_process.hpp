@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 
 namespace flowstone::cli {
 

@@ -1,5 +1,5 @@
 // The Catalog aggregate: tables, providers and imported models, decided and applied as a host does.
-#include "events/catalog.hpp"
+#include "events/catalog/catalog.hpp"
 
 #include <gtest/gtest.h>
 
@@ -27,9 +27,12 @@ TEST(Catalog, ProvidersAreCreatedUpdatedFoundAndDeleted) {
             "create success");
   EXPECT_EQ(Decide(s, RegisterProvider{provider("2.1.0", "local", {{"path", "/opt/fate2"}}), 2}).message,
             "update success");
-  EXPECT_EQ(Decide(s, RegisterProvider{provider("2.2.0", "docker", {{"image", "fate:2.2"}}), 3}).code, 0);
-  EXPECT_EQ(Decide(s, RegisterProvider{provider("2.2.0", "gpu", {{"image", "x"}}), 4}).code, 4001);
-  EXPECT_EQ(Decide(s, RegisterProvider{provider("2.2.0", "docker", Json::object()), 4}).code, 5001);
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("2.2.0", "docker", {{"image", "fate:2.2"}}), 3}).code,
+            RetCode::success);
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("2.2.0", "gpu", {{"image", "x"}}), 4}).code,
+            RetCode::device_not_supported);
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("2.2.0", "docker", Json::object()), 4}).code,
+            RetCode::invalid_parameter);
   ASSERT_NE(find_provider(s, "fate:2.1.0@local"), nullptr);
   EXPECT_EQ(find_provider(s, "fate:2.1.0@local")->metadata.value("path", ""), "/opt/fate2");
   EXPECT_EQ(find_provider(s, "fate")->device, "docker");  // the latest registered
@@ -49,16 +52,16 @@ TEST(Catalog, TablesRegisterOnceAndAnUnknownOneIsNotFound) {
   EXPECT_EQ(Decide(s, RegisterTable{t, 1}).events.size(), 1u);
   EXPECT_TRUE(Decide(s, RegisterTable{t, 2}).events.empty());  // the same meta again: nothing new
   t.name = "a/b";
-  EXPECT_EQ(Decide(s, RegisterTable{t, 3}).code, 5001);
-  EXPECT_EQ(Decide(s, DeleteTable{"exp", "a", 4}).code, 0);
-  EXPECT_EQ(Decide(s, DeleteTable{"exp", "a", 5}).code, 7001);
+  EXPECT_EQ(Decide(s, RegisterTable{t, 3}).code, RetCode::invalid_parameter);
+  EXPECT_EQ(Decide(s, DeleteTable{"exp", "a", 4}).code, RetCode::success);
+  EXPECT_EQ(Decide(s, DeleteTable{"exp", "a", 5}).code, RetCode::table_not_found);
   EXPECT_TRUE(catalog_views(s).empty());
 }
 
 TEST(Catalog, ServersAndTheirServicesAreRegisteredByNameInUpperCase) {
   CatalogState s;
   CatalogDecision d = Decide(s, RegisterServer{"serving", "10.0.0.2", "http", 8059, 1});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(d.data,
             (Json{{"host", "10.0.0.2"}, {"port", 8059}, {"protocol", "http"}, {"server_name", "SERVING"}}));
   ASSERT_EQ(s.servers.count("SERVING"), 1u);
@@ -72,18 +75,18 @@ TEST(Catalog, ServersAndTheirServicesAreRegisteredByNameInUpperCase) {
   d = Decide(
       s, RegisterService{
              "serving", "load", "/v1/load", "POST", "http", Json::object(), Json::object(), {{"x", "y"}}, 4});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   const ServiceInfo& load = s.services.at({"SERVING", "load"});
   EXPECT_EQ(load.url, "http://10.0.0.3:8059/v1/load");
   EXPECT_EQ(load.headers, (Json{{"x", "y"}}));
   // A service of an unknown server, a port that is none: refused, naming what is wrong.
   d = Decide(s, RegisterService{"nope", "load", "/v1/load", "POST", "http", {}, {}, {}, 5});
-  EXPECT_EQ(d.code, 6003);
+  EXPECT_EQ(d.code, RetCode::server_not_found);
   EXPECT_NE(d.message.find("NOPE"), std::string::npos) << d.message;
   d = Decide(s, RegisterServer{"other", "h", "http", 70000, 6});
-  EXPECT_EQ(d.code, 5001);
+  EXPECT_EQ(d.code, RetCode::invalid_parameter);
   EXPECT_NE(d.message.find("port"), std::string::npos) << d.message;
-  EXPECT_EQ(Decide(s, RegisterServer{"other", "h", "gopher", 80, 6}).code, 5001);
+  EXPECT_EQ(Decide(s, RegisterServer{"other", "h", "gopher", 80, 6}).code, RetCode::invalid_parameter);
 
   EXPECT_EQ(Decide(s, DeleteService{"serving", "load", 7}).message, "success");
   EXPECT_EQ(Decide(s, DeleteService{"serving", "load", 8}).message, "failed");

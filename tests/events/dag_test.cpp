@@ -1,4 +1,4 @@
-#include "events/dag.hpp"
+#include "events/dag/dag.hpp"
 
 #include <gtest/gtest.h>
 
@@ -573,7 +573,7 @@ TEST_P(DagRejects, WithCode1000AndFieldPath) {
   auto result = parse_dag(doc);
   ASSERT_TRUE(std::holds_alternative<DagError>(result)) << doc.dump();
   const DagError& error = std::get<DagError>(result);
-  EXPECT_EQ(error.code, 1000);
+  EXPECT_EQ(error.code, RetCode::job_params_error);
   EXPECT_EQ(error.field, c.field) << error.message;
   // The message starts with the field it names.
   EXPECT_EQ(error.message.rfind(std::string(c.field) + ": ", 0), 0u) << error.message;

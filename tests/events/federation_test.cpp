@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "events/job.hpp"
-#include "events/job_views.hpp"
+#include "events/job/job.hpp"
+#include "events/job/views.hpp"
 #include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
@@ -72,11 +72,17 @@ std::string exec(const std::string& task, const PartyRef& party, int version = 0
   return execution_id_of(kJob, task, version, party);
 }
 
-std::vector<PartnerCall> calls_to(const std::vector<Effect>& effects, const PartyRef& party) {
+std::vector<PartnerCall> calls_to(const JobState& job, const std::vector<Effect>& effects,
+                                  const PartyRef& party) {
   std::vector<PartnerCall> out;
-  for (const auto& call : effects_of<PartnerCall>(effects))
+  for (const auto& call : partner_calls(job, effects))
     if (call.party == party) out.push_back(call);
   return out;
+}
+
+// The collects due, on the wire.
+std::vector<PartnerCall> collect_wire(const JobState& job, int64_t now_ms, int64_t stale_ms) {
+  return partner_calls(job, collect_calls(job, now_ms, stale_ms));
 }
 
 std::vector<std::string> endpoints(const std::vector<PartnerCall>& calls) {
@@ -88,8 +94,9 @@ std::vector<std::string> endpoints(const std::vector<PartnerCall>& calls) {
 // The statuses a party reported to the scheduler (scheduler/task/report), in order.
 std::vector<std::string> reported(const std::vector<Effect>& effects) {
   std::vector<std::string> out;
-  for (const auto& call : effects_of<PartnerCall>(effects))
-    if (call.endpoint == "scheduler/task/report") out.push_back(call.body.value("status", ""));
+  for (const auto& call : effects_of<RemoteCall>(effects))
+    if (const auto* report = std::get_if<ReportToScheduler>(&call))
+      out.push_back(std::string(to_string(report->status)));
   return out;
 }
 
@@ -146,7 +153,7 @@ class FederationTest : public ::testing::Test {
   Decision Run(Site& site, JobCommand command) {
     now_ += 10;
     Decision d = decide_and_apply(site.state, site.log, std::move(command), now_);
-    if (d.code != 0) return d;
+    if (!d.ok()) return d;
     site.effects.insert(site.effects.end(), d.effects.begin(), d.effects.end());
     // The site's resource manager has room: every local apply is granted at once; so does every remote
     // party's unless a test answers those itself (auto_grant_remote_ false).
@@ -164,18 +171,21 @@ class FederationTest : public ::testing::Test {
     c.user_name = "tester";
     return Run(sched_, c);
   }
+  // The answer of `party` to the call of `endpoint` (one whose answer matters), as the host makes it a
+  // command.
   Decision Answer(const PartyRef& party, const std::string& endpoint, int code = 0,
                   const std::string& message = "success", const std::string& task = "", int version = 0,
                   int attempt = 0) {
-    PartnerAnswered c;
-    c.party = party;
-    c.endpoint = endpoint;
-    c.task_name = task;
-    c.task_version = version;
-    c.attempt = attempt;
-    c.code = code;
-    c.message = message;
-    return Run(sched_, c);
+    const RetCode rc = ret_code_of(code);
+    if (endpoint == "partner/job/create") return Run(sched_, CopyCreateAnswered{party, rc, message, 0});
+    if (endpoint == "partner/task/start")
+      return Run(sched_, TaskStartAnswered{party, task, version, rc, message, 0});
+    if (endpoint == "partner/job/resource/apply")
+      return Run(sched_, ResourcesAnswered{party, attempt, rc, message, 0});
+    if (endpoint == "partner/task/resource/apply")
+      return Run(sched_, TaskResourcesAnswer{party, task, version, attempt, rc, message, 0});
+    ADD_FAILURE() << "no answer command for " << endpoint;
+    return Decision{};
   }
   Decision Joined(const PartyRef& party) { return Answer(party, "partner/job/create"); }
   // scheduler/task/report from a remote party, or (collected) the answer to a partner/task/collect.
@@ -212,7 +222,7 @@ class FederationTest : public ::testing::Test {
   // partner/job/create with the dag the scheduler sent (the scheduler's job must exist).
   Decision JoinAtParty(const PartyRef& party = kHost) {
     std::optional<PartnerCall> create;
-    for (const auto& call : calls_to(sched_.effects, party))
+    for (const auto& call : calls_to(sched_.state, sched_.effects, party))
       if (call.endpoint == "partner/job/create") create = call;
     EXPECT_TRUE(create.has_value()) << "the scheduler never asked " << party.role << ":" << party.party_id;
     if (!create) return Decision{};
@@ -220,12 +230,14 @@ class FederationTest : public ::testing::Test {
   }
   // The scheduler's calls that admit the job, as they reach the party.
   void AdmitAtParty() {
-    ASSERT_EQ(Run(party_, UpdateCopyStatus{kHost, Status::waiting, "", false, 0}).code, 0);
-    ASSERT_EQ(Run(party_, UpdateCopyStatus{kHost, Status::running, "started", true, 0}).code, 0);
+    ASSERT_EQ(Run(party_, UpdateCopyStatus{kHost, Status::waiting, "", false, 0}).code, RetCode::success);
+    ASSERT_EQ(Run(party_, UpdateCopyStatus{kHost, Status::running, "started", true, 0}).code,
+              RetCode::success);
   }
   // The scheduler's task/status/update running then task/start, as they reach the party.
   Decision StartAtParty(const std::string& task, int version = 0) {
-    EXPECT_EQ(Run(party_, UpdateTaskStatus{kHost, task, version, Status::running, "", 0}).code, 0);
+    EXPECT_EQ(Run(party_, UpdateTaskStatus{kHost, task, version, Status::running, "", 0}).code,
+              RetCode::success);
     return Run(party_, StartTask{kHost, task, version, 0});
   }
 
@@ -292,35 +304,31 @@ class FederationTest : public ::testing::Test {
     for (int steps = 0; steps < 2000; ++steps) {
       if (pending.empty()) {
         if (sched_.state.sync_type != "poll") return;
-        for (const auto& call : collect_calls(sched_.state, now_, 0)) pending.emplace_back(&sched_, call);
+        for (const auto& call : collect_calls(sched_.state, now_, 0))
+          pending.emplace_back(&sched_, Effect{RemoteCall{call}});
         if (pending.empty()) return;
       }
       auto [from, effect] = pending.front();
       pending.pop_front();
       size_t sched_before = sched_.effects.size(), party_before = party_.effects.size();
-      if (const auto* call = std::get_if<PartnerCall>(&effect)) {
+      if (const auto* remote = std::get_if<RemoteCall>(&effect)) {
+        const PartnerCall call = wire(from->state, *remote);
         if (from == &sched_) {
+          // The party answers as its host does; the answers that matter come back to the scheduler.
           Decision d;
-          if (auto command = partner_command(*call)) d = Run(party_, *command);
-          ++delivered_[call->endpoint];
-          if (call->endpoint == "partner/task/collect" && d.code == 0) {
-            auto status = parse_status(d.data.value("party_status", ""));
-            EXPECT_TRUE(status.has_value());
-            PartyReport(call->party, call->task_name, *status, d.data.value("error", ""), true,
-                        call->task_version);
-          } else if (call->tracked) {
-            Answer(call->party, call->endpoint, d.code, d.message, call->task_name, call->task_version,
-                   call->attempt);
-          }
+          if (auto command = partner_command(call)) d = Run(party_, *command);
+          ++delivered_[call.endpoint];
+          if (call.tracked)
+            if (auto answer = answer_to(call, to_int(d.code), d.message, d.data)) Run(sched_, *answer);
         } else {
-          EXPECT_EQ(call->endpoint, "scheduler/task/report");
-          const Json& b = call->body;
+          EXPECT_EQ(call.endpoint, "scheduler/task/report");
+          const Json& b = call.body;
           Decision d = Run(sched_, ReportPartyStatus{
                                        PartyRef{b.value("role", ""), b.value("party_id", "")},
                                        task_name_of(kJob, b.value("task_id", "")), b.value("task_version", 0),
                                        parse_status(b.value("status", "")).value_or(Status::waiting),
                                        b.value("error", ""), false, 0});
-          EXPECT_TRUE(d.code == 0 || d.code == 2002) << d.code << " " << d.message;
+          EXPECT_TRUE(d.ok() || d.code == RetCode::task_update_failed) << to_int(d.code) << " " << d.message;
         }
       } else if (const auto* launch = std::get_if<LaunchRun>(&effect)) {
         Launch(*from, launch->execution_id);
@@ -345,13 +353,13 @@ class FederationTest : public ::testing::Test {
 
 TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
   Decision d = Create(chain_dag());
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(sched_.state.remote_parties, std::vector<PartyRef>{kHost});
   EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
   EXPECT_TRUE(launched(d.effects).empty());
 
   d = Joined(kHost);  // the host created its copy
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   ASSERT_FALSE(d.events.empty());
   EXPECT_TRUE(std::holds_alternative<PartyJoined>(d.events.front().body));
   EXPECT_EQ(sched_.state.schedule_status, Status::running);
@@ -361,17 +369,17 @@ TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
   EXPECT_EQ(Mirror("a_0", kHost), Status::waiting);
 
   d = Answer(kHost, "partner/task/start", 0, "success", "a_0", 0);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
 
   Launch(sched_, exec("a_0", kGuest), 101);
   EXPECT_EQ(Mirror("a_0", kGuest), Status::running);
   d = PartyReport(kHost, "a_0", Status::running);
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(Mirror("a_0", kHost), Status::running);
   d = PartyReport(kHost, "a_0", Status::success);
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(Mirror("a_0", kHost), Status::success);
   EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::running);  // the guest is still running
   EXPECT_TRUE(launched(d.effects).empty());
@@ -384,17 +392,17 @@ TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
 
   // After partner/task/stop the host reports success again: 2002, harmless (interop.md).
   d = PartyReport(kHost, "a_0", Status::success);
-  EXPECT_EQ(d.code, 2002);
+  EXPECT_EQ(d.code, RetCode::task_update_failed);
   EXPECT_NE(d.message.find("does not take effect"), std::string::npos) << d.message;
 
   Answer(kHost, "partner/task/start", 0, "success", "b_0", 0);
   Launch(sched_, exec("b_0", kGuest), 102);
-  EXPECT_EQ(PartyReport(kHost, "b_0", Status::running).code, 0);
+  EXPECT_EQ(PartyReport(kHost, "b_0", Status::running).code, RetCode::success);
   Report(sched_, exec("b_0", kGuest), Status::success);
   EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::running);
   EXPECT_EQ(sched_.state.schedule_status, Status::running);
   d = PartyReport(kHost, "b_0", Status::success);
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::success);
   EXPECT_EQ(sched_.state.schedule_status, Status::success);
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
@@ -405,9 +413,9 @@ TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
 
   // Every partner call went to the host (the guest is served here, so it is never called), in the order
   // the real FATE-Flow guest called host 10000 (interop-bodies-callback.jsonl, dest 10000).
-  for (const auto& call : effects_of<PartnerCall>(sched_.effects))
+  for (const auto& call : partner_calls(sched_.state, sched_.effects))
     EXPECT_EQ(call.party, kHost) << call.endpoint;
-  std::vector<PartnerCall> calls = calls_to(sched_.effects, kHost);
+  std::vector<PartnerCall> calls = calls_to(sched_.state, sched_.effects, kHost);
   const std::vector<std::string> want = {
       "partner/job/create",          "partner/job/status/update",   "partner/job/resource/apply",
       "partner/job/start",           "partner/task/resource/apply", "partner/task/status/update",
@@ -471,10 +479,10 @@ TEST_F(FederationTest, SchedulerDrivesTheRemotePartyInInteropOrder) {
 
 TEST_F(FederationTest, NoAdmissionBeforeEveryRemotePartyJoined) {
   Decision d = Create(with_second_host(chain_dag()));
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(sched_.state.remote_parties, (std::vector<PartyRef>{kHost, kHost2}));
   for (const PartyRef& host : {kHost, kHost2}) {
-    std::vector<PartnerCall> calls = calls_to(d.effects, host);
+    std::vector<PartnerCall> calls = calls_to(sched_.state, d.effects, host);
     EXPECT_EQ(endpoints(calls),
               (std::vector<std::string>{"partner/job/create", "partner/job/status/update"}));
     ASSERT_FALSE(calls.empty());
@@ -483,7 +491,7 @@ TEST_F(FederationTest, NoAdmissionBeforeEveryRemotePartyJoined) {
   }
 
   d = Joined(kHost);
-  ASSERT_EQ(d.code, 0);
+  ASSERT_EQ(d.code, RetCode::success);
   ASSERT_EQ(d.events.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<PartyJoined>(d.events[0].body));
   EXPECT_TRUE(d.effects.empty());  // no resource/apply, no start, no launch
@@ -496,7 +504,7 @@ TEST_F(FederationTest, NoAdmissionBeforeEveryRemotePartyJoined) {
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   d = Joined(kHost);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   // A started task's answer for a job not yet running changes nothing either.
@@ -508,7 +516,7 @@ TEST_F(FederationTest, NoAdmissionBeforeEveryRemotePartyJoined) {
   EXPECT_EQ(sched_.state.schedule_status, Status::running);
   EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kGuest)});
   for (const PartyRef& host : {kHost, kHost2})
-    EXPECT_EQ(endpoints(calls_to(d.effects, host)),
+    EXPECT_EQ(endpoints(calls_to(sched_.state, d.effects, host)),
               (std::vector<std::string>{"partner/job/resource/apply", "partner/job/start",
                                         "partner/task/resource/apply", "partner/task/status/update",
                                         "partner/task/start"}));
@@ -518,7 +526,7 @@ TEST_F(FederationTest, AFailedCreateFailsTheJobAndNamesTheParty) {
   Create(with_second_host(chain_dag()));
   Joined(kHost2);
   Decision d = Answer(kHost, "partner/job/create", 104, "Federated schedule error, connection refused");
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(sched_.state.schedule_status, Status::failed);
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
   EXPECT_NE(sched_.state.schedule_reason.find("host:10000"), std::string::npos)
@@ -532,15 +540,15 @@ TEST_F(FederationTest, AFailedCreateFailsTheJobAndNamesTheParty) {
   EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::waiting);  // never started
 
   // The party that has its copy learns the job failed and stops it; the unreachable one is not called.
-  std::vector<PartnerCall> calls = calls_to(d.effects, kHost2);
+  std::vector<PartnerCall> calls = calls_to(sched_.state, d.effects, kHost2);
   ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/job/status/update", "partner/job/stop"}));
   EXPECT_EQ(calls[0].body["status"], "failed");
   EXPECT_EQ(calls[1].body["stop_status"], "failed");
-  EXPECT_TRUE(calls_to(d.effects, kHost).empty());
+  EXPECT_TRUE(calls_to(sched_.state, d.effects, kHost).empty());
 
   // A repeated failure changes nothing.
   d = Answer(kHost, "partner/job/create", 104, "again");
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
 
@@ -548,7 +556,7 @@ TEST_F(FederationTest, AFailedCreateFailsTheJobAndNamesTheParty) {
   d = Joined(kHost);
   EXPECT_EQ(sched_.state.joined.count(kHost), 1u);
   EXPECT_EQ(sched_.state.schedule_status, Status::failed);
-  calls = calls_to(d.effects, kHost);
+  calls = calls_to(sched_.state, d.effects, kHost);
   ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/job/status/update", "partner/job/stop"}));
   EXPECT_EQ(calls[0].body["status"], "failed");
 }
@@ -562,7 +570,7 @@ TEST_F(FederationTest, HostFailureFailsTheTaskStopsTheGuestRunAndFailsTheJob) {
   PartyReport(kHost, "a_0", Status::running);
 
   Decision d = PartyReport(kHost, "a_0", Status::failed, "ValueError: host boom");
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(Mirror("a_0", kHost), Status::failed);
   EXPECT_EQ(sched_.state.schedule.at("a_0").party_error.at(kHost), "ValueError: host boom");
   EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::failed);
@@ -586,7 +594,7 @@ TEST_F(FederationTest, HostFailureFailsTheTaskStopsTheGuestRunAndFailsTheJob) {
   EXPECT_NE(sched_.state.schedule_reason.find("host:10000"), std::string::npos);
   EXPECT_NE(sched_.state.copy(kGuest)->status_reason.find("host boom"), std::string::npos);
 
-  std::vector<PartnerCall> calls = calls_to(d.effects, kHost);
+  std::vector<PartnerCall> calls = calls_to(sched_.state, d.effects, kHost);
   ASSERT_EQ(endpoints(calls),
             (std::vector<std::string>{"partner/task/status/update", "partner/task/stop", "partner/job/update",
                                       "partner/job/status/update", "partner/job/stop"}));
@@ -619,7 +627,7 @@ TEST_F(FederationTest, CanceledBeatsFailedInTheTaskFoldFailedBeatsCanceledInTheJ
   EXPECT_EQ(effects_of<KillRun>(d.effects).size(), 1u);
   EXPECT_EQ(sched_.state.schedule_status, Status::running);  // y_0 and z_0 still run
   d = PartyReport(kHost2, "x_0", Status::failed, "x failed late");
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(Mirror("x_0", kHost2), Status::failed);
   EXPECT_EQ(sched_.state.schedule.at("x_0").status, Status::canceled);
   std::vector<Status> x_mirror;
@@ -641,7 +649,7 @@ TEST_F(FederationTest, CanceledBeatsFailedInTheTaskFoldFailedBeatsCanceledInTheJ
   EXPECT_EQ(sched_.state.schedule_status, Status::failed);
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
   for (const PartyRef& host : {kHost, kHost2}) {
-    std::vector<PartnerCall> end = calls_to(d.effects, host);
+    std::vector<PartnerCall> end = calls_to(sched_.state, d.effects, host);
     ASSERT_GE(end.size(), 2u);
     EXPECT_EQ(end[end.size() - 2].endpoint, "partner/job/status/update");
     EXPECT_EQ(end[end.size() - 2].body["status"], "failed");
@@ -701,10 +709,10 @@ TEST_F(FederationTest, AJobFailedLaterStillNamesThePartyWhereTheTaskFailed) {
 TEST_F(FederationTest, PartnerCommandsAppliedTwiceAtAPartyChangeNothingTheSecondTime) {
   Create(chain_dag());
   // Each command twice: the first decides something, the second nothing, with FATE-Flow's code.
-  auto twice = [&](JobCommand command, int second_code, const char* what) {
+  auto twice = [&](JobCommand command, RetCode second_code, const char* what) {
     SCOPED_TRACE(what);
     Decision first = Run(party_, command);
-    EXPECT_EQ(first.code, 0) << first.message;
+    EXPECT_EQ(first.code, RetCode::success) << first.message;
     Decision second = Run(party_, command);
     EXPECT_EQ(second.code, second_code) << second.message;
     EXPECT_TRUE(second.events.empty());
@@ -713,7 +721,7 @@ TEST_F(FederationTest, PartnerCommandsAppliedTwiceAtAPartyChangeNothingTheSecond
   };
 
   Decision d = JoinAtParty();
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   ASSERT_EQ(d.events.size(), 1u);
   const JobCreated& created = std::get<JobCreated>(d.events[0].body);
   EXPECT_FALSE(created.is_scheduler);
@@ -722,90 +730,94 @@ TEST_F(FederationTest, PartnerCommandsAppliedTwiceAtAPartyChangeNothingTheSecond
   EXPECT_EQ(party_.state.remote_parties, std::vector<PartyRef>{kGuest});
   EXPECT_EQ(party_.state.copy(kHost)->status, Status::ready);
   d = JoinAtParty();  // repeated create: 0
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
-  JoinJob other = std::get<JoinJob>(*partner_command(calls_to(sched_.effects, kHost)[0]));
+  JoinJob other = std::get<JoinJob>(*partner_command(calls_to(sched_.state, sched_.effects, kHost)[0]));
   other.party = kGuest;  // a party this site does not serve
-  EXPECT_EQ(Run(party_, other).code, 1002);
+  EXPECT_EQ(Run(party_, other).code, RetCode::create_job_failed);
 
-  twice(UpdateCopyStatus{kHost, Status::waiting, "", false, 0}, 1003, "job/status/update waiting");
+  twice(UpdateCopyStatus{kHost, Status::waiting, "", false, 0}, RetCode::job_update_failed,
+        "job/status/update waiting");
   EXPECT_EQ(party_.state.copy(kHost)->status, Status::waiting);
-  twice(UpdateCopyStatus{kHost, Status::running, "started", true, 0}, 0, "job/start");
+  twice(UpdateCopyStatus{kHost, Status::running, "started", true, 0}, RetCode::success, "job/start");
   EXPECT_EQ(party_.state.copy(kHost)->status, Status::running);
 
-  twice(UpdateTaskStatus{kHost, "a_0", 0, Status::running, "", 0}, 2002, "task/status/update running");
+  twice(UpdateTaskStatus{kHost, "a_0", 0, Status::running, "", 0}, RetCode::task_update_failed,
+        "task/status/update running");
   EXPECT_EQ(RunAt(party_, "a_0", kHost).status, Status::running);
-  d = twice(StartTask{kHost, "a_0", 0, 0}, 0, "task/start");
+  d = twice(StartTask{kHost, "a_0", 0, 0}, RetCode::success, "task/start");
   EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kHost)});
   EXPECT_TRUE(RunAt(party_, "a_0", kHost).start_requested);
   Launch(party_, exec("a_0", kHost), 55);
   d = Run(party_, StartTask{kHost, "a_0", 0, 0});  // after the launch: still nothing
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(launched(d.effects).empty());
   Report(party_, exec("a_0", kHost), Status::success);
-  twice(UpdateTaskStatus{kHost, "a_0", 0, Status::success, "", 0}, 2002, "task/status/update success");
+  twice(UpdateTaskStatus{kHost, "a_0", 0, Status::success, "", 0}, RetCode::task_update_failed,
+        "task/status/update success");
   // task/stop of a finished run, and a rerun to a version that exists: nothing at all.
   for (int i = 0; i < 2; ++i) {
     d = Run(party_, StopTask{kHost, "a_0", 0, Status::success, "", 0});
-    EXPECT_EQ(d.code, 0);
+    EXPECT_EQ(d.code, RetCode::success);
     EXPECT_TRUE(d.events.empty());
     EXPECT_TRUE(d.effects.empty());
     d = Run(party_, RerunTask{kHost, "a_0", 0, 0});
-    EXPECT_EQ(d.code, 0);
+    EXPECT_EQ(d.code, RetCode::success);
     EXPECT_TRUE(d.events.empty());
   }
 
   // A running run stopped twice: killed once.
   StartAtParty("b_0");
   Launch(party_, exec("b_0", kHost), 99);
-  d = twice(StopTask{kHost, "b_0", 0, Status::failed, "stopped by the scheduler", 0}, 0, "task/stop");
+  d = twice(StopTask{kHost, "b_0", 0, Status::failed, "stopped by the scheduler", 0}, RetCode::success,
+            "task/stop");
   auto kills = effects_of<KillRun>(d.effects);
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].launcher_pid, 99);
   EXPECT_EQ(RunAt(party_, "b_0", kHost).party_status, Status::failed);
 
-  d = twice(RerunTask{kHost, "b_0", 1, 0}, 0, "task/rerun");
+  d = twice(RerunTask{kHost, "b_0", 1, 0}, RetCode::success, "task/rerun");
   ASSERT_EQ(events_of<TaskVersionCreated>(d.events).size(), 1u);
   EXPECT_EQ(party_.state.latest_run("b_0", kHost)->task_version, 1);
   EXPECT_EQ(party_.state.latest_run("b_0", kHost)->execution_id, exec("b_0", kHost, 1));
 
-  twice(StopCopy{kHost, Status::failed, "stopped by the scheduler", 0}, 0, "job/stop");
+  twice(StopCopy{kHost, Status::failed, "stopped by the scheduler", 0}, RetCode::success, "job/stop");
   EXPECT_EQ(party_.state.copy(kHost)->status, Status::failed);
 
   // task/collect is answered as data, without events, the same both times.
   Decision c1 = Run(party_, CollectTask{kHost, "a_0", 0, 0});
   Decision c2 = Run(party_, CollectTask{kHost, "a_0", 0, 0});
-  EXPECT_EQ(c1.code, 0);
+  EXPECT_EQ(c1.code, RetCode::success);
   EXPECT_TRUE(c1.events.empty());
   EXPECT_EQ(c1.data, c2.data);
   EXPECT_EQ(c1.data["party_status"], "success");
   EXPECT_EQ(c1.data["task_id"], std::string(kJob) + "_a_0");
-  EXPECT_EQ(Run(party_, CollectTask{kHost, "nope_0", 0, 0}).code, 2000);
+  EXPECT_EQ(Run(party_, CollectTask{kHost, "nope_0", 0, 0}).code, RetCode::task_not_found);
 
   // At the scheduler: a repeated report is answered 2002 and decides nothing.
   Joined(kHost);
-  EXPECT_EQ(PartyReport(kHost, "a_0", Status::running).code, 0);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::running).code, RetCode::success);
   d = PartyReport(kHost, "a_0", Status::running);
-  EXPECT_EQ(d.code, 2002);
+  EXPECT_EQ(d.code, RetCode::task_update_failed);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   // The same status collected is no error, and decides nothing either.
   d = PartyReport(kHost, "a_0", Status::running, "", /*collected=*/true);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   // A report for a task or party the job does not have.
-  EXPECT_EQ(PartyReport(kHost2, "a_0", Status::running).code, 2000);
-  EXPECT_EQ(PartyReport(kHost, "nope_0", Status::running, "", true).code, 0);
+  EXPECT_EQ(PartyReport(kHost2, "a_0", Status::running).code, RetCode::task_not_found);
+  EXPECT_EQ(PartyReport(kHost, "nope_0", Status::running, "", true).code, RetCode::success);
 }
 
 // ---- 5. a party reports its own statuses to the scheduler ------------------------------------------
 
 TEST_F(FederationTest, PartyInCallbackModeReportsEachStatusChangeToTheScheduler) {
   Create(chain_dag());
-  ASSERT_EQ(JoinAtParty().code, 0);
+  ASSERT_EQ(JoinAtParty().code, RetCode::success);
   AdmitAtParty();
   Decision d = StartAtParty("a_0");
   EXPECT_EQ(launched(d.effects), std::vector<std::string>{exec("a_0", kHost)});
@@ -818,7 +830,7 @@ TEST_F(FederationTest, PartyInCallbackModeReportsEachStatusChangeToTheScheduler)
   d = Report(party_, exec("a_0", kHost), Status::success);  // repeated: no change, no report
   EXPECT_TRUE(d.effects.empty());
 
-  std::vector<PartnerCall> reports = calls_to(party_.effects, kSchedulerParty);
+  std::vector<PartnerCall> reports = calls_to(party_.state, party_.effects, kSchedulerParty);
   ASSERT_EQ(reports.size(), 2u);
   EXPECT_EQ(reported(party_.effects), (std::vector<std::string>{"running", "success"}));
   for (const auto& call : reports) {
@@ -833,12 +845,12 @@ TEST_F(FederationTest, PartyInCallbackModeReportsEachStatusChangeToTheScheduler)
     EXPECT_EQ(call.body["task_version"], 0);
   }
   // Nothing else leaves the party.
-  EXPECT_EQ(effects_of<PartnerCall>(party_.effects).size(), 2u);
+  EXPECT_EQ(partner_calls(party_.state, party_.effects).size(), 2u);
 
   // The scheduler takes both reports.
   Joined(kHost);
-  EXPECT_EQ(PartyReport(kHost, "a_0", Status::running).code, 0);
-  EXPECT_EQ(PartyReport(kHost, "a_0", Status::success).code, 0);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::running).code, RetCode::success);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::success).code, RetCode::success);
   EXPECT_EQ(Mirror("a_0", kHost), Status::success);
 
   // 8. Replay gives the same job views.
@@ -847,7 +859,7 @@ TEST_F(FederationTest, PartyInCallbackModeReportsEachStatusChangeToTheScheduler)
 
 TEST_F(FederationTest, PartyInPollModeNeverReports) {
   Create(chain_dag("poll"));
-  ASSERT_EQ(JoinAtParty().code, 0);
+  ASSERT_EQ(JoinAtParty().code, RetCode::success);
   EXPECT_EQ(party_.state.sync_type, "poll");
   AdmitAtParty();
   StartAtParty("a_0");
@@ -857,9 +869,9 @@ TEST_F(FederationTest, PartyInPollModeNeverReports) {
   Launch(party_, exec("b_0", kHost), 32);
   Run(party_, StopTask{kHost, "b_0", 0, Status::failed, "stopped", 0});
   EXPECT_EQ(RunAt(party_, "b_0", kHost).party_status, Status::failed);
-  EXPECT_TRUE(effects_of<PartnerCall>(party_.effects).empty());
+  EXPECT_TRUE(partner_calls(party_.state, party_.effects).empty());
   for (const auto& effect : recovery_effects(party_.state))
-    EXPECT_FALSE(std::holds_alternative<PartnerCall>(effect));
+    EXPECT_FALSE(std::holds_alternative<RemoteCall>(effect));
 }
 
 // ---- 6. collect calls ------------------------------------------------------------------------------
@@ -871,7 +883,7 @@ TEST_F(FederationTest, PollCollectsEveryUnfinishedRemotePartyOfEveryRunningTask)
   Joined(kHost2);
   Launch(sched_, exec("a_0", kGuest));
 
-  std::vector<PartnerCall> calls = collect_calls(sched_.state, now_, 0);
+  std::vector<PartnerCall> calls = collect_wire(sched_.state, now_, 0);
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].party, kHost);
   EXPECT_EQ(calls[1].party, kHost2);
@@ -888,16 +900,16 @@ TEST_F(FederationTest, PollCollectsEveryUnfinishedRemotePartyOfEveryRunningTask)
   }
 
   // A collected status takes effect; a finished party is not asked again; b_0 does not run yet.
-  EXPECT_EQ(PartyReport(kHost, "a_0", Status::success, "", /*collected=*/true).code, 0);
+  EXPECT_EQ(PartyReport(kHost, "a_0", Status::success, "", /*collected=*/true).code, RetCode::success);
   EXPECT_EQ(Mirror("a_0", kHost), Status::success);
-  calls = collect_calls(sched_.state, now_, 0);
+  calls = collect_wire(sched_.state, now_, 0);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].party, kHost2);
 
   PartyReport(kHost2, "a_0", Status::success, "", true);
   Report(sched_, exec("a_0", kGuest), Status::success);
   EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::running);
-  calls = collect_calls(sched_.state, now_, 0);
+  calls = collect_wire(sched_.state, now_, 0);
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].task_name, "b_0");
   EXPECT_EQ(calls[1].task_name, "b_0");
@@ -916,10 +928,10 @@ TEST_F(FederationTest, CallbackReconcileCollectsOnlyPartiesSilentForStaleMs) {
 
   EXPECT_TRUE(collect_calls(sched_.state, started + 500, stale).empty());
   // host 10001 has said nothing since the start; host 10000 spoke 10 ms later.
-  std::vector<PartnerCall> calls = collect_calls(sched_.state, started + stale, stale);
+  std::vector<PartnerCall> calls = collect_wire(sched_.state, started + stale, stale);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].party, kHost2);
-  calls = collect_calls(sched_.state, host_seen + stale, stale);
+  calls = collect_wire(sched_.state, host_seen + stale, stale);
   ASSERT_EQ(calls.size(), 2u);
   // Without staleness every unfinished party is listed at once.
   EXPECT_EQ(collect_calls(sched_.state, started, 0).size(), 2u);
@@ -933,7 +945,7 @@ TEST_F(FederationTest, ACollectedFailureOfAPartyNeverSeenRunningIsKept) {
   ASSERT_EQ(Mirror("a_0", kHost2), Status::waiting);
 
   Decision d = PartyReport(kHost2, "a_0", Status::failed, "worker crashed at import", /*collected=*/true);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   std::vector<std::pair<Status, std::string>> seen;
   for (const auto& e : events_of<TaskPartyStatusChanged>(d.events))
     if (e.party == kHost2) seen.emplace_back(e.status, e.error);
@@ -952,7 +964,7 @@ TEST_F(FederationTest, AFailedTaskStartFailsThatPartysRun) {
   Create(chain_dag());
   Joined(kHost);
   Decision d = Answer(kHost, "partner/task/start", 2001, "launch failed", "a_0", 0);
-  ASSERT_EQ(d.code, 0);
+  ASSERT_EQ(d.code, RetCode::success);
   EXPECT_EQ(Mirror("a_0", kHost), Status::failed);
   EXPECT_NE(sched_.state.schedule.at("a_0").party_error.at(kHost).find("launch failed"), std::string::npos);
   EXPECT_EQ(sched_.state.schedule.at("a_0").status, Status::failed);
@@ -970,7 +982,7 @@ TEST_F(FederationTest, AFailedTaskStartFailsThatPartysRun) {
 TEST_F(FederationTest, SchedulerRecoveryRepeatsWhatIsNotYetAnswered) {
   Create(chain_dag());
   std::vector<Effect> effects = recovery_effects(sched_.state);
-  std::vector<PartnerCall> calls = effects_of<PartnerCall>(effects);
+  std::vector<PartnerCall> calls = partner_calls(sched_.state, effects);
   ASSERT_EQ(effects.size(), 1u);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].party, kHost);
@@ -979,7 +991,7 @@ TEST_F(FederationTest, SchedulerRecoveryRepeatsWhatIsNotYetAnswered) {
   EXPECT_EQ(calls[0].body["job_id"], kJob);
   EXPECT_EQ(calls[0].body["role"], "host");
   EXPECT_EQ(calls[0].body["party_id"], "10000");
-  EXPECT_EQ(calls[0].body["dag"], calls_to(sched_.effects, kHost)[0].body["dag"]);
+  EXPECT_EQ(calls[0].body["dag"], calls_to(sched_.state, sched_.effects, kHost)[0].body["dag"]);
   EXPECT_EQ(calls[0].body["kind"], "fate");
 
   // Joined: the create is not repeated; a_0's start (unseen at the host) and the guest's launch are, and
@@ -987,7 +999,7 @@ TEST_F(FederationTest, SchedulerRecoveryRepeatsWhatIsNotYetAnswered) {
   Joined(kHost);
   effects = recovery_effects(sched_.state);
   EXPECT_EQ(launched(effects), std::vector<std::string>{exec("a_0", kGuest)});
-  calls = effects_of<PartnerCall>(effects);
+  calls = partner_calls(sched_.state, effects);
   ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/task/status/update", "partner/task/start"}));
   EXPECT_EQ(calls[0].body["status"], "running");
   EXPECT_FALSE(calls[0].tracked);
@@ -1009,13 +1021,13 @@ TEST_F(FederationTest, SchedulerRecoveryRepeatsWhatIsNotYetAnswered) {
   ASSERT_EQ(checks.size(), 1u);
   EXPECT_EQ(checks[0].execution_id, exec("a_0", kGuest));
   EXPECT_EQ(checks[0].launcher_pid, 1234);
-  EXPECT_EQ(endpoints(effects_of<PartnerCall>(effects)),
+  EXPECT_EQ(endpoints(partner_calls(sched_.state, effects)),
             std::vector<std::string>{"partner/task/status/update"});
 
   // Ended: the end is told again (the status and the stop of the copy).
   PartyReport(kHost, "a_0", Status::failed, "boom");
   effects = recovery_effects(sched_.state);
-  calls = effects_of<PartnerCall>(effects);
+  calls = partner_calls(sched_.state, effects);
   EXPECT_TRUE(effects_of<CheckRun>(effects).empty());
   EXPECT_TRUE(launched(effects).empty());
   ASSERT_EQ(endpoints(calls), (std::vector<std::string>{"partner/task/status/update",
@@ -1035,7 +1047,7 @@ TEST_F(FederationTest, PartyRecoveryLaunchesStartedRunsAndReReportsInCallbackMod
   StartAtParty("a_0");
   std::vector<Effect> effects = recovery_effects(party_.state);
   EXPECT_EQ(launched(effects), std::vector<std::string>{exec("a_0", kHost)});
-  EXPECT_TRUE(effects_of<PartnerCall>(effects).empty());
+  EXPECT_TRUE(partner_calls(party_.state, effects).empty());
   ASSERT_EQ(effects.size(), 1u);
 
   // Running: its launcher is checked and the running status is reported again.
@@ -1044,7 +1056,7 @@ TEST_F(FederationTest, PartyRecoveryLaunchesStartedRunsAndReReportsInCallbackMod
   auto checks = effects_of<CheckRun>(effects);
   ASSERT_EQ(checks.size(), 1u);
   EXPECT_EQ(checks[0].launcher_pid, 4321);
-  std::vector<PartnerCall> calls = effects_of<PartnerCall>(effects);
+  std::vector<PartnerCall> calls = partner_calls(party_.state, effects);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].party, kSchedulerParty);
   EXPECT_EQ(calls[0].endpoint, "scheduler/task/report");
@@ -1057,7 +1069,7 @@ TEST_F(FederationTest, PartyRecoveryLaunchesStartedRunsAndReReportsInCallbackMod
   effects = recovery_effects(party_.state);
   EXPECT_TRUE(effects_of<CheckRun>(effects).empty());
   EXPECT_TRUE(launched(effects).empty());
-  calls = effects_of<PartnerCall>(effects);
+  calls = partner_calls(party_.state, effects);
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].body["status"], "failed");
   EXPECT_EQ(calls[0].body["error"], "ValueError: bad input");
@@ -1066,7 +1078,7 @@ TEST_F(FederationTest, PartyRecoveryLaunchesStartedRunsAndReReportsInCallbackMod
 // ---- two servers talking: every call of one is delivered to the other (Exchange) -----------------------
 
 TEST_F(FederationTest, TwoSitesRunTheJobToSuccessInCallbackMode) {
-  ASSERT_EQ(Create(chain_dag()).code, 0);
+  ASSERT_EQ(Create(chain_dag()).code, RetCode::success);
   Exchange([](const std::string&) { return Status::success; });
   EXPECT_EQ(sched_.state.schedule_status, Status::success);
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
@@ -1082,7 +1094,7 @@ TEST_F(FederationTest, TwoSitesRunTheJobToSuccessInCallbackMode) {
 }
 
 TEST_F(FederationTest, TwoSitesRunTheJobToSuccessInPollMode) {
-  ASSERT_EQ(Create(chain_dag("poll")).code, 0);
+  ASSERT_EQ(Create(chain_dag("poll")).code, RetCode::success);
   Exchange([](const std::string&) { return Status::success; });
   EXPECT_EQ(sched_.state.schedule_status, Status::success);
   EXPECT_EQ(party_.state.copy(kHost)->status, Status::success);
@@ -1092,7 +1104,7 @@ TEST_F(FederationTest, TwoSitesRunTheJobToSuccessInPollMode) {
 }
 
 TEST_F(FederationTest, TwoSitesAFailureAtTheHostFailsBothCopies) {
-  ASSERT_EQ(Create(chain_dag()).code, 0);
+  ASSERT_EQ(Create(chain_dag()).code, RetCode::success);
   const std::string failing = exec("b_0", kHost);
   Exchange([&](const std::string& id) { return id == failing ? Status::failed : Status::success; });
   EXPECT_EQ(sched_.state.schedule.at("b_0").status, Status::failed);
@@ -1105,7 +1117,7 @@ TEST_F(FederationTest, TwoSitesAFailureAtTheHostFailsBothCopies) {
 }
 
 TEST_F(FederationTest, TwoSitesRerunAfterAHostFailureSucceedsEverywhere) {
-  ASSERT_EQ(Create(chain_dag()).code, 0);
+  ASSERT_EQ(Create(chain_dag()).code, RetCode::success);
   const std::string failing = exec("b_0", kHost);
   Exchange([&](const std::string& id) { return id == failing ? Status::failed : Status::success; });
   ASSERT_EQ(sched_.state.schedule_status, Status::failed);
@@ -1113,8 +1125,8 @@ TEST_F(FederationTest, TwoSitesRerunAfterAHostFailureSucceedsEverywhere) {
 
   size_t before = sched_.effects.size();
   Decision d = Run(sched_, RerunJob{});
-  ASSERT_EQ(d.code, 0) << d.message;
-  std::vector<PartnerCall> calls = calls_to(d.effects, kHost);
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
+  std::vector<PartnerCall> calls = calls_to(sched_.state, d.effects, kHost);
   ASSERT_FALSE(calls.empty());
   EXPECT_EQ(calls[0].endpoint, "partner/task/rerun");
   EXPECT_EQ(calls[0].body["new_version"], 1);

@@ -1,5 +1,5 @@
 // The one rule for ids that become parts of paths (events/ids.hpp).
-#include "events/ids.hpp"
+#include "events/common/ids.hpp"
 
 #include <gtest/gtest.h>
 

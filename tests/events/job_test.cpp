@@ -1,6 +1,6 @@
 // The Job aggregate, driven only as a host drives it: decide_and_advance() for every command, then apply()
 // of the decided events. Every scenario ends by replaying the recorded events into a fresh state.
-#include "events/job.hpp"
+#include "events/job/job.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,11 +10,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "events/job_views.hpp"
+#include "events/job/views.hpp"
 #include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
-
 
 namespace {
 
@@ -61,16 +60,21 @@ class JobTest : public JobHostTest {
 
 TEST_F(JobTest, CreateAdmitsAndLaunchesOnlyTheFirstTaskOfAChain) {
   Decision d = Create(guest_chain_dag());
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(d.data["model_id"], kJob);
   EXPECT_EQ(d.data["model_version"], "0");
   ASSERT_FALSE(d.events.empty());
   EXPECT_TRUE(std::holds_alternative<JobCreated>(d.events.front().body));
 
   // waiting, then (same decision) admitted to running, at the schedule record and the copy.
-  auto job = events_of<JobStatusChanged>(d.events);
+  // The schedule record's changes are ScheduleStatusChanged; kSchedule stands for them here.
   std::vector<std::pair<PartyRef, Status>> seen;
-  for (const auto& e : job) seen.emplace_back(e.party, e.status);
+  for (const auto& e : d.events) {
+    if (const auto* copy = std::get_if<JobStatusChanged>(&e.body))
+      seen.emplace_back(copy->party, copy->status);
+    if (const auto* record = std::get_if<ScheduleStatusChanged>(&e.body))
+      seen.emplace_back(kSchedule, record->status);
+  }
   std::vector<std::pair<PartyRef, Status>> want = {{kSchedule, Status::waiting},
                                                    {kGuest, Status::waiting},
                                                    {kSchedule, Status::running},
@@ -111,7 +115,7 @@ TEST_F(JobTest, ChainRunsToSuccess) {
   Create(guest_chain_dag());
 
   Decision d = Launch(exec("a_0"), 111);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_EQ(RunOf("a_0").party_status, Status::running);
   EXPECT_EQ(RunOf("a_0").launcher_pid, 111);
   EXPECT_EQ(RunOf("a_0").cmd, "flowstone-launcher " + exec("a_0"));
@@ -165,7 +169,7 @@ TEST_F(JobTest, ChainRunsToSuccess) {
 
 TEST_F(JobTest, IndependentTasksRunInParallelUpToJobCores) {
   Decision d = Create(parallel_dag());
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(state_.copy(kGuest)->cores, 8);
   EXPECT_EQ(RunOf("x_0").cores, 4);
   EXPECT_EQ(launched(d), (std::vector<std::string>{exec("x_0"), exec("y_0")}));
@@ -229,20 +233,22 @@ TEST_F(JobTest, FailedTaskWithoutRetriesFailsTheJobOnceSiblingsFinish) {
 
 TEST_F(JobTest, AutoRetryCreatesANewVersionAndTheJobNeverFails) {
   Decision d = Create(parallel_dag(/*auto_retries=*/1));
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(state_.schedule.at("x_0").auto_retries, 1);
   Launch(exec("x_0"));
   Launch(exec("y_0"));
 
   d = Report(exec("x_0"), Status::failed, "first attempt failed");
-  auto versions = events_of<TaskVersionCreated>(d.events);
-  ASSERT_EQ(versions.size(), 2u);  // the schedule record and the guest copy
-  EXPECT_EQ(versions[0].party, kSchedule);
-  EXPECT_EQ(versions[1].party, kGuest);
-  EXPECT_EQ(versions[1].task_version, 1);
-  EXPECT_EQ(versions[1].execution_id, exec("x_0", 1));
+  auto record = events_of<ScheduleTaskVersionCreated>(d.events);  // the schedule record
+  ASSERT_EQ(record.size(), 1u);
+  EXPECT_EQ(record[0].task_version, 1);
+  auto versions = events_of<TaskVersionCreated>(d.events);  // the guest copy's run
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].party, kGuest);
+  EXPECT_EQ(versions[0].task_version, 1);
+  EXPECT_EQ(versions[0].execution_id, exec("x_0", 1));
   EXPECT_NE(exec("x_0", 1), exec("x_0", 0));
-  EXPECT_EQ(versions[1].auto_retries, 0);
+  EXPECT_EQ(versions[0].auto_retries, 0);
 
   EXPECT_EQ(RunOf("x_0", 0).status, Status::failed);
   EXPECT_EQ(RunOf("x_0", 0).error, "first attempt failed");
@@ -295,7 +301,7 @@ TEST_F(JobTest, StopDuringRunningCancelsAndKillsAndLateReportsChangeNothing) {
   stop.stop_status = Status::canceled;
   stop.reason = "user stop";
   Decision d = Run(stop);
-  ASSERT_EQ(d.code, 0);
+  ASSERT_EQ(d.code, RetCode::success);
   auto kills = effects_of<KillRun>(d);
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].execution_id, exec("a_0"));
@@ -315,17 +321,17 @@ TEST_F(JobTest, StopDuringRunningCancelsAndKillsAndLateReportsChangeNothing) {
 
   // The killed worker's last words, the launcher noticing it gone, a second stop: nothing changes.
   d = Report(exec("a_0"), Status::failed, "killed");
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   FailRun gone;
   gone.execution_id = exec("a_0");
   gone.error = "worker gone without a report";
   d = Run(gone);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   d = Run(stop);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_EQ(RunOf("a_0").error, "user stop");  // the stop's reason, not the late report's
   EXPECT_EQ(state_.schedule_status, Status::canceled);
@@ -359,17 +365,17 @@ TEST_F(JobTest, RerunAfterFailureRerunsOnlyFailedTasks) {
   ASSERT_EQ(state_.schedule_status, Status::failed);
 
   Decision d = Run(RerunJob{});
-  ASSERT_EQ(d.code, 0);
-  auto versions = events_of<TaskVersionCreated>(d.events);
-  ASSERT_EQ(versions.size(), 2u);
+  ASSERT_EQ(d.code, RetCode::success);
+  ASSERT_EQ(events_of<ScheduleTaskVersionCreated>(d.events).size(), 1u);  // the schedule record
+  auto versions = events_of<TaskVersionCreated>(d.events);                // and the guest's run
+  ASSERT_EQ(versions.size(), 1u);
   for (const auto& v : versions) {
     EXPECT_EQ(v.task_name, "x_0");
     EXPECT_EQ(v.task_version, 1);
   }
   // The job goes back to waiting, then is admitted again, in one decision.
   std::vector<Status> schedule;
-  for (const auto& e : events_of<JobStatusChanged>(d.events))
-    if (e.party == kSchedule) schedule.push_back(e.status);
+  for (const auto& e : events_of<ScheduleStatusChanged>(d.events)) schedule.push_back(e.status);
   EXPECT_EQ(schedule, (std::vector<Status>{Status::waiting, Status::running}));
   EXPECT_EQ(state_.schedule_status, Status::running);
   EXPECT_EQ(CopyStatus(), Status::running);
@@ -414,7 +420,7 @@ TEST_F(JobTest, RerunOfASuccessfulJobChangesNothing) {
   Finish(exec("b_0"), Status::success);
   Finish(exec("c_0"), Status::success);
   Decision d = Run(RerunJob{});
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
 }
 
@@ -424,11 +430,11 @@ TEST_F(JobTest, StaleRepeatedAndUnknownReports) {
 
   // Repeated success, and a late failure after success: no events, code 0.
   Decision d = Report(exec("a_0"), Status::success);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   d = Report(exec("a_0"), Status::failed, "late");
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_EQ(RunOf("a_0").error, "");
 
@@ -436,20 +442,20 @@ TEST_F(JobTest, StaleRepeatedAndUnknownReports) {
   Decision first = Launch(exec("b_0"), 55);
   EXPECT_FALSE(first.events.empty());
   d = Launch(exec("b_0"), 55);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   EXPECT_EQ(RunOf("b_0").party_status, Status::running);
 
   // Unknown execution ids.
   d = Report("no_such_execution", Status::success);
-  EXPECT_EQ(d.code, 2000);
+  EXPECT_EQ(d.code, RetCode::task_not_found);
   EXPECT_NE(d.message.find("no_such_execution"), std::string::npos);
   d = Launch("no_such_execution");
-  EXPECT_EQ(d.code, 2000);
+  EXPECT_EQ(d.code, RetCode::task_not_found);
   FailRun fail;
   fail.execution_id = "no_such_execution";
-  EXPECT_EQ(Run(fail).code, 2000);
+  EXPECT_EQ(Run(fail).code, RetCode::task_not_found);
 }
 
 TEST_F(JobTest, AFailureReportOvertakingTheLaunchRecordIsKept) {
@@ -479,7 +485,7 @@ TEST_F(JobTest, LaunchFailureFailsTheRun) {
   fail.execution_id = exec("a_0");
   fail.error = "component 'noop' is not in provider flowstone";
   Decision d = Run(fail);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_EQ(RunOf("a_0").party_status, Status::failed);
   EXPECT_EQ(RunOf("a_0").error, fail.error);
   EXPECT_EQ(state_.schedule_status, Status::failed);
@@ -492,7 +498,7 @@ TEST_F(JobTest, TwoLocalPartiesFailureAtOneStopsTheOther) {
   Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["9999"]})"));
   Decision d = Create(dag);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   ASSERT_EQ(state_.copies.size(), 2u);
   std::string guest_a = exec("a_0"), host_a = execution_id_of(kJob, "a_0", 0, host);
   EXPECT_EQ(launched(d), (std::vector<std::string>{guest_a, host_a}));
@@ -536,7 +542,7 @@ TEST_F(JobTest, CycleIsRejected) {
   dag["dag"]["tasks"]["a_0"]["inputs"] = J(R"({"model": {"input_model": {"task_output_artifact":
       {"producer_task": "c_0", "output_artifact_key": "output_model"}}}})");
   Decision d = Create(dag);
-  EXPECT_EQ(d.code, 1000);
+  EXPECT_EQ(d.code, RetCode::job_params_error);
   EXPECT_NE(d.message.find("cycle"), std::string::npos) << d.message;
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(log_.empty());
@@ -547,8 +553,8 @@ TEST_F(JobTest, PartyOfAnotherSiteIsAskedToCreateItsCopy) {
   Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   Decision d = Create(dag);
-  ASSERT_EQ(d.code, 0) << d.message;
-  auto calls = effects_of<PartnerCall>(d);
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
+  auto calls = partner_calls(state_, d.effects);
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0].endpoint, "partner/job/create");
   EXPECT_EQ(calls[0].party, (PartyRef{"host", "10000"}));
@@ -561,7 +567,7 @@ TEST_F(JobTest, RepeatedCreateChangesNothing) {
   Create(guest_chain_dag());
   size_t events = log_.size();
   Decision d = Create(guest_chain_dag());
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   EXPECT_EQ(d.data["model_id"], kJob);
@@ -569,10 +575,10 @@ TEST_F(JobTest, RepeatedCreateChangesNothing) {
 }
 
 TEST_F(JobTest, CommandsOnNoJob) {
-  EXPECT_EQ(Run(StopJob{}).code, 1001);
-  EXPECT_EQ(Run(RerunJob{}).code, 1001);
+  EXPECT_EQ(Run(StopJob{}).code, RetCode::job_not_found);
+  EXPECT_EQ(Run(RerunJob{}).code, RetCode::job_not_found);
   Decision d = Run(Advance{});
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
 }
 
@@ -581,10 +587,10 @@ TEST_F(JobTest, NotesAreKeptInTheJobRow) {
   AddNotes notes;
   notes.party = kGuest;
   notes.notes = "first try";
-  EXPECT_EQ(Run(notes).code, 0);
+  EXPECT_EQ(Run(notes).code, RetCode::success);
   EXPECT_EQ(JobRow()["description"], "first try");
   notes.party = PartyRef{"host", "10000"};
-  EXPECT_EQ(Run(notes).code, 1001);
+  EXPECT_EQ(Run(notes).code, RetCode::job_not_found);
 }
 
 TEST_F(JobTest, RecoveryEffects) {

@@ -5,14 +5,23 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
-#include "events/job.hpp"
+#include "actors/partner_protocol.hpp"
+#include "events/job/job.hpp"
 #include "tests/text_util.hpp"
+
+namespace flowstone {
+inline void PrintTo(RetCode code, std::ostream* os) {
+  *os << to_int(code);
+}
+}  // namespace flowstone
 
 namespace flowstone::domain {
 
@@ -87,7 +96,7 @@ inline Decision decide_and_apply(JobState& state, std::vector<JobEvent>& log, Jo
                                  int64_t now) {
   std::visit([&](auto& c) { c.now_ms = now; }, command);
   Decision d = decide_and_advance(state, command, now);
-  if (d.code != 0) {
+  if (!d.ok()) {
     EXPECT_TRUE(d.events.empty()) << "a rejected command must not emit events";
     EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
     return d;
@@ -99,17 +108,93 @@ inline Decision decide_and_apply(JobState& state, std::vector<JobEvent>& log, Jo
   return d;
 }
 
+// A call a job decided, as it goes on the wire: the partner protocol (actors/partner_protocol.cpp, compiled
+// into these tests) gives its route and body; the typed call is kept with them.
+struct PartnerCall {
+  RemoteCall call;
+  PartyRef party;  // the destination; for a report to the scheduler {"", its party id}
+  std::string endpoint;
+  Json body;
+  bool tracked = false;  // its answer comes back to the job as a command
+  std::string task_name;
+  int task_version = 0;
+  int attempt = 0;  // resource applies: the admission attempt
+};
+
+inline PartnerCall wire(const JobState& job, const RemoteCall& call) {
+  actors::PartnerRequest request = actors::request_of(job, call);
+  PartnerCall out;
+  out.call = call;
+  out.endpoint = request.endpoint;
+  out.body = request.body;
+  out.tracked = request.answer_matters;
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, ReportToScheduler>) {
+          out.party = PartyRef{"", c.scheduler_party_id};
+        } else {
+          out.party = c.party;
+        }
+        if constexpr (std::is_same_v<T, ApplyRemoteJobResources> ||
+                      std::is_same_v<T, ApplyRemoteTaskResources>)
+          out.attempt = c.attempt;
+      },
+      call);
+  if (out.body.contains("task_id")) {
+    out.task_name = task_name_of(job.job_id, out.body["task_id"].get<std::string>());
+    out.task_version = out.body.value("task_version", 0);
+  }
+  return out;
+}
+
+// The partner calls among `effects`, on the wire, for the job `job_id` (enough for every call but a create,
+// whose body carries the DAG).
+inline std::vector<PartnerCall> partner_calls(const std::string& job_id, const std::vector<Effect>& effects);
+
+// The partner calls among `effects`, on the wire.
+inline std::vector<PartnerCall> partner_calls(const JobState& job, const std::vector<Effect>& effects) {
+  std::vector<PartnerCall> out;
+  for (const auto& call : effects_of<RemoteCall>(effects)) out.push_back(wire(job, call));
+  return out;
+}
+inline std::vector<PartnerCall> partner_calls(const JobState& job,
+                                              const std::vector<CollectRemoteTask>& calls) {
+  std::vector<PartnerCall> out;
+  for (const auto& call : calls) out.push_back(wire(job, RemoteCall{call}));
+  return out;
+}
+
+inline std::vector<PartnerCall> partner_calls(const std::string& job_id, const std::vector<Effect>& effects) {
+  JobState job;
+  job.job_id = job_id;
+  return partner_calls(job, effects);
+}
+
+// The command the answer (`code`, `message`, `data`) to a call stands for, as the job's host makes it.
+inline std::optional<JobCommand> answer_to(const PartnerCall& call, int code, const std::string& message,
+                                           const Json& data = nullptr) {
+  net::PartyAnswer answer;
+  answer.code = ret_code_of(code);
+  answer.message = message;
+  answer.data = data;
+  return actors::answer_of(call.call, answer);
+}
+
 // A resource manager with room answers every request of `effects` at once: every local apply, and (if
 // `remote`) every partner/job/resource/apply and partner/task/resource/apply to another party, is granted.
 inline std::vector<JobCommand> grants(const std::vector<Effect>& effects, bool remote = true) {
   std::vector<JobCommand> out;
   for (const auto& apply : effects_of<ApplyLocalResources>(effects))
-    out.push_back(ResourcesAnswered{apply.party, apply.attempt, 0, "success", 0});
-  for (const auto& call : effects_of<PartnerCall>(effects))
-    if (remote &&
-        (call.endpoint == "partner/job/resource/apply" || call.endpoint == "partner/task/resource/apply"))
-      out.push_back(PartnerAnswered{call.party, call.endpoint, call.task_name, call.task_version,
-                                    call.attempt, 0, "success", 0});
+    out.push_back(ResourcesAnswered{apply.party, apply.attempt, RetCode::success, "success", 0});
+  if (!remote) return out;
+  for (const auto& call : effects_of<RemoteCall>(effects)) {
+    if (const auto* job = std::get_if<ApplyRemoteJobResources>(&call))
+      out.push_back(ResourcesAnswered{job->party, job->attempt, RetCode::success, "success", 0});
+    if (const auto* task = std::get_if<ApplyRemoteTaskResources>(&call))
+      out.push_back(TaskResourcesAnswer{task->party, task->task_name, task->task_version, task->attempt,
+                                        RetCode::success, "success", 0});
+  }
   return out;
 }
 
@@ -140,7 +225,7 @@ class JobHostTest : public ::testing::Test {
   Decision At(int64_t t, JobCommand command) {
     now_ = t;
     Decision d = decide_and_apply(state_, log_, std::move(command), now_);
-    if (d.code != 0) return d;
+    if (!d.ok()) return d;
     for (auto& grant : grants(d.effects)) append(d, At(now_ + grant_after_ms_, std::move(grant)));
     return d;
   }

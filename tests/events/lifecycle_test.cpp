@@ -11,15 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "events/job.hpp"
-#include "events/job_views.hpp"
+#include "events/job/job.hpp"
+#include "events/job/views.hpp"
 #include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
 namespace {
 
 const PartyRef kHost{"host", "10000"};
-const PartyRef kSchedule{};
 constexpr const char* kJob = "202402020000000000007";
 
 // x_0 and y_0 independent, both running at once (8 job cores, 4 a task).
@@ -59,8 +58,7 @@ Json diamond_dag() {
 // The tasks that got a new version in the decision (at the schedule record), with the version.
 std::map<std::string, int> new_versions(const Decision& d) {
   std::map<std::string, int> out;
-  for (const auto& v : events_of<TaskVersionCreated>(d.events))
-    if (v.party == kSchedule) out[v.task_name] = v.task_version;
+  for (const auto& v : events_of<ScheduleTaskVersionCreated>(d.events)) out[v.task_name] = v.task_version;
   return out;
 }
 
@@ -110,7 +108,7 @@ TEST_F(LifecycleTest, TaskTimeoutComesFromTaskConfPartyTasksConfJobTaskConfOrThe
   dag["dag"]["party_tasks"] = J(R"({"guest_9999": {"parties": [{"role": "guest", "party_id": ["9999"]}],
                                      "tasks": {"b_0": {"conf": {"timeout": 6}}}}})");
   Decision d = Create(dag);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(RunOf("a_0").timeout_s, 5);   // the task's own conf
   EXPECT_EQ(RunOf("b_0").timeout_s, 6);   // party_tasks conf
   EXPECT_EQ(RunOf("c_0").timeout_s, 70);  // dag.conf.task
@@ -122,7 +120,7 @@ TEST_F(LifecycleTest, TaskTimeoutDefaultsToTheServersTaskTimeoutAndIsKeptByNewVe
   defaults_.task_timeout_s = 42;
   Json dag = guest_chain_dag();
   dag["dag"]["conf"]["auto_retries"] = 1;
-  ASSERT_EQ(Create(dag).code, 0);
+  ASSERT_EQ(Create(dag).code, RetCode::success);
   EXPECT_EQ(RunOf("a_0").timeout_s, 42);
   Launch(exec("a_0"));
   Report(exec("a_0"), Status::failed, "first try");
@@ -142,7 +140,7 @@ TEST_F(LifecycleTest, TimeoutRunBeforeTheDeadlineChangesNothing) {
   EXPECT_EQ(next_deadline(state_), started + 5000);
 
   Decision d = TimeOutRun(exec("a_0"), started + 4999);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   EXPECT_EQ(RunOf("a_0").party_status, Status::running);
@@ -165,7 +163,7 @@ TEST_F(LifecycleTest, TimeoutRunPastTheDeadlineEndsTheRunAsTimeoutAndKillsIt) {
   const int64_t started = RunOf("a_0").start_time;
 
   Decision d = TimeOutRun(exec("a_0"), started + 5000);
-  ASSERT_EQ(d.code, 0);
+  ASSERT_EQ(d.code, RetCode::success);
   auto changes = events_of<TaskPartyStatusChanged>(d.events);
   ASSERT_FALSE(changes.empty());
   EXPECT_EQ(changes[0].execution_id, exec("a_0"));
@@ -192,7 +190,7 @@ TEST_F(LifecycleTest, TimeoutRunPastTheDeadlineEndsTheRunAsTimeoutAndKillsIt) {
   // The killed worker's launcher reports a failure; a second detector look: nothing changes.
   // (Timeout -> failed is in FATE's transition table; a run this server ended must still stay timeout.)
   d = Report(exec("a_0"), Status::failed, "worker stopped: killed by signal 15 (SIGTERM)");
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   FailRun gone;
   gone.execution_id = exec("a_0");
@@ -282,11 +280,11 @@ TEST_F(LifecycleTest, TimeoutAtAPartnerIsReportedToTheSchedulerAsTimeout) {
   join.dag_schema = dag;
   join.party = kHost;
   join.local_party_id = "10000";
-  ASSERT_EQ(Run(join).code, 0);
+  ASSERT_EQ(Run(join).code, RetCode::success);
   StartTask start;
   start.party = kHost;
   start.task_name = "a_0";
-  ASSERT_EQ(Run(start).code, 0);
+  ASSERT_EQ(Run(start).code, RetCode::success);
   Launch(exec("a_0", 0, kHost), 77);
   const int64_t started = RunOf("a_0", 0, kHost).start_time;
   EXPECT_EQ(next_deadline(state_), started + 5000);
@@ -297,7 +295,7 @@ TEST_F(LifecycleTest, TimeoutAtAPartnerIsReportedToTheSchedulerAsTimeout) {
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].launcher_pid, 77);
   bool reported = false;
-  for (const auto& call : effects_of<PartnerCall>(d))
+  for (const auto& call : partner_calls(state_, d.effects))
     if (call.endpoint == "scheduler/task/report") {
       reported = true;
       EXPECT_EQ(call.body.value("status", ""), "timeout") << call.body.dump();
@@ -311,21 +309,18 @@ TEST_F(LifecycleTest, APartnersTimeoutReportTimesTheTaskAndTheJobOut) {
   Json dag = guest_chain_dag();
   dag["dag"]["parties"].push_back(J(R"({"role": "host", "party_id": ["10000"]})"));
   Create(dag);
-  PartnerAnswered joined;
-  joined.party = kHost;
-  joined.endpoint = "partner/job/create";
-  Run(joined);
+  Run(CopyCreateAnswered{kHost, RetCode::success, "success", 0});
   ASSERT_EQ(state_.schedule_status, Status::running);
   Launch(exec("a_0"), 21);
   ReportPartyStatus report;
   report.party = kHost;
   report.task_name = "a_0";
   report.status = Status::running;
-  ASSERT_EQ(Run(report).code, 0);
+  ASSERT_EQ(Run(report).code, RetCode::success);
   report.status = Status::timeout;
   report.error = "task timed out: running longer than 5 s";
   Decision d = Run(report);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(state_.schedule.at("a_0").status, Status::timeout);
   EXPECT_EQ(RunOf("a_0").party_status, Status::timeout);  // the guest's own run is stopped with it
   auto kills = effects_of<KillRun>(d);
@@ -344,19 +339,19 @@ TEST_F(LifecycleTest, TimeoutJobStopsTheJobAsTimeoutOnlyPastDagConfTimeout) {
   ASSERT_EQ(state_.schedule_status, Status::running);
   const int64_t started = state_.start_time;
   ASSERT_GT(started, 0);
-  EXPECT_EQ(job_timeout_s(state_), 10);
+  EXPECT_EQ(job_timeout_s(state_.dag), 10);
   Launch(exec("a_0"), 601);
   EXPECT_EQ(next_deadline(state_), started + 10000);  // earlier than a_0's default task timeout
 
   TimeoutJob early;
   Decision d = At(started + 9999, early);
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
 
   TimeoutJob due;
   d = At(started + 10000, due);
-  ASSERT_EQ(d.code, 0);
+  ASSERT_EQ(d.code, RetCode::success);
   auto kills = effects_of<KillRun>(d);
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].execution_id, exec("a_0"));
@@ -380,7 +375,7 @@ TEST_F(LifecycleTest, TimeoutJobStopsTheJobAsTimeoutOnlyPastDagConfTimeout) {
 TEST_F(LifecycleTest, TimeoutJobWithoutDagConfTimeoutChangesNothing) {
   Create(guest_chain_dag());
   Launch(exec("a_0"));
-  EXPECT_EQ(job_timeout_s(state_), 0);
+  EXPECT_EQ(job_timeout_s(state_.dag), 0);
   Decision d = At(now_ + 365LL * 24 * 3600 * 1000, TimeoutJob{});
   EXPECT_TRUE(d.events.empty());
   EXPECT_EQ(state_.schedule_status, Status::running);
@@ -452,11 +447,10 @@ TEST_F(LifecycleTest, RerunFromATaskOnADiamondPicksExactlyTheTaskAndItsDownstrea
   ASSERT_EQ(state_.schedule_status, Status::success);
 
   Decision d = RerunFrom("b_0");
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(new_versions(d), (std::map<std::string, int>{{"b_0", 1}, {"d_0", 1}}));
   std::vector<Status> schedule;
-  for (const auto& e : events_of<JobStatusChanged>(d.events))
-    if (e.party == kSchedule) schedule.push_back(e.status);
+  for (const auto& e : events_of<ScheduleStatusChanged>(d.events)) schedule.push_back(e.status);
   EXPECT_EQ(schedule, (std::vector<Status>{Status::waiting, Status::running}));
   EXPECT_EQ(launched(d), std::vector<std::string>{exec("b_0", 1)});  // d_0 waits for b_0
   for (const char* kept : {"a_0", "c_0", "e_0"}) {
@@ -492,20 +486,20 @@ TEST_F(LifecycleTest, RerunFromAnUnknownTaskOrOnAJobNotEndedIsRefused) {
   Create(guest_chain_dag());
   Launch(exec("a_0"));
   Decision d = RerunFrom("a_0");  // running
-  EXPECT_EQ(d.code, 1000);
+  EXPECT_EQ(d.code, RetCode::job_params_error);
   EXPECT_TRUE(contains(d.message, "task_name")) << d.message;
   EXPECT_EQ(LatestVersion("a_0"), 0);
 
   Report(exec("a_0"), Status::failed, "boom");
   ASSERT_EQ(state_.schedule_status, Status::failed);
   d = RerunFrom("zz_9");
-  EXPECT_EQ(d.code, 1000);
+  EXPECT_EQ(d.code, RetCode::job_params_error);
   EXPECT_TRUE(contains(d.message, "zz_9")) << d.message;
   EXPECT_TRUE(contains(d.message, "task_name")) << d.message;
 
   // From an existing task of the failed job: accepted.
   d = RerunFrom("a_0");
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(new_versions(d), (std::map<std::string, int>{{"a_0", 1}, {"b_0", 1}, {"c_0", 1}}));
 }
 
@@ -515,7 +509,7 @@ TEST_F(LifecycleTest, CreateJobLargerThanThePartyIsRefusedWith1006AndStoresNothi
   Json dag = guest_chain_dag();
   dag["dag"]["conf"]["cores"] = 16;
   Decision d = Create(dag, /*party_cores=*/8);
-  EXPECT_EQ(d.code, 1006);
+  EXPECT_EQ(d.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(names_number(d.message, 16)) << d.message;
   EXPECT_TRUE(names_number(d.message, 8)) << d.message;
   EXPECT_TRUE(d.events.empty());
@@ -526,14 +520,14 @@ TEST_F(LifecycleTest, CreateJobLargerThanThePartyIsRefusedWith1006AndStoresNothi
   dag["dag"]["conf"]["cores"] = 4;
   dag["dag"]["tasks"]["b_0"]["conf"] = J(R"({"engine_run": {"cores": 12}})");
   d = Create(dag, 8);
-  EXPECT_EQ(d.code, 1006);
+  EXPECT_EQ(d.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(names_number(d.message, 12)) << d.message;
   EXPECT_FALSE(state_.exists);
 
   // Exactly the party's cores fits.
   dag["dag"]["tasks"]["b_0"]["conf"] = J(R"({"engine_run": {"cores": 8}})");
   d = Create(dag, 8);
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(state_.schedule_status, Status::running);
 }
 
@@ -541,7 +535,7 @@ TEST_F(LifecycleTest, CreateJobWithoutAKnownPartyTotalIsNotChecked) {
   Json dag = guest_chain_dag();
   dag["dag"]["conf"]["cores"] = 64;
   Decision d = Create(dag, /*party_cores=*/0);
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
 }
 
 TEST_F(LifecycleTest, JoinJobLargerThanThePartyIsRefusedWith1006AndStoresNothing) {
@@ -555,7 +549,7 @@ TEST_F(LifecycleTest, JoinJobLargerThanThePartyIsRefusedWith1006AndStoresNothing
   join.local_party_id = "10000";
   join.party_cores = 8;
   Decision d = Run(join);
-  EXPECT_EQ(d.code, 1006);
+  EXPECT_EQ(d.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(names_number(d.message, 12)) << d.message;
   EXPECT_TRUE(names_number(d.message, 8)) << d.message;
   EXPECT_TRUE(contains(d.message, "host:10000")) << d.message;
@@ -564,7 +558,7 @@ TEST_F(LifecycleTest, JoinJobLargerThanThePartyIsRefusedWith1006AndStoresNothing
 
   join.party_cores = 16;
   d = Run(join);
-  EXPECT_EQ(d.code, 0) << d.message;
+  EXPECT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_TRUE(state_.exists);
   EXPECT_NE(state_.copy(kHost), nullptr);
 }

@@ -3,8 +3,6 @@
 // at a party) driven as its host drives it, decide_and_advance() then apply(), with every answer of the
 // resource managers given by the test itself (nothing is granted automatically). Every admission scenario
 // ends by replaying the recorded events into a fresh state.
-#include "events/resources.hpp"
-
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -12,8 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "events/job.hpp"
-#include "events/job_views.hpp"
+#include "events/job/job.hpp"
+#include "events/job/views.hpp"
+#include "events/resources/ledger.hpp"
 #include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
@@ -29,24 +28,24 @@ TEST(LedgerTest, GrantsWhileTheCoresFitInTheTotal) {
   EXPECT_EQ(ledger.total(), 8);
   EXPECT_EQ(ledger.in_use(), 0);
   LedgerAnswer a = ledger.Reserve("a/guest/9999", 4, 0, T0, T0);
-  EXPECT_EQ(a.code, 0) << a.message;
+  EXPECT_EQ(a.code, RetCode::success) << a.message;
   LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1);
-  EXPECT_EQ(b.code, 0) << b.message;
+  EXPECT_EQ(b.code, RetCode::success) << b.message;
   EXPECT_EQ(ledger.in_use(), 8);
   EXPECT_EQ(ledger.held_by("a/guest/9999"), 4);
   EXPECT_EQ(ledger.held_by("b/guest/9999"), 4);
   EXPECT_EQ(ledger.held_by("c/guest/9999"), 0);
   EXPECT_EQ(ledger.waiting(), 0u);
   // Zero cores (an arbiter's copy) always fit, even with nothing free.
-  EXPECT_EQ(ledger.Reserve("c/arbiter/9999", 0, 0, T0 + 2, T0 + 2).code, 0);
+  EXPECT_EQ(ledger.Reserve("c/arbiter/9999", 0, 0, T0 + 2, T0 + 2).code, RetCode::success);
   EXPECT_EQ(ledger.in_use(), 8);
 }
 
 TEST(LedgerTest, NotNowWhenItDoesNotFitNamesWhatIsFreeOfTheTotal) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("a/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("a/guest/9999", 6, 0, T0, T0).code, RetCode::success);
   LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1);
-  EXPECT_EQ(b.code, 1005);
+  EXPECT_EQ(b.code, RetCode::job_resource_exception);
   EXPECT_EQ(b.message, "Job resource exception: 4 cores needed, 2 of 8 free");
   EXPECT_EQ(ledger.held_by("b/guest/9999"), 0);
   EXPECT_EQ(ledger.in_use(), 6);
@@ -56,36 +55,36 @@ TEST(LedgerTest, NotNowWhenItDoesNotFitNamesWhatIsFreeOfTheTotal) {
 TEST(LedgerTest, NeverWhenTheJobNeedsMoreThanTheTotal) {
   Ledger ledger(8);
   LedgerAnswer a = ledger.Reserve("a/guest/9999", 9, 0, T0, T0);
-  EXPECT_EQ(a.code, 1006);
+  EXPECT_EQ(a.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(contains(a.message, "9 cores")) << a.message;
   EXPECT_TRUE(contains(a.message, "8 in total")) << a.message;
   EXPECT_EQ(ledger.in_use(), 0);
   EXPECT_EQ(ledger.waiting(), 0u);  // it can never run: it does not wait
   // Exactly the total is fine.
-  EXPECT_EQ(ledger.Reserve("b/guest/9999", 8, 0, T0, T0).code, 0);
+  EXPECT_EQ(ledger.Reserve("b/guest/9999", 8, 0, T0, T0).code, RetCode::success);
 }
 
 TEST(LedgerTest, AReserveRepeatedByTheSameHolderIsGrantedOnce) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("a/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("a/guest/9999", 8, 0, T0, T0).code, RetCode::success);
   // Nothing is free now, but the holder holds its cores already: granted again, counted once.
   LedgerAnswer again = ledger.Reserve("a/guest/9999", 8, 0, T0, T0 + 10);
-  EXPECT_EQ(again.code, 0) << again.message;
+  EXPECT_EQ(again.code, RetCode::success) << again.message;
   EXPECT_EQ(ledger.in_use(), 8);
   EXPECT_EQ(ledger.held_by("a/guest/9999"), 8);
   // The same job's copy of another role is another holder.
-  EXPECT_EQ(ledger.Reserve("a/host/9999", 1, 0, T0, T0 + 20).code, 1005);
+  EXPECT_EQ(ledger.Reserve("a/host/9999", 1, 0, T0, T0 + 20).code, RetCode::job_resource_exception);
 }
 
 TEST(LedgerTest, ReleaseFreesTheCores) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("a/guest/9999", 8, 0, T0, T0).code, 0);
-  ASSERT_EQ(ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1).code, 1005);
+  ASSERT_EQ(ledger.Reserve("a/guest/9999", 8, 0, T0, T0).code, RetCode::success);
+  ASSERT_EQ(ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 1).code, RetCode::job_resource_exception);
   ledger.Release("a/guest/9999");
   EXPECT_EQ(ledger.in_use(), 0);
   EXPECT_EQ(ledger.held_by("a/guest/9999"), 0);
   LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0 + 1, T0 + 2);
-  EXPECT_EQ(b.code, 0) << b.message;
+  EXPECT_EQ(b.code, RetCode::success) << b.message;
   EXPECT_EQ(ledger.waiting(), 0u);  // a granted waiter waits no more
   // Releasing a holder that holds nothing changes nothing; releasing twice neither.
   ledger.Release("nobody/guest/9999");
@@ -95,12 +94,12 @@ TEST(LedgerTest, ReleaseFreesTheCores) {
 
 TEST(LedgerTest, ReleaseForgetsAWaiter) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
-  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 1, T0 + 1).code, 1005);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, RetCode::success);
+  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 1, T0 + 1).code, RetCode::job_resource_exception);
   ledger.Release("high/guest/9999");  // e.g. the job was canceled while it waited
   EXPECT_EQ(ledger.waiting(), 0u);
   ledger.Release("running/guest/9999");
-  EXPECT_EQ(ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 10).code, 0);
+  EXPECT_EQ(ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 10).code, RetCode::success);
 }
 
 TEST(LedgerTest, RestoredHoldingsCount) {
@@ -109,151 +108,161 @@ TEST(LedgerTest, RestoredHoldingsCount) {
   EXPECT_EQ(ledger.in_use(), 6);
   EXPECT_EQ(ledger.held_by("a/guest/9999"), 6);
   LedgerAnswer b = ledger.Reserve("b/guest/9999", 4, 0, T0, T0);
-  EXPECT_EQ(b.code, 1005);
+  EXPECT_EQ(b.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(b.message, "2 of 8 free")) << b.message;
-  EXPECT_EQ(ledger.Reserve("a/guest/9999", 6, 0, T0, T0).code, 0);  // held already
+  EXPECT_EQ(ledger.Reserve("a/guest/9999", 6, 0, T0, T0).code, RetCode::success);  // held already
 }
 
 TEST(LedgerTest, AHigherPriorityWaiterThatFitsGoesFirst) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, RetCode::success);
   // Both wait for the running job: the low-priority one was submitted first.
-  ASSERT_EQ(ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
-  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, 1005);
+  ASSERT_EQ(ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
+  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, RetCode::job_resource_exception);
   EXPECT_EQ(ledger.waiting(), 2u);
   ledger.Release("running/guest/9999");
   // The low one asks first, but the high one fits now: the low one is refused, naming it.
   LedgerAnswer low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 300);
-  EXPECT_EQ(low.code, 1005);
+  EXPECT_EQ(low.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(low.message, "waiting behind high/guest/9999")) << low.message;
   EXPECT_TRUE(contains(low.message, "priority 5")) << low.message;
   EXPECT_EQ(ledger.in_use(), 0);
   LedgerAnswer high = ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 310);
-  EXPECT_EQ(high.code, 0) << high.message;
+  EXPECT_EQ(high.code, RetCode::success) << high.message;
   // Now the low one simply does not fit.
   low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 1, T0 + 320);
-  EXPECT_EQ(low.code, 1005);
+  EXPECT_EQ(low.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(low.message, "8 cores needed, 0 of 8 free")) << low.message;
 }
 
 TEST(LedgerTest, WithEqualPrioritiesTheEarlierSubmitGoesFirst) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, RetCode::success);
   // Refused in the reverse order of their submits.
-  ASSERT_EQ(ledger.Reserve("later/guest/9999", 8, 3, T0 + 20, T0 + 100).code, 1005);
-  ASSERT_EQ(ledger.Reserve("earlier/guest/9999", 8, 3, T0 + 10, T0 + 110).code, 1005);
+  ASSERT_EQ(ledger.Reserve("later/guest/9999", 8, 3, T0 + 20, T0 + 100).code,
+            RetCode::job_resource_exception);
+  ASSERT_EQ(ledger.Reserve("earlier/guest/9999", 8, 3, T0 + 10, T0 + 110).code,
+            RetCode::job_resource_exception);
   ledger.Release("running/guest/9999");
   LedgerAnswer later = ledger.Reserve("later/guest/9999", 8, 3, T0 + 20, T0 + 200);
-  EXPECT_EQ(later.code, 1005);
+  EXPECT_EQ(later.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(later.message, "earlier/guest/9999")) << later.message;
-  EXPECT_EQ(ledger.Reserve("earlier/guest/9999", 8, 3, T0 + 10, T0 + 210).code, 0);
+  EXPECT_EQ(ledger.Reserve("earlier/guest/9999", 8, 3, T0 + 10, T0 + 210).code, RetCode::success);
 }
 
 TEST(LedgerTest, AWaiterRankedBehindDoesNotHoldBackTheOneAsking) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
-  ASSERT_EQ(ledger.Reserve("low/guest/9999", 4, 0, T0 + 1, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, RetCode::success);
+  ASSERT_EQ(ledger.Reserve("low/guest/9999", 4, 0, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
   ledger.Release("running/guest/9999");
   // A higher-priority job asking for the first time is not kept waiting by a lower one.
-  EXPECT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, 0);
+  EXPECT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, RetCode::success);
 }
 
 TEST(LedgerTest, AJobThatDoesNotFitDoesNotBlockASmallerLaterJob) {
   Ledger ledger(8, 60000);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);
   // The large job was submitted first and waits (it needs 8, 2 are free).
-  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
   // The small later job fits in the 2 free cores and is granted.
   LedgerAnswer small = ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 200);
-  EXPECT_EQ(small.code, 0) << small.message;
+  EXPECT_EQ(small.code, RetCode::success) << small.message;
   EXPECT_EQ(ledger.in_use(), 8);
   // Even a higher-priority large waiter does not block it while it does not fit.
   Ledger prio(8, 60000);
-  ASSERT_EQ(prio.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
-  ASSERT_EQ(prio.Reserve("large/guest/9999", 8, 9, T0 + 1, T0 + 100).code, 1005);
-  EXPECT_EQ(prio.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 200).code, 0);
+  ASSERT_EQ(prio.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);
+  ASSERT_EQ(prio.Reserve("large/guest/9999", 8, 9, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
+  EXPECT_EQ(prio.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 200).code, RetCode::success);
 }
 
 TEST(LedgerTest, AfterStarvationMsTheCoresAreKeptForTheLargeWaiterUntilItFits) {
   const int64_t starvation = 1000;
   Ledger ledger(8, starvation);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);
   // The large job is first refused at T0 + 100 and keeps asking every 500 ms.
-  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
   // Before the starvation time, smaller later jobs pass it.
-  ASSERT_EQ(ledger.Reserve("small1/guest/9999", 2, 0, T0 + 2, T0 + 500).code, 0);
+  ASSERT_EQ(ledger.Reserve("small1/guest/9999", 2, 0, T0 + 2, T0 + 500).code, RetCode::success);
   ledger.Release("small1/guest/9999");
-  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 600).code, 1005);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 600).code, RetCode::job_resource_exception);
   // One starvation time after its first refusal, what is free is kept for it.
   LedgerAnswer small2 = ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 100 + starvation);
-  EXPECT_EQ(small2.code, 1005);
+  EXPECT_EQ(small2.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(small2.message, "cores are kept for large/guest/9999")) << small2.message;
   EXPECT_EQ(ledger.in_use(), 6);
   // Still too few for the large job itself.
   LedgerAnswer large = ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 1200);
-  EXPECT_EQ(large.code, 1005);
+  EXPECT_EQ(large.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(large.message, "8 cores needed, 2 of 8 free")) << large.message;
   // Smaller ones keep being refused while it waits...
-  EXPECT_EQ(ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1500).code, 1005);
+  EXPECT_EQ(ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1500).code,
+            RetCode::job_resource_exception);
   // ... until the running job ends and the large one fits.
   ledger.Release("running/guest/9999");
-  EXPECT_EQ(ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1600).code, 1005);
+  EXPECT_EQ(ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1600).code,
+            RetCode::job_resource_exception);
   large = ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 1700);
-  EXPECT_EQ(large.code, 0) << large.message;
+  EXPECT_EQ(large.code, RetCode::success) << large.message;
   // Then the small one is refused only because nothing is free.
   LedgerAnswer after = ledger.Reserve("small2/guest/9999", 2, 0, T0 + 3, T0 + 1800);
-  EXPECT_EQ(after.code, 1005);
+  EXPECT_EQ(after.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(after.message, "2 cores needed, 0 of 8 free")) << after.message;
 }
 
 TEST(LedgerTest, StarvationIsCountedFromTheFirstRefusal) {
   const int64_t starvation = 1000;
   Ledger ledger(8, starvation);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);
   for (int64_t t = T0 + 100; t <= T0 + 900; t += 200)
-    ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, t).code, 1005);
+    ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, t).code, RetCode::job_resource_exception);
   // Its last refusal was at T0 + 900, its first at T0 + 100: it starves at T0 + 1100.
-  EXPECT_EQ(ledger.Reserve("a/guest/9999", 1, 0, T0 + 2, T0 + 1099).code, 0);
-  EXPECT_EQ(ledger.Reserve("b/guest/9999", 1, 0, T0 + 2, T0 + 1100).code, 1005);
+  EXPECT_EQ(ledger.Reserve("a/guest/9999", 1, 0, T0 + 2, T0 + 1099).code, RetCode::success);
+  EXPECT_EQ(ledger.Reserve("b/guest/9999", 1, 0, T0 + 2, T0 + 1100).code, RetCode::job_resource_exception);
 }
 
 TEST(LedgerTest, TheDefaultStarvationTimeIsAMinute) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);
   // The large waiter keeps asking (every 4 s) for 59 s: smaller later jobs pass it.
   int64_t t = T0 + 100;
   for (; t < T0 + 100 + 60000; t += 4000) {
-    ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, t).code, 1005);
-    ASSERT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, t + 1).code, 0) << "at +" << t - T0;
+    ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, t).code, RetCode::job_resource_exception);
+    ASSERT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, t + 1).code, RetCode::success)
+        << "at +" << t - T0;
     ledger.Release("small/guest/9999");
   }
-  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100 + 60000).code, 1005);
-  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 100 + 60000).code, 1005);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100 + 60000).code,
+            RetCode::job_resource_exception);
+  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 100 + 60000).code,
+            RetCode::job_resource_exception);
 }
 
 TEST(LedgerTest, WaitersThatStopAskingForFiveSecondsAreForgotten) {
   Ledger ledger(8);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, 0);
-  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 1, T0 + 100).code, 1005);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, RetCode::success);
+  ASSERT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
   ledger.Release("running/guest/9999");
   // 4 s after its last request the high-priority waiter is still remembered and goes first.
   LedgerAnswer low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 4100);
-  EXPECT_EQ(low.code, 1005);
+  EXPECT_EQ(low.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(low.message, "high/guest/9999")) << low.message;
   EXPECT_EQ(ledger.waiting(), 2u);
   // More than 5 s after its last request it has gone (admitted elsewhere, stopped, failed).
   low = ledger.Reserve("low/guest/9999", 8, 0, T0 + 2, T0 + 5101);
-  EXPECT_EQ(low.code, 0) << low.message;
+  EXPECT_EQ(low.code, RetCode::success) << low.message;
   EXPECT_EQ(ledger.waiting(), 0u);
 }
 
 TEST(LedgerTest, AStarvingWaiterThatStopsAskingIsForgottenToo) {
   Ledger ledger(8, 1000);
-  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, 0);
-  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, 1005);
-  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 2000).code, 1005);
-  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 2100).code, 1005);  // kept for it
-  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 7001).code, 0);     // it has gone
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 100).code, RetCode::job_resource_exception);
+  ASSERT_EQ(ledger.Reserve("large/guest/9999", 8, 0, T0 + 1, T0 + 2000).code,
+            RetCode::job_resource_exception);
+  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 2100).code,
+            RetCode::job_resource_exception);  // kept for it
+  EXPECT_EQ(ledger.Reserve("small/guest/9999", 2, 0, T0 + 2, T0 + 7001).code,
+            RetCode::success);  // it has gone
 }
 
 // ==== AdmissionTest =====================================================================================
@@ -299,7 +308,7 @@ std::string exec(const PartyRef& party, const std::string& task = "a_0", int ver
 std::vector<PartnerCall> calls(const Decision& d, const std::string& endpoint,
                                const PartyRef& party = kHost) {
   std::vector<PartnerCall> out;
-  for (const auto& call : effects_of<PartnerCall>(d))
+  for (const auto& call : partner_calls(kJob, d.effects))
     if (call.endpoint == endpoint && call.party == party) out.push_back(call);
   return out;
 }
@@ -330,24 +339,24 @@ class AdmissionTest : public ::testing::Test {
     return Run(c);
   }
   Decision Joined(const PartyRef& party = kHost) {
-    return Run(PartnerAnswered{party, "partner/job/create", "", 0, 0, 0, "success", 0});
+    return Run(CopyCreateAnswered{party, RetCode::success, "success", 0});
   }
   // This server's resource manager answers the local apply of `attempt`.
   Decision Local(int code, const std::string& message = "success", int attempt = 1,
                  const PartyRef& party = kGuest, int64_t at = 0) {
-    return Run(ResourcesAnswered{party, attempt, code, message, 0}, at);
+    return Run(ResourcesAnswered{party, attempt, ret_code_of(code), message, 0}, at);
   }
   // The remote party answers partner/job/resource/apply of `attempt`.
   Decision Remote(int code, const std::string& message = "success", int attempt = 1, int64_t at = 0) {
-    return Run(PartnerAnswered{kHost, kApply, "", 0, attempt, code, message, 0}, at);
+    return Run(ResourcesAnswered{kHost, attempt, ret_code_of(code), message, 0}, at);
   }
   Decision Advance(int64_t at) { return Run(domain::Advance{0}, at); }
 
   // Created, joined, and the first admission asked: the answers are the test's.
   void CreatedAndAsked(const Json& dag) {
-    ASSERT_EQ(Create(dag).code, 0);
+    ASSERT_EQ(Create(dag).code, RetCode::success);
     Decision d = Joined();
-    ASSERT_EQ(d.code, 0) << d.message;
+    ASSERT_EQ(d.code, RetCode::success) << d.message;
     ASSERT_EQ(events_of<AdmissionStarted>(d.events).size(), 1u);
   }
 
@@ -402,13 +411,13 @@ class AdmissionTest : public ::testing::Test {
 
 TEST_F(AdmissionTest, EveryPartyIsAskedForTheCopysCoresOnceAllJoined) {
   Decision d = Create(two_party_dag());
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_TRUE(effects_of<ApplyLocalResources>(d).empty()) << "asked before the host created its copy";
   EXPECT_TRUE(calls(d, kApply).empty());
   EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
 
   d = Joined();
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto started = events_of<AdmissionStarted>(d.events);
   ASSERT_EQ(started.size(), 1u);
   EXPECT_EQ(started[0].attempt, 1);
@@ -437,7 +446,7 @@ TEST_F(AdmissionTest, EveryPartyIsAskedForTheCopysCoresOnceAllJoined) {
 TEST_F(AdmissionTest, AllGrantedTheJobRunsAndThePartiesAreStarted) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
   Decision d = Local(0);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto applied = events_of<CopyResourcesApplied>(d.events);
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].party, kGuest);
@@ -448,7 +457,7 @@ TEST_F(AdmissionTest, AllGrantedTheJobRunsAndThePartiesAreStarted) {
   EXPECT_TRUE(launched(d).empty());
 
   d = Remote(0);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto ended = events_of<AdmissionEnded>(d.events);
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_TRUE(ended[0].granted);
@@ -460,8 +469,8 @@ TEST_F(AdmissionTest, AllGrantedTheJobRunsAndThePartiesAreStarted) {
   auto task_apply = calls(d, "partner/task/resource/apply");
   ASSERT_EQ(task_apply.size(), 1u);
   EXPECT_TRUE(launched(d).empty());
-  Decision granted = Run(PartnerAnswered{kHost, "partner/task/resource/apply", "a_0", 0,
-                                         task_apply[0].attempt, 0, "success", 0});
+  Decision granted =
+      Run(TaskResourcesAnswer{kHost, "a_0", 0, task_apply[0].attempt, RetCode::success, "success", 0});
   EXPECT_EQ(launched(granted), std::vector<std::string>{exec(kGuest)});
   EXPECT_TRUE(events_of<CopyResourcesReturned>(d.events).empty());
   EXPECT_TRUE(effects_of<ReleaseLocalResources>(d).empty());
@@ -484,11 +493,11 @@ TEST_F(AdmissionTest, TheOrderOfTheAnswersDoesNotMatter) {
 
 TEST_F(AdmissionTest, ARemoteRefusalReturnsTheLocalGrantAndTheJobWaitsWithTheReason) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
-  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Local(0).code, RetCode::success);
   ASSERT_TRUE(Holds());
   const std::string refusal = "Job resource exception: 4 cores needed, 2 of 8 free";
   Decision d = Remote(1005, refusal);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto ended = events_of<AdmissionEnded>(d.events);
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_FALSE(ended[0].granted);
@@ -518,9 +527,9 @@ TEST_F(AdmissionTest, ARemoteRefusalReturnsTheLocalGrantAndTheJobWaitsWithTheRea
 
 TEST_F(AdmissionTest, ALocalRefusalSendsTheGrantingRemotePartyAResourceReturn) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
-  ASSERT_EQ(Remote(0).code, 0);
+  ASSERT_EQ(Remote(0).code, RetCode::success);
   Decision d = Local(1005, "Job resource exception: 4 cores needed, 0 of 8 free");
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto back = calls(d, kReturn);
   ASSERT_EQ(back.size(), 1u);
   EXPECT_EQ(back[0].body, (Json{{"job_id", kJob}, {"role", "host"}, {"party_id", "10000"}}));
@@ -537,8 +546,8 @@ TEST_F(AdmissionTest, TheNextAttemptComesOnlyAfterHalfASecond) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
   const int64_t first = sched_.state.admission_time;
   ASSERT_EQ(first, now_);
-  ASSERT_EQ(Local(0).code, 0);
-  ASSERT_EQ(Remote(1005, "Job resource exception: 4 cores needed, 0 of 8 free").code, 0);
+  ASSERT_EQ(Local(0).code, RetCode::success);
+  ASSERT_EQ(Remote(1005, "Job resource exception: 4 cores needed, 0 of 8 free").code, RetCode::success);
   ASSERT_FALSE(sched_.state.admission_open);
   EXPECT_EQ(next_deadline(sched_.state), first + kAdmissionRetryMs);
 
@@ -568,7 +577,7 @@ TEST_F(AdmissionTest, TheNextAttemptComesOnlyAfterHalfASecond) {
   d = Remote(0, "success", 1);
   EXPECT_TRUE(d.events.empty());
   // Both grant attempt 2: the job runs and the reason is gone.
-  ASSERT_EQ(Local(0, "success", 2).code, 0);
+  ASSERT_EQ(Local(0, "success", 2).code, RetCode::success);
   d = Remote(0, "success", 2);
   EXPECT_EQ(sched_.state.schedule_status, Status::running);
   EXPECT_EQ(Row().value("pending_reason", "?"), "");
@@ -577,7 +586,7 @@ TEST_F(AdmissionTest, TheNextAttemptComesOnlyAfterHalfASecond) {
 
 TEST_F(AdmissionTest, ARepeatedAnswerOfTheSameAttemptIsIgnored) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
-  ASSERT_EQ(Remote(1005, "Job resource exception: not now").code, 0);
+  ASSERT_EQ(Remote(1005, "Job resource exception: not now").code, RetCode::success);
   // The same party answers again (a retried call): the first answer stands.
   Decision d = Remote(0);
   EXPECT_TRUE(d.events.empty());
@@ -592,7 +601,7 @@ TEST_F(AdmissionTest, ALateLocalGrantForAnEndedAttemptIsGivenBackAtOnce) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
   // The job is canceled while the admission is open.
   Decision d = Run(StopJob{Status::canceled, "stopped by user", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   ASSERT_EQ(sched_.state.schedule_status, Status::canceled);
   // Then the resource manager's grant arrives: nothing is recorded, the cores go back.
   d = Local(0);
@@ -606,10 +615,10 @@ TEST_F(AdmissionTest, ALateLocalGrantForAnEndedAttemptIsGivenBackAtOnce) {
 
 TEST_F(AdmissionTest, StoppingAJobWhoseLocalCopyHoldsItsCoresReturnsThem) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
-  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Local(0).code, RetCode::success);
   ASSERT_TRUE(Holds());
   Decision d = Run(StopJob{Status::canceled, "stopped by user", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(events_of<CopyResourcesReturned>(d.events).size(), 1u);
   EXPECT_EQ(effects_of<ReleaseLocalResources>(d).size(), 1u);
   EXPECT_FALSE(Holds());
@@ -621,10 +630,10 @@ TEST_F(AdmissionTest, StoppingAJobWhoseLocalCopyHoldsItsCoresReturnsThem) {
 
 TEST_F(AdmissionTest, A1006FailsTheJobNamingThePartyAndReturnsTheLocalGrant) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag(Json{{"cores", 6}})));
-  ASSERT_EQ(Local(0).code, 0);
+  ASSERT_EQ(Local(0).code, RetCode::success);
   const std::string never = "Resource limit exceeded: the job needs 6 cores and the party has 4 in total";
   Decision d = Remote(1006, never);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto ended = events_of<AdmissionEnded>(d.events);
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_FALSE(ended[0].granted);
@@ -650,7 +659,7 @@ TEST_F(AdmissionTest, A1006FailsTheJobNamingThePartyAndReturnsTheLocalGrant) {
 
 TEST_F(AdmissionTest, A1006FromTheLocalPartyFailsTheJobToo) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
-  ASSERT_EQ(Remote(0).code, 0);
+  ASSERT_EQ(Remote(0).code, RetCode::success);
   Decision d = Local(1006, "Resource limit exceeded: the job needs 4 cores and the party has 2 in total");
   EXPECT_EQ(sched_.state.schedule_status, Status::failed);
   EXPECT_TRUE(contains(sched_.state.schedule_reason, "guest:9999")) << sched_.state.schedule_reason;
@@ -658,16 +667,17 @@ TEST_F(AdmissionTest, A1006FromTheLocalPartyFailsTheJobToo) {
 }
 
 TEST_F(AdmissionTest, ACopyThatSucceedsReturnsItsCoresInTheSameDecision) {
-  ASSERT_EQ(Create(local_dag()).code, 0);
+  ASSERT_EQ(Create(local_dag()).code, RetCode::success);
   ASSERT_EQ(sched_.state.admission_attempt, 1);
   Decision d = Local(0);
   ASSERT_EQ(sched_.state.schedule_status, Status::running);
   ASSERT_TRUE(Holds());
   ASSERT_EQ(launched(d), std::vector<std::string>{exec(kGuest)});
-  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code, 0);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code,
+            RetCode::success);
   ASSERT_TRUE(Holds());
   d = Run(ReportTaskStatus{exec(kGuest), Status::success, "", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::success);
   auto returned = events_of<CopyResourcesReturned>(d.events);
   ASSERT_EQ(returned.size(), 1u);
@@ -691,9 +701,10 @@ TEST_F(AdmissionTest, ACopyThatSucceedsReturnsItsCoresInTheSameDecision) {
 }
 
 TEST_F(AdmissionTest, ACopyThatFailsReturnsItsCoresToo) {
-  ASSERT_EQ(Create(local_dag()).code, 0);
-  ASSERT_EQ(Local(0).code, 0);
-  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code, 0);
+  ASSERT_EQ(Create(local_dag()).code, RetCode::success);
+  ASSERT_EQ(Local(0).code, RetCode::success);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code,
+            RetCode::success);
   Decision d = Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0});
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::failed);
   auto returned = events_of<CopyResourcesReturned>(d.events);
@@ -703,13 +714,14 @@ TEST_F(AdmissionTest, ACopyThatFailsReturnsItsCoresToo) {
 }
 
 TEST_F(AdmissionTest, ARerunAsksForTheCoresAgainAtOnce) {
-  ASSERT_EQ(Create(local_dag()).code, 0);
-  ASSERT_EQ(Local(0).code, 0);
-  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code, 0);
-  ASSERT_EQ(Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0}).code, 0);
+  ASSERT_EQ(Create(local_dag()).code, RetCode::success);
+  ASSERT_EQ(Local(0).code, RetCode::success);
+  ASSERT_EQ(Run(RecordLaunch{exec(kGuest), 4242, "launcher", "/logs", 0, "flowstone"}).code,
+            RetCode::success);
+  ASSERT_EQ(Run(ReportTaskStatus{exec(kGuest), Status::failed, "broken", 0}).code, RetCode::success);
   ASSERT_FALSE(Holds());
   Decision d = Run(RerunJob{"", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto started = events_of<AdmissionStarted>(d.events);
   ASSERT_EQ(started.size(), 1u);
   EXPECT_EQ(started[0].attempt, 2);
@@ -734,7 +746,7 @@ TEST_F(AdmissionTest, TheCopysCoresAreTheJobsCoresOrALargerTasksAndNoneForAnArbi
     }
   })");
   Decision d = Create(dag);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   ASSERT_NE(sched_.state.copy(kGuest), nullptr);
   ASSERT_NE(sched_.state.copy(kArbiter), nullptr);
   EXPECT_EQ(sched_.state.copy(kGuest)->cores, 10);
@@ -744,9 +756,9 @@ TEST_F(AdmissionTest, TheCopysCoresAreTheJobsCoresOrALargerTasksAndNoneForAnArbi
   for (const auto& apply : local)
     EXPECT_EQ(apply.cores, apply.party == kArbiter ? 0 : 10) << apply.party.role;
   EXPECT_TRUE(calls(d, kApply).empty());  // no remote party
-  ASSERT_EQ(Local(0, "success", 1, kGuest).code, 0);
+  ASSERT_EQ(Local(0, "success", 1, kGuest).code, RetCode::success);
   EXPECT_EQ(sched_.state.schedule_status, Status::waiting);  // the arbiter has not answered
-  ASSERT_EQ(Local(0, "success", 1, kArbiter).code, 0);
+  ASSERT_EQ(Local(0, "success", 1, kArbiter).code, RetCode::success);
   EXPECT_EQ(sched_.state.schedule_status, Status::running);
   EXPECT_EQ(Row(kGuest).value("cores", 0), 10);
   EXPECT_EQ(Row(kArbiter).value("cores", -1), 0);
@@ -754,24 +766,24 @@ TEST_F(AdmissionTest, TheCopysCoresAreTheJobsCoresOrALargerTasksAndNoneForAnArbi
 
 TEST_F(AdmissionTest, AJobOverThePartysTotalIsRefusedAtCreate) {
   Decision d = Create(local_dag(Json{{"cores", 12}}), /*party_cores=*/8);
-  EXPECT_EQ(d.code, 1006);
+  EXPECT_EQ(d.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(contains(d.message, "12")) << d.message;
   EXPECT_TRUE(contains(d.message, "guest:9999")) << d.message;
   EXPECT_FALSE(sched_.state.exists);
   // Exactly the total is accepted.
-  EXPECT_EQ(Create(local_dag(Json{{"cores", 8}}), 8).code, 0);
+  EXPECT_EQ(Create(local_dag(Json{{"cores", 8}}), 8).code, RetCode::success);
 }
 
 // ---- at a party on another server: the scheduler's resource/apply and resource/return ----
 
 TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
-  ASSERT_EQ(Create(two_party_dag()).code, 0);  // the scheduler's job, for its dag
+  ASSERT_EQ(Create(two_party_dag()).code, RetCode::success);  // the scheduler's job, for its dag
   JoinJob join{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr};
-  ASSERT_EQ(Run(party_, join).code, 0);
+  ASSERT_EQ(Run(party_, join).code, RetCode::success);
   ASSERT_FALSE(Holds(kHost, &party_));
   // resource/apply: the party's resource manager granted; the copy records it.
   Decision d = Run(party_, HoldResources{kHost, 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto applied = events_of<CopyResourcesApplied>(d.events);
   ASSERT_EQ(applied.size(), 1u);
   EXPECT_EQ(applied[0].cores, 4);
@@ -780,11 +792,11 @@ TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
   EXPECT_EQ(Row(kHost, &party_).value("resource_in_use", false), true);
   // Held already: a repeated apply records nothing.
   d = Run(party_, HoldResources{kHost, 0});
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   // resource/return: given back, and the resource manager is told.
   d = Run(party_, ReturnResources{kHost, "returned by the scheduler", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto returned = events_of<CopyResourcesReturned>(d.events);
   ASSERT_EQ(returned.size(), 1u);
   EXPECT_EQ(returned[0].reason, "returned by the scheduler");
@@ -795,38 +807,39 @@ TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
   EXPECT_EQ(LedgerRows(party_), 0u);
   // A repeated return gives nothing back twice.
   d = Run(party_, ReturnResources{kHost, "returned by the scheduler", 0});
-  EXPECT_EQ(d.code, 0);
+  EXPECT_EQ(d.code, RetCode::success);
   EXPECT_TRUE(d.events.empty());
   EXPECT_TRUE(d.effects.empty());
   // An unknown copy.
-  EXPECT_EQ(Run(party_, HoldResources{PartyRef{"host", "10001"}, 0}).code, 1001);
-  EXPECT_EQ(Run(party_, ReturnResources{PartyRef{"host", "10001"}, "x", 0}).code, 1001);
+  EXPECT_EQ(Run(party_, HoldResources{PartyRef{"host", "10001"}, 0}).code, RetCode::job_not_found);
+  EXPECT_EQ(Run(party_, ReturnResources{PartyRef{"host", "10001"}, "x", 0}).code, RetCode::job_not_found);
 }
 
 TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
-  ASSERT_EQ(Create(two_party_dag()).code, 0);
+  ASSERT_EQ(Create(two_party_dag()).code, RetCode::success);
   ASSERT_EQ(
-      Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code, 0);
-  ASSERT_EQ(Run(party_, HoldResources{kHost, 0}).code, 0);
+      Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code,
+      RetCode::success);
+  ASSERT_EQ(Run(party_, HoldResources{kHost, 0}).code, RetCode::success);
   Decision d = Run(party_, StopCopy{kHost, Status::failed, "another party failed", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(party_.state.copy(kHost)->status, Status::failed);
   EXPECT_EQ(events_of<CopyResourcesReturned>(d.events).size(), 1u);
   EXPECT_EQ(effects_of<ReleaseLocalResources>(d).size(), 1u);
   EXPECT_FALSE(Holds(kHost, &party_));
   d = Run(party_, HoldResources{kHost, 0});
-  EXPECT_EQ(d.code, 1005);
+  EXPECT_EQ(d.code, RetCode::job_resource_exception);
   EXPECT_TRUE(contains(d.message, "has ended")) << d.message;
 }
 
 TEST_F(AdmissionTest, AJoinOverThePartysTotalIsRefusedWith1006) {
-  ASSERT_EQ(Create(two_party_dag(Json{{"cores", 6}})).code, 0);
+  ASSERT_EQ(Create(two_party_dag(Json{{"cores", 6}})).code, RetCode::success);
   Decision d = Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 4, 0, nullptr});
-  EXPECT_EQ(d.code, 1006);
+  EXPECT_EQ(d.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(contains(d.message, "host:10000")) << d.message;
   EXPECT_FALSE(party_.state.exists);
   // The scheduler, told so by the failed create, fails the job naming the party.
-  d = Run(PartnerAnswered{kHost, "partner/job/create", "", 0, 0, 1006, d.message, 0});
+  d = Run(CopyCreateAnswered{kHost, RetCode::job_resource_limit_exceeded, d.message, 0});
   EXPECT_EQ(sched_.state.schedule_status, Status::failed);
   EXPECT_TRUE(contains(sched_.state.schedule_reason, "host:10000")) << sched_.state.schedule_reason;
 }
@@ -836,14 +849,14 @@ TEST_F(AdmissionTest, AJoinOverThePartysTotalIsRefusedWith1006) {
 // parties that had not answered are asked again, in the same attempt.
 TEST_F(AdmissionTest, AnAdmissionOpenAtACrashAsksTheSilentPartiesAgainAfterTheRestart) {
   ASSERT_NO_FATAL_FAILURE(CreatedAndAsked(two_party_dag()));
-  ASSERT_EQ(Local(0).code, 0);  // the host's answer is lost with the crash
+  ASSERT_EQ(Local(0).code, RetCode::success);  // the host's answer is lost with the crash
   JobState recovered;
   for (const auto& e : sched_.log) apply(recovered, e);
   ASSERT_TRUE(recovered.admission_open);
   std::vector<Effect> redo = recovery_effects(recovered);
   EXPECT_TRUE(effects_of<ApplyLocalResources>(redo).empty()) << "the guest answered already";
   std::vector<PartnerCall> asked;
-  for (const auto& call : effects_of<PartnerCall>(redo))
+  for (const auto& call : partner_calls(kJob, redo))
     if (call.endpoint == kApply) asked.push_back(call);
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0].party, kHost);
@@ -880,8 +893,8 @@ TEST_F(AdmissionTest, RepeatedRefusalsBackOffToTwoSeconds) {
   for (size_t i = 0; i < pauses.size(); ++i) {
     const int attempt = static_cast<int>(i) + 1;
     const int64_t started = sched_.state.admission_time;
-    ASSERT_EQ(Local(0, "success", attempt).code, 0);
-    ASSERT_EQ(Remote(1005, not_now, attempt).code, 0);
+    ASSERT_EQ(Local(0, "success", attempt).code, RetCode::success);
+    ASSERT_EQ(Remote(1005, not_now, attempt).code, RetCode::success);
     ASSERT_EQ(sched_.state.schedule_status, Status::waiting);
     EXPECT_EQ(next_deadline(sched_.state), started + pauses[i]) << "after refusal " << attempt;
     Decision early = Advance(started + pauses[i] - 1);
@@ -893,18 +906,20 @@ TEST_F(AdmissionTest, RepeatedRefusalsBackOffToTwoSeconds) {
   }
   // Granted everywhere: running. A rerun after a failure asks at once, and a refusal then pauses 500 ms.
   const int attempt = sched_.state.admission_attempt;
-  ASSERT_EQ(Local(0, "success", attempt).code, 0);
-  ASSERT_EQ(Remote(0, "success", attempt).code, 0);
+  ASSERT_EQ(Local(0, "success", attempt).code, RetCode::success);
+  ASSERT_EQ(Remote(0, "success", attempt).code, RetCode::success);
   ASSERT_EQ(sched_.state.schedule_status, Status::running);
-  ASSERT_EQ(Run(PartnerAnswered{kHost, "partner/task/resource/apply", "a_0", 0, 1, 0, "success", 0}).code, 0);
+  ASSERT_EQ(Run(TaskResourcesAnswer{kHost, "a_0", 0, 1, RetCode::success, "success", 0}).code,
+            RetCode::success);
   ASSERT_EQ(sched_.state.schedule.at("a_0").status, Status::running);
-  ASSERT_EQ(Run(ReportPartyStatus{kHost, "a_0", 0, Status::failed, "broken", false, 0}).code, 0);
+  ASSERT_EQ(Run(ReportPartyStatus{kHost, "a_0", 0, Status::failed, "broken", false, 0}).code,
+            RetCode::success);
   ASSERT_EQ(sched_.state.schedule_status, Status::failed);
   Decision d = Run(RerunJob{"", 0});
   ASSERT_EQ(events_of<AdmissionStarted>(d.events).size(), 1u);
   const int64_t started = sched_.state.admission_time;
-  ASSERT_EQ(Local(0, "success", attempt + 1).code, 0);
-  ASSERT_EQ(Remote(1005, not_now, attempt + 1).code, 0);
+  ASSERT_EQ(Local(0, "success", attempt + 1).code, RetCode::success);
+  ASSERT_EQ(Remote(1005, not_now, attempt + 1).code, RetCode::success);
   EXPECT_EQ(next_deadline(sched_.state), started + kAdmissionRetryMs);
 }
 
@@ -924,11 +939,11 @@ TEST_F(AdmissionTest, AJobNotAdmittedWithinTheAdmissionTimeoutTimesOut) {
   c.dag_schema = two_party_dag();
   c.local_party_id = "9999";
   c.defaults = defaults;
-  ASSERT_EQ(Run(c).code, 0);
+  ASSERT_EQ(Run(c).code, RetCode::success);
   const int64_t created = now_;
-  ASSERT_EQ(Joined().code, 0);
-  ASSERT_EQ(Local(0).code, 0);
-  ASSERT_EQ(Remote(1005, "Job resource exception: 4 cores needed, 0 of 8 free").code, 0);
+  ASSERT_EQ(Joined().code, RetCode::success);
+  ASSERT_EQ(Local(0).code, RetCode::success);
+  ASSERT_EQ(Remote(1005, "Job resource exception: 4 cores needed, 0 of 8 free").code, RetCode::success);
   EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
   EXPECT_FALSE(Holds());
   EXPECT_EQ(next_deadline(sched_.state), sched_.state.admission_retry_at());
@@ -937,7 +952,7 @@ TEST_F(AdmissionTest, AJobNotAdmittedWithinTheAdmissionTimeoutTimesOut) {
   Run(TimeoutJob{0}, created + 4000);  // only asks again (the retry time has passed)
   EXPECT_EQ(sched_.state.schedule_status, Status::waiting);
   Decision d = Run(TimeoutJob{0}, created + 5000);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(sched_.state.schedule_status, Status::timeout);
   EXPECT_EQ(sched_.state.copy(kGuest)->status, Status::timeout);
   EXPECT_TRUE(contains(sched_.state.schedule_reason, "not admitted within 5 s"))

@@ -1,4 +1,4 @@
-#include "events/status.hpp"
+#include "events/common/status.hpp"
 
 #include <gtest/gtest.h>
 

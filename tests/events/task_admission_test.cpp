@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "events/job.hpp"
-#include "events/job_views.hpp"
+#include "events/job/job.hpp"
+#include "events/job/views.hpp"
 #include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
@@ -40,7 +40,7 @@ Json parallel_dag() {
 
 std::vector<PartnerCall> calls(const Decision& d, const std::string& endpoint, const PartyRef& party) {
   std::vector<PartnerCall> out;
-  for (const auto& call : effects_of<PartnerCall>(d))
+  for (const auto& call : partner_calls(kJob, d.effects))
     if (call.endpoint == endpoint && call.party == party) out.push_back(call);
   return out;
 }
@@ -58,21 +58,21 @@ class TaskAdmissionTest : public ::testing::Test {
     create.job_id = kJob;
     create.dag_schema = parallel_dag();
     create.local_party_id = "9999";
-    ASSERT_EQ(Run(create).code, 0);
+    ASSERT_EQ(Run(create).code, RetCode::success);
     for (const PartyRef& host : {kHostA, kHostB}) {
-      Decision d = Run(PartnerAnswered{host, "partner/job/create", "", 0, 0, 0, "success", 0});
-      ASSERT_EQ(d.code, 0) << d.message;
-      for (auto& grant : grants(d.effects, false)) ASSERT_EQ(Run(grant).code, 0);
+      Decision d = Run(CopyCreateAnswered{host, RetCode::success, "success", 0});
+      ASSERT_EQ(d.code, RetCode::success) << d.message;
+      for (auto& grant : grants(d.effects, false)) ASSERT_EQ(Run(grant).code, RetCode::success);
     }
     for (const PartyRef& host : {kHostA, kHostB})
-      ASSERT_EQ(Run(PartnerAnswered{host, "partner/job/resource/apply", "", 0, 1, 0, "success", 0}).code, 0);
+      ASSERT_EQ(Run(ResourcesAnswered{host, 1, RetCode::success, "success", 0}).code, RetCode::success);
     ASSERT_EQ(state_.schedule_status, Status::running);
     ASSERT_TRUE(state_.schedule.at("x_0").resource_open);
   }
   // A host's answer to the task's resource apply of `attempt`.
   Decision Answer(const PartyRef& host, const std::string& task, int code, int attempt = 1,
                   const std::string& message = "success", int64_t at = 0) {
-    return Run(PartnerAnswered{host, kApply, task, 0, attempt, code, message, 0}, at);
+    return Run(TaskResourcesAnswer{host, task, 0, attempt, ret_code_of(code), message, 0}, at);
   }
   Decision Refuse(const PartyRef& host, const std::string& task, int attempt = 1, int64_t at = 0) {
     return Answer(host, task, 2004, attempt,
@@ -133,10 +133,10 @@ TEST_F(TaskAdmissionTest, EveryRemotePartyIsAskedBeforeTheTaskStarts) {
 
 TEST_F(TaskAdmissionTest, ARefusalReturnsTheGrantsAndTheTaskWaitsNamingTheParty) {
   ASSERT_NO_FATAL_FAILURE(Running());
-  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, 0);
+  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, RetCode::success);
   const int64_t asked = Task("x_0").resource_time;
   Decision d = Refuse(kHostB, "x_0");
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   auto ended = events_of<TaskAdmissionEnded>(d.events);
   ASSERT_EQ(ended.size(), 1u);
   EXPECT_FALSE(ended[0].granted);
@@ -169,7 +169,7 @@ TEST_F(TaskAdmissionTest, ARefusalReturnsTheGrantsAndTheTaskWaitsNamingTheParty)
   ASSERT_EQ(calls(d, kApply, kHostB).size(), 1u);
   EXPECT_EQ(calls(d, kApply, kHostB)[0].attempt, 2);
   // Granted everywhere now: it starts, and the reason is gone.
-  ASSERT_EQ(Answer(kHostA, "x_0", 0, 2).code, 0);
+  ASSERT_EQ(Answer(kHostA, "x_0", 0, 2).code, RetCode::success);
   d = Answer(kHostB, "x_0", 0, 2);
   EXPECT_EQ(Task("x_0").status, Status::running);
   EXPECT_EQ(Task("x_0").pending_reason, "");
@@ -182,8 +182,8 @@ TEST_F(TaskAdmissionTest, RefusedAgainAndAgainItAsksLessOften) {
   for (size_t i = 0; i < pauses.size(); ++i) {
     const int attempt = static_cast<int>(i) + 1;
     const int64_t asked = Task("x_0").resource_time;
-    ASSERT_EQ(Answer(kHostA, "x_0", 0, attempt).code, 0);
-    ASSERT_EQ(Refuse(kHostB, "x_0", attempt).code, 0);
+    ASSERT_EQ(Answer(kHostA, "x_0", 0, attempt).code, RetCode::success);
+    ASSERT_EQ(Refuse(kHostB, "x_0", attempt).code, RetCode::success);
     EXPECT_EQ(next_deadline(state_), asked + pauses[i]) << "after refusal " << attempt;
     Decision again = Run(Advance{0}, asked + pauses[i]);
     ASSERT_EQ(events_of<TaskAdmissionStarted>(again.events).size(), 1u) << "after refusal " << attempt;
@@ -192,11 +192,11 @@ TEST_F(TaskAdmissionTest, RefusedAgainAndAgainItAsksLessOften) {
 
 TEST_F(TaskAdmissionTest, ARunEndingAnywhereMakesARefusedTaskAskAgainAtOnce) {
   ASSERT_NO_FATAL_FAILURE(Running());
-  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, 0);
-  ASSERT_EQ(Answer(kHostB, "x_0", 0).code, 0);  // x_0 runs; y_0 asks
+  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, RetCode::success);
+  ASSERT_EQ(Answer(kHostB, "x_0", 0).code, RetCode::success);  // x_0 runs; y_0 asks
   ASSERT_TRUE(Task("y_0").resource_open);
-  ASSERT_EQ(Answer(kHostA, "y_0", 0).code, 0);
-  ASSERT_EQ(Refuse(kHostB, "y_0").code, 0);  // x_0 holds 10001's cores
+  ASSERT_EQ(Answer(kHostA, "y_0", 0).code, RetCode::success);
+  ASSERT_EQ(Refuse(kHostB, "y_0").code, RetCode::success);  // x_0 holds 10001's cores
   ASSERT_FALSE(Task("y_0").pending_reason.empty());
   const int64_t asked = Task("y_0").resource_time;
 
@@ -212,12 +212,12 @@ TEST_F(TaskAdmissionTest, ARunEndingAnywhereMakesARefusedTaskAskAgainAtOnce) {
 
 TEST_F(TaskAdmissionTest, AGrantForNoOpenAttemptIsGivenBackAtOnce) {
   ASSERT_NO_FATAL_FAILURE(Running());
-  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, 0);
+  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, RetCode::success);
   // The same party answering the same attempt twice: the second answer changes nothing, a grant goes back.
   Decision d = Answer(kHostA, "x_0", 0);
   EXPECT_TRUE(d.events.empty());
   EXPECT_EQ(calls(d, kReturn, kHostA).size(), 1u);
-  ASSERT_EQ(Refuse(kHostB, "x_0").code, 0);
+  ASSERT_EQ(Refuse(kHostB, "x_0").code, RetCode::success);
   // A grant of attempt 1 arriving after the attempt ended: given back too; a late refusal is just dropped.
   d = Answer(kHostB, "x_0", 0, 1);
   EXPECT_TRUE(d.events.empty());
@@ -229,9 +229,9 @@ TEST_F(TaskAdmissionTest, AGrantForNoOpenAttemptIsGivenBackAtOnce) {
 
 TEST_F(TaskAdmissionTest, AJobThatEndsWhileATaskAsksReturnsWhatWasGranted) {
   ASSERT_NO_FATAL_FAILURE(Running());
-  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, 0);  // 10001 has not answered
+  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, RetCode::success);  // 10001 has not answered
   Decision d = Run(StopJob{Status::canceled, "stopped by user", 0});
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(state_.schedule_status, Status::canceled);
   auto ended = events_of<TaskAdmissionEnded>(d.events);
   ASSERT_EQ(ended.size(), 1u);
@@ -247,10 +247,10 @@ TEST_F(TaskAdmissionTest, AJobThatEndsWhileATaskAsksReturnsWhatWasGranted) {
 
 TEST_F(TaskAdmissionTest, AnAttemptOpenAtACrashAsksTheSilentPartiesAgain) {
   ASSERT_NO_FATAL_FAILURE(Running());
-  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, 0);
+  ASSERT_EQ(Answer(kHostA, "x_0", 0).code, RetCode::success);
   JobState recovered = replay(log_);
   std::vector<PartnerCall> asked;
-  for (const auto& call : effects_of<PartnerCall>(recovery_effects(recovered)))
+  for (const auto& call : partner_calls(kJob, recovery_effects(recovered)))
     if (call.endpoint == kApply) asked.push_back(call);
   ASSERT_EQ(asked.size(), 1u);
   EXPECT_EQ(asked[0].party, kHostB);
@@ -271,13 +271,13 @@ TEST_F(TaskAdmissionTest, ATaskOnlyAtLocalPartiesAsksNoOne) {
   create.job_id = kJob;
   create.dag_schema = dag;
   create.local_party_id = "9999";
-  ASSERT_EQ(Run(create).code, 0);
+  ASSERT_EQ(Run(create).code, RetCode::success);
   for (const PartyRef& host : {kHostA, kHostB}) {
-    Decision d = Run(PartnerAnswered{host, "partner/job/create", "", 0, 0, 0, "success", 0});
-    for (auto& grant : grants(d.effects, false)) ASSERT_EQ(Run(grant).code, 0);
+    Decision d = Run(CopyCreateAnswered{host, RetCode::success, "success", 0});
+    for (auto& grant : grants(d.effects, false)) ASSERT_EQ(Run(grant).code, RetCode::success);
   }
-  ASSERT_EQ(Run(PartnerAnswered{kHostA, "partner/job/resource/apply", "", 0, 1, 0, "success", 0}).code, 0);
-  Decision d = Run(PartnerAnswered{kHostB, "partner/job/resource/apply", "", 0, 1, 0, "success", 0});
+  ASSERT_EQ(Run(ResourcesAnswered{kHostA, 1, RetCode::success, "success", 0}).code, RetCode::success);
+  Decision d = Run(ResourcesAnswered{kHostB, 1, RetCode::success, "success", 0});
   EXPECT_EQ(Task("x_0").status, Status::running);
   EXPECT_EQ(launched(d), std::vector<std::string>{execution_id_of(kJob, "x_0", 0, kGuest)});
   EXPECT_TRUE(events_of<TaskAdmissionStarted>(d.events).size() == 1u) << "only y_0 asks";

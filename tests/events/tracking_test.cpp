@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
-#include "events/job.hpp"
-#include "events/job_views.hpp"
+#include "events/job/job.hpp"
+#include "events/job/views.hpp"
 #include "tests/events/job_test_util.hpp"
 
 namespace flowstone::domain {
@@ -15,7 +15,6 @@ namespace {
 
 constexpr const char* kSource = "202603030000000000001";
 constexpr const char* kHeir = "202603030000000000002";
-
 
 // One job's host, usable as a plain object (the scenarios below need two jobs).
 class Host : public JobHostTest {
@@ -54,13 +53,13 @@ Json record(const char* key, int index, const char* name) {
 
 TEST(Tracking, MetricsOfARunAreEventsAndARepeatedBatchChangesNothing) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, RetCode::success);
   job.Launch(job.exec("a_0"));
   Decision saved = job.Run(SaveMetrics{job.exec("a_0"), Json::array({metric("loss", 0.5)}), 0});
-  ASSERT_EQ(saved.code, 0);
+  ASSERT_EQ(saved.code, RetCode::success);
   EXPECT_EQ(events_of<MetricsSaved>(saved.events).size(), 1u);
   Decision again = job.Run(SaveMetrics{job.exec("a_0"), Json::array({metric("loss", 0.5)}), 0});
-  EXPECT_EQ(again.code, 0);
+  EXPECT_EQ(again.code, RetCode::success);
   EXPECT_TRUE(events_of<MetricsSaved>(again.events).empty());
   ASSERT_EQ(job.state().tracking.metrics.size(), 1u);
   EXPECT_EQ(job.state().tracking.metrics[0].by.task_name, "a_0");
@@ -68,35 +67,36 @@ TEST(Tracking, MetricsOfARunAreEventsAndARepeatedBatchChangesNothing) {
 
 TEST(Tracking, AMetricOfTheWrongShapeIsRefusedNamingTheField) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, RetCode::success);
   Json bad = Json::array({metric("loss", 0.5), Json{{"name", 3}, {"data", Json::array()}}});
   Decision d = job.Run(SaveMetrics{job.exec("a_0"), bad, 0});
-  EXPECT_EQ(d.code, 5001);
+  EXPECT_EQ(d.code, RetCode::invalid_parameter);
   EXPECT_NE(d.message.find("data[1].name"), std::string::npos) << d.message;
   EXPECT_TRUE(job.state().tracking.metrics.empty());
-  EXPECT_EQ(job.Run(SaveMetrics{"no_such_run", Json::array({metric("x", 1)}), 0}).code, 2000);
+  EXPECT_EQ(job.Run(SaveMetrics{"no_such_run", Json::array({metric("x", 1)}), 0}).code,
+            RetCode::task_not_found);
 }
 
 TEST(Tracking, ASaveFromAnEndedRunIsIgnored) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, RetCode::success);
   job.Finish(job.exec("a_0"), Status::success);
   Decision late = job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t1"), 0});
-  EXPECT_EQ(late.code, 0);
+  EXPECT_EQ(late.code, RetCode::success);
   EXPECT_TRUE(late.events.empty());
   EXPECT_NE(late.message.find("ignored"), std::string::npos);
 }
 
 TEST(Tracking, ADataOutputSavedAgainReplacesTheEarlierRecordAndViewsFollow) {
   Host job(kSource);
-  ASSERT_EQ(job.Create(guest_chain_dag()).code, 0);
+  ASSERT_EQ(job.Create(guest_chain_dag()).code, RetCode::success);
   job.Launch(job.exec("a_0"));
-  ASSERT_EQ(job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t1"), 0}).code, 0);
-  ASSERT_EQ(job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t2"), 0}).code, 0);
+  ASSERT_EQ(job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t1"), 0}).code, RetCode::success);
+  ASSERT_EQ(job.Run(TrackDataOutput{job.exec("a_0"), record("out", 0, "t2"), 0}).code, RetCode::success);
   ASSERT_EQ(job.state().tracking.data_outputs.size(), 1u);
   EXPECT_EQ(job.state().tracking.data_outputs[0].record.value("name", ""), "t2");
   Decision bad = job.Run(TrackDataOutput{job.exec("a_0"), record("out", 1, "../escape"), 0});
-  EXPECT_EQ(bad.code, 5001);
+  EXPECT_EQ(bad.code, RetCode::invalid_parameter);
   int rows = 0;
   for (const auto& row : job_views(replay(job.log())))
     if (row.family == kDataOutputsView) ++rows;
@@ -106,7 +106,7 @@ TEST(Tracking, ADataOutputSavedAgainReplacesTheEarlierRecordAndViewsFollow) {
 // The source job: a_0 and b_0 succeeded with a metric, a data output and a model each; c_0 failed.
 std::shared_ptr<const JobState> source_job() {
   Host job(kSource);
-  EXPECT_EQ(job.Create(guest_chain_dag()).code, 0);
+  EXPECT_EQ(job.Create(guest_chain_dag()).code, RetCode::success);
   for (const char* task : {"a_0", "b_0"}) {
     job.Launch(job.exec(task));
     job.Run(SaveMetrics{job.exec(task), Json::array({metric("loss", 0.25)}), 0});
@@ -137,7 +137,7 @@ TEST(Inheritance, ListedTasksStartAsSuccessWithWhatTheyProducedAndOnlyTheRestRun
   c.local_party_id = "9999";
   c.inherit_from = source;
   Decision d = heir.Run(c);
-  ASSERT_EQ(d.code, 0) << d.message;
+  ASSERT_EQ(d.code, RetCode::success) << d.message;
   EXPECT_EQ(heir.RunOf("a_0").party_status, Status::success);
   EXPECT_EQ(heir.RunOf("b_0").status, Status::success);
   EXPECT_EQ(launched(d), std::vector<std::string>{heir.exec("c_0")});
@@ -164,12 +164,12 @@ TEST(Inheritance, ATaskThatDidNotSucceedOrAMissingJobIsRefused) {
   c.dag_schema = guest_chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"c_0"}}}}});
   c.inherit_from = source;
   Decision failed = heir.Run(c);
-  EXPECT_EQ(failed.code, 1000);
+  EXPECT_EQ(failed.code, RetCode::job_params_error);
   EXPECT_NE(failed.message.find("did not succeed"), std::string::npos) << failed.message;
   c.inherit_from = nullptr;
   c.dag_schema = guest_chain_dag(Json{{"inheritance", {{"job_id", kSource}, {"task_list", {"a_0"}}}}});
   Decision missing = heir.Run(c);
-  EXPECT_EQ(missing.code, 1000);
+  EXPECT_EQ(missing.code, RetCode::job_params_error);
   EXPECT_NE(missing.message.find("not at this site"), std::string::npos) << missing.message;
   EXPECT_FALSE(heir.state().exists);
 }

@@ -21,6 +21,12 @@
 #include "net/json_io.hpp"
 #include "net/proxy_handler.hpp"
 
+namespace flowstone {
+inline void PrintTo(RetCode code, std::ostream* os) {
+  *os << to_int(code);
+}
+}  // namespace flowstone
+
 namespace flowstone::net {
 namespace {
 
@@ -162,7 +168,7 @@ TEST(PartyClient, SendsFateFlowHeadersAndBodyAndAnswersWithTheReply) {
   call.idempotency_key = "create-j1-10000";
   auto first = send(client, call);
   PartyAnswer answer = await(first);
-  EXPECT_EQ(answer.code, 0);
+  EXPECT_EQ(answer.code, RetCode::success);
   EXPECT_EQ(answer.message, "success");
   EXPECT_EQ(answer.data, Json({{"x", 1}}));
   EXPECT_EQ(answer.reply["job_id"], "202401010000000001");
@@ -170,7 +176,7 @@ TEST(PartyClient, SendsFateFlowHeadersAndBodyAndAnswersWithTheReply) {
 
   // Without an initiator or idempotency key: the initiator header is still sent, empty; the key is not.
   auto second = send(client, call_to("10000"));
-  EXPECT_EQ(await(second).code, 0);
+  EXPECT_EQ(await(second).code, RetCode::success);
 
   std::vector<HttpRequest> requests = seen.requests();
   ASSERT_EQ(requests.size(), 2u);
@@ -203,7 +209,7 @@ TEST(PartyClient, NonZeroCodeIsFinal) {
 
   auto pending = send(client, call_to("10000"));
   PartyAnswer answer = await(pending);
-  EXPECT_EQ(answer.code, 103);
+  EXPECT_EQ(answer.code, ret_code_of(103));
   EXPECT_EQ(answer.message, "job already exists");
   EXPECT_EQ(answer.attempts, 1);
   // Several backoff periods later there is still one request.
@@ -238,7 +244,7 @@ TEST(PartyClient, OneLaneDeliversInOrderOneAtATime) {
   std::promise<void> all_answered;
   for (int i = 0; i < kCalls; ++i) {
     client.Send(call_to("10000", "job-1", {{"i", i}}), [&, i](PartyAnswer answer) {
-      EXPECT_EQ(answer.code, 0);
+      EXPECT_EQ(answer.code, RetCode::success);
       std::lock_guard<std::mutex> lock(mu);
       answered.push_back(i);
       if (answered.size() == kCalls) all_answered.set_value();
@@ -276,7 +282,7 @@ TEST(PartyClient, LanesRunInParallelAndASlowLaneHoldsOnlyItself) {
   auto a2 = send(client, call_to("10000", "A", {{"lane", "A"}, {"n", 2}}));
   ASSERT_TRUE(seen.WaitFor(1));
   auto b = send(client, call_to("10000", "B", {{"lane", "B"}}));
-  EXPECT_EQ(await(b).code, 0);
+  EXPECT_EQ(await(b).code, RetCode::success);
   EXPECT_EQ(a1.wait_for(0ms), std::future_status::timeout);
   // a2 waits behind a1: the server has seen a1 and b only.
   std::vector<HttpRequest> requests = seen.requests();
@@ -285,10 +291,10 @@ TEST(PartyClient, LanesRunInParallelAndASlowLaneHoldsOnlyItself) {
   EXPECT_EQ(client.Pending(), 2u);
 
   held.ReleaseAll(reply(0, "success"));
-  EXPECT_EQ(await(a1).code, 0);
+  EXPECT_EQ(await(a1).code, RetCode::success);
   ASSERT_TRUE(seen.WaitFor(3));
   held.ReleaseAll(reply(0, "success"));
-  EXPECT_EQ(await(a2).code, 0);
+  EXPECT_EQ(await(a2).code, RetCode::success);
   EXPECT_EQ(parse(seen.requests()[2].body)["n"], 2);
 }
 
@@ -303,7 +309,7 @@ TEST(PartyClient, RetriesUntilTheServerListens) {
   std::this_thread::sleep_for(500ms);
   auto server = start_server([](HttpRequest&&, Responder respond) { respond(reply(0, "success")); }, port);
   PartyAnswer answer = await(pending);
-  EXPECT_EQ(answer.code, 0);
+  EXPECT_EQ(answer.code, RetCode::success);
   EXPECT_GT(answer.attempts, 1);
 }
 
@@ -348,7 +354,7 @@ TEST(PartyClient, NoRouteIsAnsweredAtOnceEvenBehindABusyLane) {
   EXPECT_NE(answer.message.find("no route to party 10000"), std::string::npos) << answer.message;
   EXPECT_EQ(answer.attempts, 0);
   held.ReleaseAll(reply(0, "success"));
-  EXPECT_EQ(await(busy).code, 0);
+  EXPECT_EQ(await(busy).code, RetCode::success);
 }
 
 TEST(PartyClient, ResolvesSelfThenRouteThenProxy) {
@@ -426,7 +432,7 @@ TEST(PartyClient, UnusableRepliesAreRetried) {
 
   auto pending = send(client, call_to("10000"));
   PartyAnswer answer = await(pending);
-  EXPECT_EQ(answer.code, 0);
+  EXPECT_EQ(answer.code, RetCode::success);
   EXPECT_EQ(answer.attempts, 4);
   EXPECT_EQ(requests.load(), 4);
 }
@@ -448,7 +454,7 @@ TEST(PartyClient, KeptConnectionSurvivesAServerRestart) {
   // attempt.
   auto second = send(client, call_to("10000"));
   PartyAnswer answer = await(second);
-  EXPECT_EQ(answer.code, 0);
+  EXPECT_EQ(answer.code, RetCode::success);
   EXPECT_EQ(answer.attempts, 1);
 }
 
@@ -493,7 +499,7 @@ TEST(PartyClient, ManyCallsOnManyLanes) {
   const Clock::time_point start = Clock::now();
   for (int i = 0; i < kCalls; ++i) {
     client.Send(call_to("10000", "lane-" + std::to_string(i % kLanes), {{"i", i}}), [&](PartyAnswer answer) {
-      if (answer.code == 0 && answer.attempts == 1) ++ok;
+      if (answer.code == RetCode::success && answer.attempts == 1) ++ok;
       if (++done == kCalls) finished.set_value();
     });
   }

@@ -1,11 +1,16 @@
 // Every Job event kind survives encode/decode field by field; bytes that are not a JobEvent are refused.
-#include "store/job_codec.hpp"
+#include "store/codec/job_codec.hpp"
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "events.capnp.h"
 
 namespace flowstone::store {
 namespace {
@@ -15,7 +20,6 @@ using domain::PartyRef;
 using domain::Status;
 
 const PartyRef kGuest{"guest", "9999"};
-const PartyRef kSchedule{};
 
 template <typename T>
 T RoundTrip(const T& body, int64_t at_ms = 1700000000123) {
@@ -80,10 +84,74 @@ TEST(JobCodecTest, JobStatusChanged) {
     EXPECT_EQ(d.status, s);
     EXPECT_EQ(d.reason, "tasks moved");
   }
-  domain::JobStatusChanged d = RoundTrip(domain::JobStatusChanged{kSchedule, Status::running, ""});
-  EXPECT_EQ(d.party, kSchedule);
-  EXPECT_TRUE(d.party.role.empty());
-  EXPECT_EQ(d.status, Status::running);
+}
+
+TEST(JobCodecTest, TheSchedulersRecord) {
+  domain::ScheduleStatusChanged status =
+      RoundTrip(domain::ScheduleStatusChanged{Status::running, "admitted"});
+  EXPECT_EQ(status.status, Status::running);
+  EXPECT_EQ(status.reason, "admitted");
+  domain::ScheduleTaskVersionCreated version =
+      RoundTrip(domain::ScheduleTaskVersionCreated{"lr_0", 2, 1, "auto retry", 1700000009999});
+  EXPECT_EQ(version.task_name, "lr_0");
+  EXPECT_EQ(version.task_version, 2);
+  EXPECT_EQ(version.auto_retries, 1);
+  EXPECT_EQ(version.reason, "auto retry");
+  EXPECT_EQ(version.not_before, 1700000009999);
+  domain::ScheduleTaskStatusChanged task =
+      RoundTrip(domain::ScheduleTaskStatusChanged{"psi_0", 1, Status::pass, "parties reported"});
+  EXPECT_EQ(task.task_name, "psi_0");
+  EXPECT_EQ(task.task_version, 1);
+  EXPECT_EQ(task.status, Status::pass);
+  EXPECT_EQ(task.reason, "parties reported");
+}
+
+// Earlier builds wrote the scheduler's record as copy and run events whose party has an empty role: they
+// still read as the scheduler's own events.
+TEST(JobCodecTest, AnEarlierBuildsFormOfTheSchedulersRecordReadsAsItsOwnEvents) {
+  auto decode = [](const std::function<void(schema::JobEvent::Builder)>& write) {
+    capnp::MallocMessageBuilder message;
+    auto root = message.initRoot<schema::JobEvent>();
+    root.setAtMs(42);
+    write(root);
+    auto words = capnp::messageToFlatArray(message);
+    auto bytes = words.asBytes();
+    std::string error;
+    auto event =
+        decode_job_event(std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size()), &error);
+    EXPECT_TRUE(event.has_value()) << error;
+    return event ? event->body : domain::JobEventBody{};
+  };
+  auto status = decode([](schema::JobEvent::Builder root) {
+    auto b = root.initJobStatusChanged();
+    b.initParty();
+    b.setStatus("running");
+    b.setReason("admitted");
+  });
+  ASSERT_TRUE(std::holds_alternative<domain::ScheduleStatusChanged>(status));
+  EXPECT_EQ(std::get<domain::ScheduleStatusChanged>(status).status, Status::running);
+  EXPECT_EQ(std::get<domain::ScheduleStatusChanged>(status).reason, "admitted");
+  auto version = decode([](schema::JobEvent::Builder root) {
+    auto b = root.initTaskVersionCreated();
+    b.setTaskName("lr_0");
+    b.setTaskVersion(1);
+    b.initParty();
+    b.setAutoRetries(0);
+    b.setReason("auto retry");
+    b.setNotBefore(1234);
+  });
+  ASSERT_TRUE(std::holds_alternative<domain::ScheduleTaskVersionCreated>(version));
+  EXPECT_EQ(std::get<domain::ScheduleTaskVersionCreated>(version).not_before, 1234);
+  auto task = decode([](schema::JobEvent::Builder root) {
+    auto b = root.initTaskStatusChanged();
+    b.setTaskName("lr_0");
+    b.setTaskVersion(1);
+    b.initParty();
+    b.setStatus("failed");
+    b.setReason("task lr_0 failed at host:10000");
+  });
+  ASSERT_TRUE(std::holds_alternative<domain::ScheduleTaskStatusChanged>(task));
+  EXPECT_EQ(std::get<domain::ScheduleTaskStatusChanged>(task).status, Status::failed);
 }
 
 TEST(JobCodecTest, JobCancelRequested) {
@@ -110,12 +178,12 @@ TEST(JobCodecTest, TaskVersionCreated) {
 }
 
 TEST(JobCodecTest, TaskStatusChanged) {
-  domain::TaskStatusChanged e{"psi_0", 1, kSchedule, "", Status::pass, "parties reported"};
+  domain::TaskStatusChanged e{"psi_0", 1, kGuest, "j_psi_0_1_guest_9999", Status::pass, "parties reported"};
   domain::TaskStatusChanged d = RoundTrip(e);
   EXPECT_EQ(d.task_name, "psi_0");
   EXPECT_EQ(d.task_version, 1);
-  EXPECT_EQ(d.party, kSchedule);
-  EXPECT_EQ(d.execution_id, "");
+  EXPECT_EQ(d.party, kGuest);
+  EXPECT_EQ(d.execution_id, "j_psi_0_1_guest_9999");
   EXPECT_EQ(d.status, Status::pass);
   EXPECT_EQ(d.reason, "parties reported");
 }

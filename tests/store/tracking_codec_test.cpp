@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "store/catalog_codec.hpp"
-#include "store/job_codec.hpp"
+#include "store/codec/catalog_codec.hpp"
+#include "store/codec/job_codec.hpp"
 
 namespace flowstone::store {
 namespace {

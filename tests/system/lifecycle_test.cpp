@@ -63,8 +63,8 @@ class Lifecycle : public SitesTest {
     return ::testing::AssertionSuccess();
   }
 
-  // The scheduler's job statuses in the order the job's history recorded them ("job status S at
-  // scheduler (reason)").
+  // The scheduler's job statuses (ScheduleStatusChanged) in the order the job's history recorded them ("job
+  // status S at scheduler (reason)").
   static std::vector<std::string> scheduler_statuses(PartyServer& server, const std::string& job_id) {
     std::vector<std::string> out;
     Json history = server.history(job_id);
@@ -72,7 +72,7 @@ class Lifecycle : public SitesTest {
     const std::string prefix = "job status ";
     for (const auto& e : history) {
       std::string what = e.value("what", "");
-      if (e.value("kind", "") != "JobStatusChanged" || what.rfind(prefix, 0) != 0 ||
+      if (e.value("kind", "") != "ScheduleStatusChanged" || what.rfind(prefix, 0) != 0 ||
           !contains(what, " at scheduler"))
         continue;
       out.push_back(what.substr(prefix.size(), what.find(' ', prefix.size()) - prefix.size()));

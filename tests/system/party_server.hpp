@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "events/json.hpp"
+#include "events/common/json.hpp"
 #include "net/http_client.hpp"
 
 namespace flowstone::systest {
