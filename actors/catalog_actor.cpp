@@ -6,6 +6,7 @@
 #include <map>
 
 #include "actors/outputs.hpp"
+#include "actors/persistence/event_sourced.hpp"
 #include "events/common/ids.hpp"
 #include "net/archive.hpp"
 #include "net/yaml_json.hpp"
@@ -17,75 +18,117 @@ namespace {
 
 namespace fs = std::filesystem;
 
+struct CatalogAggregate {
+  using State = domain::CatalogState;
+  using Event = domain::CatalogEvent;
+  using Command = domain::CatalogCommand;
+  struct Decision : domain::CatalogDecision {
+    bool ok() const { return flowstone::ok(code); }
+  };
+
+  static Decision decide(const State& state, Command& command, int64_t now_ms, State* next) {
+    std::visit([now_ms](auto& c) { c.now_ms = now_ms; }, command);
+    Decision d{domain::decide(state, command)};
+    *next = state;
+    for (const auto& e : d.events) domain::apply(*next, e);
+    return d;
+  }
+  static void apply(State& state, const Event& event) { domain::apply(state, event); }
+  static std::string encode(const Event& event) { return store::encode_catalog_event(event); }
+  static std::optional<Event> decode(std::string_view bytes, std::string* error) {
+    return store::decode_catalog_event(bytes, error);
+  }
+  static std::vector<store::ViewWrite> view_changes(const State& before, const State& after,
+                                                    const std::vector<Event>& events) {
+    std::vector<store::ViewWrite> out;
+    for (auto& c : domain::catalog_view_changes(before, after, events))
+      out.push_back({std::move(c.family), std::move(c.key), std::move(c.value)});
+    return out;
+  }
+  static std::string result_of(const Decision& d) {
+    return Json{{"code", to_int(d.code)}, {"message", d.message}, {"data", d.data}}.dump();
+  }
+  static Decision from_result(const std::string& stored) {
+    Json j = Json::parse(stored, nullptr, false);
+    Decision d;
+    if (!j.is_object()) return d;
+    d.code = ret_code_of(j.value("code", 0));
+    d.message = j.value("message", "success");
+    d.data = j.value("data", Json());
+    return d;
+  }
+  static Decision storage_error(const std::string& why) {
+    Decision d;
+    d.code = RetCode::server_exception;
+    d.message = "cannot store the catalog change: " + why;
+    return d;
+  }
+};
+
+struct CatalogActorState;
+using Self = catalog_actor::stateful_pointer<CatalogActorState>;
+
+class CatalogOwner : public EventSourced<CatalogAggregate>::Owner {
+ public:
+  explicit CatalogOwner(Self self) : self_(self) {}
+  int64_t now_ms() override;
+  void read_stream(const std::string& stream) override;
+  void append(store::AppendRequest request, uint64_t ticket) override;
+  void recovered() override {}
+  void persisted(const CatalogAggregate::Decision& decision) override;
+  void damaged(const std::string& why) override;
+
+ private:
+  Self self_;
+};
+
 struct CatalogActorState {
   std::shared_ptr<Environment> env;
-  domain::CatalogState catalog;
-  uint64_t version = 0;
-  std::map<std::string, std::string> rows;  // family \0 key -> value, as stored
+  std::unique_ptr<CatalogOwner> owner;
+  std::unique_ptr<EventSourced<CatalogAggregate>> host;
   static inline const char* name = "flowstone.catalog";
 };
 
-using Self = catalog_actor::stateful_pointer<CatalogActorState>;
-
-std::map<std::string, std::string> view_rows(const domain::CatalogState& catalog) {
-  std::map<std::string, std::string> out;
-  for (auto& row : domain::catalog_views(catalog)) out[row.family + '\0' + row.key] = std::move(row.value);
-  return out;
+int64_t CatalogOwner::now_ms() {
+  return self_->state.env->now_ms();
 }
 
-void load(Self self) {
-  auto& st = self->state;
+// This actor is detached: it may read its stream itself.
+void CatalogOwner::read_stream(const std::string& stream) {
   std::vector<store::StoredEvent> events;
-  st.env->log->ReadStream(store::kCatalogStream, 1, &events);
-  for (const auto& stored : events) {
-    std::string error;
-    auto event = store::decode_catalog_event(stored.payload, &error);
-    if (!event) {
-      st.env->server_log->error("catalog event {} undecodable: {}", stored.version, error);
-      continue;
-    }
-    domain::apply(st.catalog, *event);
-    st.version = stored.version;
-  }
-  st.rows = view_rows(st.catalog);
+  store::Status status = self_->state.env->log->ReadStream(stream, 1, &events);
+  self_->state.host->replayed(status, events);
 }
 
-JobReply run_command(Self self, const domain::CatalogCommand& command) {
-  auto& st = self->state;
-  domain::CatalogDecision decision = domain::decide(st.catalog, command);
-  if (!ok(decision.code) || decision.events.empty())
-    return JobReply{decision.code, decision.message, decision.data};
-  domain::CatalogState next = st.catalog;
-  store::AppendRequest append;
-  append.stream = store::kCatalogStream;
-  append.expected_version = st.version;
-  for (const auto& event : decision.events) {
-    domain::apply(next, event);
-    append.events.push_back(store::encode_catalog_event(event));
-  }
-  auto rows = view_rows(next);
-  for (const auto& [key, value] : rows) {
-    auto it = st.rows.find(key);
-    if (it == st.rows.end() || it->second != value) {
-      auto sep = key.find('\0');
-      append.views.push_back({key.substr(0, sep), key.substr(sep + 1), value});
-    }
-  }
-  for (const auto& [key, value] : st.rows)
-    if (!rows.count(key)) {
-      auto sep = key.find('\0');
-      append.views.push_back({key.substr(0, sep), key.substr(sep + 1), std::nullopt});
-    }
-  store::AppendResult result = st.env->log->Append(std::move(append));
-  if (!result.status.ok())
-    return JobReply{RetCode::server_exception, "cannot store the catalog change: " + result.status.ToString(),
-                    nullptr};
+void CatalogOwner::append(store::AppendRequest request, uint64_t ticket) {
+  auto handle = caf::actor_cast<catalog_actor>(self_);
+  self_->state.env->log->AppendAsync(std::move(request), [handle, ticket](store::AppendResult result) {
+    caf::anon_send(handle, AppendDoneMsg{ticket, std::move(result)});
+  });
+}
+
+void CatalogOwner::persisted(const CatalogAggregate::Decision& decision) {
   for (const auto& event : decision.events)
-    st.env->server_log->info("catalog: {}", domain::describe_catalog_event(event));
-  st.catalog = std::move(next);
-  st.rows = std::move(rows);
-  st.version = result.stream_version;
-  return JobReply{decision.code, decision.message, decision.data};
+    self_->state.env->server_log->info("catalog: {}", domain::describe_catalog_event(event));
+}
+
+void CatalogOwner::damaged(const std::string& why) {
+  self_->state.env->server_log->error("catalog: {}; tables, providers and imported models are not served",
+                                      why);
+  self_->state.env->damaged->Mark(store::kCatalogStream, why);
+}
+
+// A catalog command, answered once its events are durable.
+caf::result<JobReply> run_command(Self self, domain::CatalogCommand command,
+                                  std::function<void(JobReply&)> finish = nullptr) {
+  auto promise = self->make_response_promise<JobReply>();
+  self->state.host->submit(std::move(command), "",
+                           [promise, finish](const CatalogAggregate::Decision& d) mutable {
+                             JobReply reply{d.code, d.message, d.data};
+                             if (finish && ok(reply.code)) finish(reply);
+                             promise.deliver(std::move(reply));
+                           });
+  return promise;
 }
 
 std::string sha256_hex(const std::string& data) {
@@ -140,7 +183,7 @@ StoreModelReply store_model(Self self, const StoreModelMsg& msg) {
 }
 
 // An export zip holds tars named by storage key <id>/<version>/<role>/<party>/<task>/<key>.
-JobReply import_models(Self self, const ImportModelsMsg& msg) {
+caf::result<JobReply> import_models(Self self, const ImportModelsMsg& msg) {
   std::vector<net::ArchiveEntry> entries;
   if (std::string e = net::read_archive(msg.zip, &entries, self->state.env->config.archive_limits);
       !e.empty())
@@ -181,24 +224,25 @@ JobReply import_models(Self self, const ImportModelsMsg& msg) {
   }
   if (import.models.empty())
     return JobReply{RetCode::invalid_parameter, "Invalid request: file: the zip holds no model", nullptr};
-  import.now_ms = Environment::now_ms();
-  size_t count = import.models.size();
-  JobReply reply = run_command(self, std::move(import));
-  if (ok(reply.code))
+  const size_t count = import.models.size();
+  return run_command(self, std::move(import), [msg, count](JobReply& reply) {
     reply.data = Json{{"model_id", msg.model_id}, {"model_version", msg.model_version}, {"count", count}};
-  return reply;
+  });
 }
 
 catalog_actor::behavior_type catalog_impl(Self self, std::shared_ptr<Environment> env) {
-  self->state.env = std::move(env);
-  load(self);
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.owner = std::make_unique<CatalogOwner>(self);
+  st.host = std::make_unique<EventSourced<CatalogAggregate>>(store::kCatalogStream, st.owner.get());
+  st.host->start();
   return {
-      [=](CatalogCommandMsg& msg) -> JobReply {
-        std::visit([](auto& c) { c.now_ms = Environment::now_ms(); }, msg.command);
-        return run_command(self, msg.command);
+      [=](CatalogCommandMsg& msg) -> caf::result<JobReply> {
+        return run_command(self, std::move(msg.command));
       },
+      [=](AppendDoneMsg& done) { self->state.host->appended(done.ticket, done.result); },
       [=](StoreModelMsg& msg) -> StoreModelReply { return store_model(self, msg); },
-      [=](ImportModelsMsg& msg) -> JobReply { return import_models(self, msg); },
+      [=](ImportModelsMsg& msg) -> caf::result<JobReply> { return import_models(self, msg); },
       [=](StoreUploadMsg& msg) -> JobReply {
         if (std::string e = store::WriteFileDurably(msg.path, msg.data); !e.empty())
           return JobReply{RetCode::component_output_exception, e, nullptr};

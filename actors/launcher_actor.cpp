@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "actors/outputs.hpp"
 #include "actors/worker_process.hpp"
 
 namespace flowstone::actors {
@@ -23,6 +24,8 @@ struct Watched {
 struct LauncherState {
   ServerConfig config;
   uint16_t http_port = 0;
+  store::EventLog* log = nullptr;
+  Json file_roots;  // resolved once, at start: every worker is told where it may read and write
   std::map<std::string, Watched> watched;  // execution_id -> run
   static inline const char* name = "flowstone.launcher";
 };
@@ -69,7 +72,7 @@ std::string worker_command(const ServerConfig& config, const LaunchMsg& msg, Lau
     spec->worker_argv = {std::move(executable)};
     spec->worker_argv.insert(spec->worker_argv.end(), entrypoint_args.begin(), entrypoint_args.end());
   };
-  const Json& provider = msg.provider;
+  const Json& provider = msg.provider_row;
   if (provider.is_null()) {
     std::string executable = component_path(config, msg.component);
     if (!fs::exists(executable))
@@ -116,7 +119,7 @@ std::string provider_name_of(const Json& provider) {
          provider.value("device", "");
 }
 
-void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
+void launch(Self self, const job_actor& job, LaunchMsg& msg) {
   const ServerConfig& config = self->state.config;
   if (int64_t pid = running_launcher(msg.task_dir, msg.execution_id)) {
     // Started before a crash that lost its record: adopt it rather than start a second worker.
@@ -124,6 +127,17 @@ void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
     report(job, domain::RecordLaunch{msg.execution_id, pid, "(adopted)", msg.log_dir, 0, ""});
     return;
   }
+  // What takes the file system, here off the actors' pool: the provider's registration, the file roots.
+  msg.provider_row =
+      is_builtin_provider(msg.provider) ? Json(nullptr) : lookup_provider(*self->state.log, msg.provider);
+  msg.task_config["provider_name"] =
+      msg.provider_row.is_null() ? "flowstone" : msg.provider_row.value("name", "");
+  msg.task_config["conf"]["computing"] =
+      Json{{"type", "standalone"},
+           {"metadata",
+            {{"computing_id", msg.execution_id},
+             {"options",
+              {{"data_dir", config.data_dir + "/standalone"}, {"file_roots", self->state.file_roots}}}}}};
   std::string config_json = msg.task_config.dump();
   LaunchSpec spec;
   // FATE hands the config as YAML in FATE_TASK_CONFIG and as JSON in CONFIG; JSON is valid YAML.
@@ -152,7 +166,7 @@ void launch(Self self, const job_actor& job, const LaunchMsg& msg) {
   }
   self->state.watched[msg.execution_id] = Watched{job, result.launcher_pid, msg.task_dir};
   report(job, domain::RecordLaunch{msg.execution_id, result.launcher_pid, result.cmd, msg.log_dir, 0,
-                                   provider_name_of(msg.provider)});
+                                   provider_name_of(msg.provider_row)});
 }
 
 std::string lost_reason(const std::string& task_dir, const char* what) {
@@ -182,9 +196,12 @@ void sweep(Self self) {
   }
 }
 
-launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint16_t http_port) {
+launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint16_t http_port,
+                                            store::EventLog* log) {
   self->state.config = std::move(config);
   self->state.http_port = http_port;
+  self->state.log = log;
+  self->state.file_roots = self->state.config.file_roots().roots();
   self->send(self, caf::tick_atom_v);
   return {
       [=](job_actor job, LaunchMsg& msg) { launch(self, job, msg); },
@@ -207,8 +224,9 @@ launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint
 
 }  // namespace
 
-launcher_actor spawn_launcher(caf::actor_system& system, const ServerConfig& config, uint16_t http_port) {
-  return system.spawn<caf::detached>(launcher_impl, config, http_port);
+launcher_actor spawn_launcher(caf::actor_system& system, const ServerConfig& config, uint16_t http_port,
+                              store::EventLog* log) {
+  return system.spawn<caf::detached>(launcher_impl, config, http_port, log);
 }
 
 }  // namespace flowstone::actors

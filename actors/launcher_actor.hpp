@@ -11,6 +11,8 @@
 namespace flowstone::actors {
 
 // `http_port` is where launchers and workers report (the server's bound port).
-launcher_actor spawn_launcher(caf::actor_system& system, const ServerConfig& config, uint16_t http_port);
+// `log`: the providers view, for the registration of a task's provider.
+launcher_actor spawn_launcher(caf::actor_system& system, const ServerConfig& config, uint16_t http_port,
+                              store::EventLog* log);
 
 }  // namespace flowstone::actors

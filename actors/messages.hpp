@@ -46,7 +46,8 @@ struct LaunchMsg {
   std::string component;
   std::string task_dir;
   std::string log_dir;
-  Json provider;  // the registered provider's row (providers view); null: Flowstone's own executables
+  std::string provider;  // dag.conf.task.provider (name:version@device); "" or a built-in: Flowstone's own
+  Json provider_row;     // its registration (providers view), looked up by the launcher
 };
 struct KillMsg {
   std::string execution_id;
@@ -130,9 +131,11 @@ struct StoreUploadMsg {
   std::string path;
   std::string data;
 };
-using catalog_actor = caf::typed_actor<
-    caf::replies_to<CatalogCommandMsg>::with<JobReply>, caf::replies_to<StoreModelMsg>::with<StoreModelReply>,
-    caf::replies_to<ImportModelsMsg>::with<JobReply>, caf::replies_to<StoreUploadMsg>::with<JobReply>>;
+using catalog_actor =
+    caf::typed_actor<caf::replies_to<CatalogCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>,
+                     caf::replies_to<StoreModelMsg>::with<StoreModelReply>,
+                     caf::replies_to<ImportModelsMsg>::with<JobReply>,
+                     caf::replies_to<StoreUploadMsg>::with<JobReply>>;
 
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;

@@ -7,7 +7,7 @@
 #include <set>
 #include <sstream>
 
-#include "actors/job_actor.hpp"
+#include "actors/job/job_actor.hpp"
 #include "events/catalog/catalog.hpp"
 #include "events/dag/dag.hpp"
 #include "events/job/views.hpp"

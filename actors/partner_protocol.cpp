@@ -38,7 +38,7 @@ PartnerRequest request_of(const JobState& job, const RemoteCall& call) {
         PartnerRequest r;
         if constexpr (std::is_same_v<T, CreateRemoteCopy>) {
           r.endpoint = "partner/job/create";
-          const Json& schema = job.dag.raw.is_object() ? job.dag.raw : Json::object();
+          const Json& schema = job.dag().raw.is_object() ? job.dag().raw : Json::object();
           r.body =
               with(job_body(job, c.party), {{"dag", schema.value("dag", Json::object())},
                                             {"schema_version", schema.value("schema_version", Json("2.0.0"))},

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <variant>
 
-#include "actors/job_actor.hpp"
+#include "actors/job/job_actor.hpp"
 #include "actors/outputs.hpp"
 #include "events/common/ids.hpp"
 #include "events/job/views.hpp"
@@ -40,8 +40,8 @@ using Self = registry_actor::stateful_pointer<RegistryState>;
 using net::param;
 using net::reply;
 
-job_actor start_job(Self self, const std::string& job_id) {
-  auto job = spawn_job(self->system(), self->state.env, job_id);
+job_actor start_job(Self self, const std::string& job_id, bool new_job = false) {
+  auto job = spawn_job(self->system(), self->state.env, job_id, new_job);
   self->link_to(job);  // the registry's shutdown takes its jobs with it
   self->state.jobs[job_id] = job;
   return job;
@@ -193,7 +193,7 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
                 std::optional<RetCode> refused_code) {
   auto& st = self->state;
   std::string job_id = new_job_id(self);
-  job_actor job = start_job(self, job_id);
+  job_actor job = start_job(self, job_id, /*new_job=*/true);
   domain::CreateJob create{
       job_id,          std::move(schema),       st.env->config.party_id,        std::move(initiator),
       std::move(user), st.env->config.defaults, st.env->config.computing_cores, 0,

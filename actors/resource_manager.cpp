@@ -28,7 +28,7 @@ void register_capacity(Self self) {
   request.stream = stream;
   request.expected_version = stored.size();
   request.events.push_back(store::encode_party_event(
-      domain::CapacityRegistered{"standalone", st.env->config.computing_cores, Environment::now_ms()}));
+      domain::CapacityRegistered{"standalone", st.env->config.computing_cores, st.env->now_ms()}));
   auto result = st.env->log->Append(std::move(request));
   if (!result.status.ok())
     st.env->server_log->error("cannot register the capacity: {}", result.status.ToString());
@@ -64,11 +64,11 @@ resource_actor::behavior_type resources_impl(Self self, std::shared_ptr<Environm
   return {
       [=](const ReserveMsg& msg) -> ReserveReply {
         auto answer = self->state.ledger.Reserve(holder_of(msg.job_id, msg.party), msg.cores, msg.priority,
-                                                 msg.order, Environment::now_ms());
+                                                 msg.order, self->state.env->now_ms());
         return ReserveReply{answer.code, answer.message};
       },
       [=](const ReleaseMsg& msg) {
-        self->state.ledger.Release(holder_of(msg.job_id, msg.party), Environment::now_ms(),
+        self->state.ledger.Release(holder_of(msg.job_id, msg.party), self->state.env->now_ms(),
                                    msg.still_waiting);
       },
   };

@@ -89,10 +89,13 @@ int run_server(const ServerConfig& config) {
     auto env = std::make_shared<Environment>();
     env->config = config;
     env->http_port = http.port();
-    env->started_ms = Environment::now_ms();
     env->log = log.get();
+    env->timers = caf_timers(system, env->clock);
+    env->started_ms = env->now_ms();
     env->server_log = server_log;
-    env->launcher = spawn_launcher(system, config, http.port());
+    env->reader = spawn_store_reader(system, log.get());
+    env->schedule_logs = spawn_schedule_log(system, config.log_dir);
+    env->launcher = spawn_launcher(system, config, http.port(), log.get());
     env->queries = spawn_queries(system, log.get(), env->config);
     env->resources = spawn_resource_manager(system, env);
     env->catalog = spawn_catalog(system, env);
@@ -116,11 +119,16 @@ int run_server(const ServerConfig& config) {
     caf::anon_send_exit(env->queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->resources, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->catalog, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->reader, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->schedule_logs, caf::exit_reason::user_shutdown);
     gate->registry = nullptr;
     env->launcher = nullptr;
     env->queries = nullptr;
     env->resources = nullptr;
     env->catalog = nullptr;
+    env->reader = nullptr;
+    env->schedule_logs = nullptr;
+    env->timers.reset();
     env->parties->Stop();  // calls not yet answered are dropped: every one is repeated after a restart
     system.await_all_actors_done();
   }

@@ -3,10 +3,10 @@
 // worker process competes for the cores), timing each /v2/job/submit round trip, then times /v2/job/query
 // of those jobs. Prints p50, p90, p99 and max of each.
 //
-//   ./build/api_bench [--jobs 500] [--warmup 50] [--component native_noop]
+//   ./build/api_bench [--jobs 500] [--warmup 50] [--component native_noop] [--gap-ms 0]
 //
 // `--component noop` submits jobs whose task runs a real worker process (launched while later submits
-// arrive), as a user's jobs do.
+// arrive), as a user's jobs do. `--gap-ms N` waits N ms after each submit, so each finds the server idle.
 //
 // The server and this driver share the machine's 2 cores; figures include loopback HTTP and fsyncs.
 #include <unistd.h>
@@ -54,9 +54,11 @@ void print(const char* what, const std::vector<double>& ms) {
 int main(int argc, char** argv) {
   int jobs = 500, warmup = 50;
   std::string component = "native_noop";
+  int gap_ms = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--component") component = argv[i + 1];
+    if (flag == "--gap-ms") gap_ms = std::atoi(argv[i + 1]);
     if (flag == "--jobs") jobs = std::atoi(argv[i + 1]);
     if (flag == "--warmup") warmup = std::atoi(argv[i + 1]);
   }
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
       std::cerr << "submit failed: " << (r.ok ? r.body : r.error) << "\n";
       return 1;
     }
+    if (gap_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
     if (n < warmup) continue;
     submit_ms.push_back(ms);
     job_ids.push_back(answer.value("job_id", ""));

@@ -264,6 +264,11 @@ struct EventLog::Impl {
         }
       }
 
+      if (req.lookup_only) {  // the key is new: nothing is written, the caller answers afresh
+        res.stream_version = current;
+        continue;
+      }
+
       if (!req.stream.empty() && current != req.expected_version) {
         res.status = Status::Conflict("stream " + req.stream + " is at version " + std::to_string(current) +
                                       ", expected " + std::to_string(req.expected_version));

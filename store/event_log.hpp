@@ -4,7 +4,8 @@
 // also gets a global sequence number (one total order across streams). An append writes a batch of
 // events to one stream atomically, only if the stream is at `expected_version` (else Conflict: nothing
 // is written). An append may carry an idempotency key: if the key was seen before, nothing is appended
-// and the first append's stored result is returned (duplicate = true).
+// and the first append's stored result is returned (duplicate = true). The idempotency check lives here
+// alone: a caller with nothing to append sends a lookup-only request to learn whether its key was seen.
 //
 // Projections (query views) live in their own column families. An append carries the view rows that
 // its events produce, written in the same atomic batch, so a view never runs ahead of or behind the log.
@@ -40,6 +41,7 @@ struct AppendRequest {
   std::vector<ViewWrite> views;
   std::string idempotency_key;  // empty: none
   std::string result;           // stored under the key, returned to a duplicate
+  bool lookup_only = false;     // only ask whether the key was seen: nothing is written or synced
 };
 
 struct AppendResult {

@@ -1,6 +1,7 @@
 #include "events/catalog/catalog.hpp"
 
 #include <cctype>
+#include <optional>
 
 #include "events/job/tracking.hpp"
 #include "events/job/views.hpp"
@@ -311,25 +312,103 @@ Json service_row(const ServiceInfo& service) {
               {"update_time", service.update_time}};
 }
 
+namespace {
+
+CatalogRow imported_model_row(const ImportedModel& m) {
+  TrackedBy by{m.task_name, 0, {m.role, m.party_id}, "", m.create_time};
+  ModelSaved model{"",     m.output_key, "",     m.model_id, m.model_version, m.storage_key,
+                   m.file, m.digest,     m.size, m.meta_data};
+  return {kImportedModelsView,
+          model_view_key(m.model_id, m.model_version, by.party, m.task_name, m.output_key),
+          model_row("", by, model).dump()};
+}
+
+// The row of one entry of the catalog in `s` (its key even when the entry is not there: value "" then).
+struct Entry {
+  std::string family, key;
+  std::optional<std::string> value;
+};
+
+Entry table_entry(const CatalogState& s, const std::string& ns, const std::string& name) {
+  auto it = s.tables.find({ns, name});
+  return {kTablesView, join0({ns, name}),
+          it == s.tables.end() ? std::nullopt : std::optional<std::string>(table_row(it->second).dump())};
+}
+Entry provider_entry(const CatalogState& s, const std::string& name, const std::string& version,
+                     const std::string& device) {
+  auto it = s.providers.find({name, version, device});
+  return {
+      kProvidersView, join0({name, version, device}),
+      it == s.providers.end() ? std::nullopt : std::optional<std::string>(provider_row(it->second).dump())};
+}
+Entry server_entry(const CatalogState& s, const std::string& name) {
+  auto it = s.servers.find(name);
+  return {kServersView, name,
+          it == s.servers.end() ? std::nullopt : std::optional<std::string>(server_row(it->second).dump())};
+}
+Entry service_entry(const CatalogState& s, const std::string& server, const std::string& service) {
+  auto it = s.services.find({server, service});
+  return {kServicesView, join0({server, service}),
+          it == s.services.end() ? std::nullopt : std::optional<std::string>(service_row(it->second).dump())};
+}
+
+}  // namespace
+
 std::vector<CatalogRow> catalog_views(const CatalogState& s) {
   std::vector<CatalogRow> rows;
   for (const auto& [key, t] : s.tables)
     rows.push_back({kTablesView, join0({t.ns, t.name}), table_row(t).dump()});
   for (const auto& [key, p] : s.providers)
     rows.push_back({kProvidersView, join0({p.name, p.version, p.device}), provider_row(p).dump()});
-  for (const auto& [key, m] : s.imported_models) {
-    TrackedBy by{m.task_name, 0, {m.role, m.party_id}, "", m.create_time};
-    ModelSaved model{"",     m.output_key, "",     m.model_id, m.model_version, m.storage_key,
-                     m.file, m.digest,     m.size, m.meta_data};
-    rows.push_back({kImportedModelsView,
-                    model_view_key(m.model_id, m.model_version, by.party, m.task_name, m.output_key),
-                    model_row("", by, model).dump()});
-  }
+  for (const auto& [key, m] : s.imported_models) rows.push_back(imported_model_row(m));
   for (const auto& [name, server] : s.servers)
     rows.push_back({kServersView, name, server_row(server).dump()});
   for (const auto& [key, service] : s.services)
     rows.push_back({kServicesView, join0({key.first, key.second}), service_row(service).dump()});
   return rows;
+}
+
+std::vector<CatalogChange> catalog_view_changes(const CatalogState& before, const CatalogState& after,
+                                                const std::vector<CatalogEvent>& events) {
+  std::vector<CatalogChange> out;
+  auto put = [&](Entry e) { out.push_back({std::move(e.family), std::move(e.key), std::move(e.value)}); };
+  for (const CatalogEvent& event : events) {
+    std::visit(
+        [&](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, TableRegistered>) {
+            put(table_entry(after, e.table.ns, e.table.name));
+          } else if constexpr (std::is_same_v<T, TableDeleted>) {
+            put(table_entry(after, e.ns, e.name));
+          } else if constexpr (std::is_same_v<T, ProviderRegistered>) {
+            put(provider_entry(after, e.provider.name, e.provider.version, e.provider.device));
+          } else if constexpr (std::is_same_v<T, ProviderDeleted>) {
+            put(provider_entry(after, e.name, e.version, e.device));
+          } else if constexpr (std::is_same_v<T, ModelImported>) {
+            CatalogRow row = imported_model_row(e.model);
+            auto it = after.imported_models.find(e.model.storage_key);
+            out.push_back({row.family, row.key,
+                           it == after.imported_models.end()
+                               ? std::nullopt
+                               : std::optional<std::string>(imported_model_row(it->second).value)});
+          } else if constexpr (std::is_same_v<T, ImportedModelDeleted>) {
+            auto it = before.imported_models.find(e.storage_key);
+            if (it == before.imported_models.end()) return;
+            CatalogRow row = imported_model_row(it->second);
+            out.push_back({row.family, row.key, std::nullopt});
+          } else if constexpr (std::is_same_v<T, ServerRegistered>) {
+            put(server_entry(after, e.server.server_name));
+          } else if constexpr (std::is_same_v<T, ServerDeleted>) {
+            put(server_entry(after, e.server_name));
+          } else if constexpr (std::is_same_v<T, ServiceRegistered>) {
+            put(service_entry(after, e.service.server_name, e.service.service_name));
+          } else if constexpr (std::is_same_v<T, ServiceDeleted>) {
+            put(service_entry(after, e.server_name, e.service_name));
+          }
+        },
+        event.body);
+  }
+  return out;
 }
 
 std::string describe_catalog_event(const CatalogEvent& event) {

@@ -11,6 +11,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <variant>
@@ -185,6 +186,13 @@ struct CatalogRow {
   std::string family, key, value;
 };
 std::vector<CatalogRow> catalog_views(const CatalogState& state);
+// The rows `events` (turning `before` into `after`) change: one per entry an event names; nullopt deletes.
+struct CatalogChange {
+  std::string family, key;
+  std::optional<std::string> value;
+};
+std::vector<CatalogChange> catalog_view_changes(const CatalogState& before, const CatalogState& after,
+                                                const std::vector<CatalogEvent>& events);
 Json table_row(const TableMeta& table);
 Json provider_row(const ProviderInfo& provider);
 Json server_row(const ServerInfo& server);

@@ -39,7 +39,7 @@ void record_answer(Step& step, const PartyRef& party, int attempt, RetCode code,
 bool admit(Step& step) {
   const JobState& s = step.state();
   if (s.admission_open) {
-    for (const PartyRef& party : s.dag.parties)
+    for (const PartyRef& party : s.dag().parties)
       if (!s.admission_answers.count(party)) return false;  // still waiting for answers
     std::string refusal;
     bool never = false;
@@ -75,7 +75,7 @@ bool admit(Step& step) {
   // After a refusal the job asks again only after a pause; after a rerun it asks at once.
   if (!s.pending_reason.empty() && step.now() < s.admission_retry_at()) return false;
   step.emit(AdmissionStarted{s.admission_attempt + 1});
-  for (const PartyRef& party : std::vector<PartyRef>(s.dag.parties)) ask_for_job_resources(step, party);
+  for (const PartyRef& party : std::vector<PartyRef>(s.dag().parties)) ask_for_job_resources(step, party);
   return false;
 }
 
@@ -114,7 +114,7 @@ void ask_again(Step& step) {
   const JobState& s = step.state();
   if (!s.is_scheduler) return;
   if (s.admission_open && s.schedule_status == Status::waiting)
-    for (const PartyRef& party : s.dag.parties)
+    for (const PartyRef& party : s.dag().parties)
       if (!s.admission_answers.count(party)) ask_for_job_resources(step, party);
   for (const auto& [task, st] : s.schedule)
     if (st.resource_open)

@@ -123,7 +123,9 @@ Decision on_join(const JobState& state, const JoinJob& cmd) {
 }
 
 void apply(JobState& s, const JobCreated& e, int64_t at) {
-  s.dag = read_dag(e.dag_schema);  // validated when it was created: read, never validated again
+  // Validated when it was created: read, never validated again.
+  s.dag_spec = std::make_shared<const Dag>(read_dag(e.dag_schema));
+  s.dag_text = std::make_shared<const std::string>(e.dag_schema.dump());
   s.exists = true;
   s.job_id = e.job_id;
   s.initiator_party_id = e.initiator_party_id;
@@ -132,34 +134,34 @@ void apply(JobState& s, const JobCreated& e, int64_t at) {
   s.is_scheduler = e.is_scheduler;
   s.defaults = e.defaults;
   s.create_time = s.update_time = at;
-  const Json& conf = s.dag.conf;
+  const Json& conf = s.dag().conf;
   s.priority = json_int(conf, "priority", 0);
   s.sync_type = conf.value("sync_type", e.defaults.sync_type);
   s.model_id = conf.value("model_id", e.job_id);
   s.model_version = conf.value("model_version", std::string("0"));
-  s.topo = topological_order(s.dag);
-  for (const PartyRef& party : s.dag.parties)
+  s.topo = topological_order(s.dag());
+  for (const PartyRef& party : s.dag().parties)
     if (std::find(e.local_parties.begin(), e.local_parties.end(), party) == e.local_parties.end())
       s.remote_parties.push_back(party);
-  for (const std::string& task : s.topo) s.dependencies[task] = task_dependencies(s.dag, task);
+  for (const std::string& task : s.topo) s.dependencies[task] = task_dependencies(s.dag(), task);
   for (const PartyRef& party : e.local_parties) {
     JobCopy copy;
     copy.party = party;
     copy.create_time = copy.update_time = at;
-    copy.cores = copy_cores(s.dag, party, e.defaults);
+    copy.cores = copy_cores(s.dag(), party, e.defaults);
     s.copies.push_back(copy);
   }
   for (const std::string& task : s.topo) {
-    const TaskSpec* spec = s.dag.find_task(task);
-    int retries = auto_retries_of(s.dag, task, e.defaults);
+    const TaskSpec* spec = s.dag().find_task(task);
+    int retries = auto_retries_of(s.dag(), task, e.defaults);
     for (const PartyRef& party : s.parties_of(task)) {
       TaskRun run;
       run.task_name = task;
       run.party = party;
       run.execution_id = execution_id_of(e.job_id, task, 0, party);
       run.component = spec ? spec->component_ref : "";
-      run.cores = task_cores(s.dag, task, party, e.defaults);
-      run.timeout_s = task_timeout(s.dag, task, party, e.defaults);
+      run.cores = task_cores(s.dag(), task, party, e.defaults);
+      run.timeout_s = task_timeout(s.dag(), task, party, e.defaults);
       run.auto_retries = retries;
       run.create_time = run.update_time = at;
       s.runs.push_back(run);
@@ -169,7 +171,7 @@ void apply(JobState& s, const JobCreated& e, int64_t at) {
       ScheduleTask st;
       st.task_name = task;
       st.auto_retries = retries;
-      for (const PartyRef& party : task_parties(s.dag, task)) st.party_status[party] = Status::waiting;
+      for (const PartyRef& party : task_parties(s.dag(), task)) st.party_status[party] = Status::waiting;
       s.schedule[task] = st;
     }
   }

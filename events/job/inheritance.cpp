@@ -31,7 +31,7 @@ void copy_outputs(Step& step, const JobState& source, const TaskRun& from, const
 }  // namespace
 
 std::string inherit(Step& step, const JobState* source) {
-  const Json inheritance = step.state().dag.conf.value("inheritance", Json(nullptr));
+  const Json inheritance = step.state().dag().conf.value("inheritance", Json(nullptr));
   if (!inheritance.is_object()) return "";
   std::string source_id = inheritance.value("job_id", std::string());
   std::vector<std::string> tasks = inheritance.value("task_list", std::vector<std::string>());
@@ -40,7 +40,7 @@ std::string inherit(Step& step, const JobState* source) {
     return "dag.conf.inheritance.job_id: job " + source_id + " is not at this site";
   const std::string reason = "inherited from job " + source_id;
   for (const std::string& task : tasks) {
-    if (!step.state().dag.find_task(task))
+    if (!step.state().dag().find_task(task))
       return "dag.conf.inheritance.task_list: '" + task + "' is not a task of this job";
     for (const PartyRef& party : step.state().parties_of(task)) {
       const TaskRun* from = source->latest_run(task, party);

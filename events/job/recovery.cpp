@@ -63,7 +63,7 @@ int64_t next_deadline(const JobState& state) {
       state.defaults.admission_timeout_s > 0 && state.waiting_since > 0)
     consider(state.waiting_since + state.defaults.admission_timeout_s * 1000);
   if (state.schedule_status == Status::running) {
-    if (int64_t limit = job_timeout_s(state.dag); limit > 0 && state.start_time > 0)
+    if (int64_t limit = job_timeout_s(state.dag()); limit > 0 && state.start_time > 0)
       consider(state.start_time + limit * 1000);
     for (const auto& [task, st] : state.schedule) {
       if (st.status != Status::waiting) continue;

@@ -327,7 +327,7 @@ Decision on_timeout_job(const JobState& state, const TimeoutJob& cmd) {
                                   "not admitted within " + std::to_string(admission) + " s" +
                                       (state.pending_reason.empty() ? "" : " (" + state.pending_reason + ")"),
                                   cmd.now_ms});
-  const int64_t limit = job_timeout_s(state.dag);
+  const int64_t limit = job_timeout_s(state.dag());
   if (!state.is_scheduler || state.schedule_status != Status::running || limit <= 0 ||
       state.start_time == 0 || cmd.now_ms - state.start_time < limit * 1000)
     return Decision{};

@@ -2,6 +2,11 @@
 
 namespace flowstone::domain {
 
+const Dag& JobState::dag() const {
+  static const Dag kNone;
+  return dag_spec ? *dag_spec : kNone;
+}
+
 const JobCopy* JobState::copy(const PartyRef& party) const {
   for (const auto& c : copies)
     if (c.party == party) return &c;
@@ -42,14 +47,14 @@ TaskRun* JobState::find_run(const std::string& task, int version, const PartyRef
 
 std::vector<PartyRef> JobState::parties_of(const std::string& task_name) const {
   std::vector<PartyRef> out;
-  for (const PartyRef& p : task_parties(dag, task_name))
+  for (const PartyRef& p : task_parties(dag(), task_name))
     if (is_local(p)) out.push_back(p);
   return out;
 }
 
 std::vector<PartyRef> JobState::remote_parties_of(const std::string& task_name) const {
   std::vector<PartyRef> out;
-  for (const PartyRef& p : task_parties(dag, task_name))
+  for (const PartyRef& p : task_parties(dag(), task_name))
     if (!is_local(p)) out.push_back(p);
   return out;
 }

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -73,7 +74,11 @@ struct JobState {
   bool exists = false;
   bool cleaned = false;  // /v2/job/clean: no views, no outputs
   std::string job_id;
-  Dag dag;
+  // The job's DAG as JobCreated recorded it, and its text (for the job rows): read once, never changed, so
+  // shared by every copy of the state (a decision works on a copy).
+  std::shared_ptr<const Dag> dag_spec;
+  std::shared_ptr<const std::string> dag_text;
+  const Dag& dag() const;
   std::string initiator_party_id, scheduler_party_id, user_name;
   bool is_scheduler = false;
   JobDefaults defaults;

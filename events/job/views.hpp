@@ -3,6 +3,7 @@
 // them; a rebuild recomputes them from the log alone. Pure and thread-safe.
 #pragma once
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,19 @@ struct ViewRow {
 
 std::vector<ViewRow> job_views(const JobState& state);
 
+// A change of one view row: its new value, or nullopt when the row is gone.
+struct ViewChange {
+  std::string family;
+  std::string key;
+  std::optional<std::string> value;
+};
+// The rows that `events` (turning `before` into `after`) change: only the rows of the copies, runs and tasks
+// the events touch are rendered again, and every other row of the job is left as it is (a whole-job event,
+// a create or a clean, changes every row). view_changes applied to views equal to job_views(before) give
+// job_views(after).
+std::vector<ViewChange> job_view_changes(const JobState& before, const JobState& after,
+                                         const std::vector<JobEvent>& events);
+
 // A view key from its parts, separated by '\0' (so a prefix scan stops at part boundaries).
 std::string join0(std::initializer_list<std::string> parts);
 
@@ -45,6 +59,8 @@ std::string model_view_key(const std::string& model_id, const std::string& model
 void tracking_views(const JobState& state, std::vector<ViewRow>* rows);
 
 Json job_row(const JobState& state, const JobCopy& copy);
+// job_row(state, copy).dump(), made without copying the DAG (the views' form).
+std::string job_row_text(const JobState& state, const JobCopy& copy);
 Json task_row(const JobState& state, const TaskRun& run);
 
 // The audit history: one line of text per event, and the entry /v2/job/history/query answers with.

@@ -5,13 +5,14 @@
 namespace flowstone::domain {
 
 Json task_config(const JobState& state, const TaskRun& run) {
-  const TaskSpec* spec = state.dag.find_task(run.task_name);
-  std::string stage =
-      spec && !spec->stage.empty() ? spec->stage : (state.dag.stage.empty() ? "default" : state.dag.stage);
+  const TaskSpec* spec = state.dag().find_task(run.task_name);
+  std::string stage = spec && !spec->stage.empty()
+                          ? spec->stage
+                          : (state.dag().stage.empty() ? "default" : state.dag().stage);
   Json parties = Json::array();
-  for (const PartyRef& p : task_parties(state.dag, run.task_name))
+  for (const PartyRef& p : task_parties(state.dag(), run.task_name))
     parties.push_back(Json{{"role", p.role}, {"partyid", p.party_id}});
-  Json conf = task_conf(state.dag, run.task_name, run.party);
+  Json conf = task_conf(state.dag(), run.task_name, run.party);
   Json engine_run =
       conf.contains("engine_run") && conf["engine_run"].is_object() ? conf["engine_run"] : Json::object();
   engine_run["cores"] = run.cores;
@@ -29,8 +30,8 @@ Json task_config(const JobState& state, const TaskRun& run) {
       {"stage", stage},
       {"model_id", state.model_id},
       {"model_version", state.model_version},
-      {"parameters", task_parameters(state.dag, run.task_name, run.party)},
-      {"input_artifacts", task_input_artifacts(state.dag, run.task_name, run.party)},
+      {"parameters", task_parameters(state.dag(), run.task_name, run.party)},
+      {"input_artifacts", task_input_artifacts(state.dag(), run.task_name, run.party)},
       {"conf",
        {{"device", {{"type", "CPU"}}},
         {"federation",
@@ -43,7 +44,7 @@ Json task_config(const JobState& state, const TaskRun& run) {
         {"storage", "standalone"}}},
       {"engine_run", engine_run},
       {"computing_partitions",
-       json_int(state.dag.conf, "computing_partitions", state.defaults.computing_partitions)},
+       json_int(state.dag().conf, "computing_partitions", state.defaults.computing_partitions)},
       {"launcher_name", "default"},
       {"launcher_conf", Json::object()},
   };

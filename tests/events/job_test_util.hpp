@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "actors/partner_protocol.hpp"
 #include "events/job/job.hpp"
+#include "events/job/views.hpp"
 #include "tests/text_util.hpp"
 
 namespace flowstone {
@@ -101,10 +103,24 @@ inline Decision decide_and_apply(JobState& state, std::vector<JobEvent>& log, Jo
     EXPECT_TRUE(d.effects.empty()) << "a rejected command must not have effects";
     return d;
   }
+  const JobState before = state;
   for (const auto& e : d.events) {
     apply(state, e);
     log.push_back(e);
   }
+  // The host writes only the view rows the events change: applied to the views before, they give the views
+  // after.
+  std::map<std::pair<std::string, std::string>, std::string> views;
+  for (auto& row : job_views(before)) views[{row.family, row.key}] = row.value;
+  for (auto& change : job_view_changes(before, state, d.events)) {
+    if (change.value)
+      views[{change.family, change.key}] = *change.value;
+    else
+      views.erase({change.family, change.key});
+  }
+  std::map<std::pair<std::string, std::string>, std::string> expected;
+  for (auto& row : job_views(state)) expected[{row.family, row.key}] = row.value;
+  EXPECT_EQ(views, expected) << "the view changes of a decision do not give the views after it";
   return d;
 }
 

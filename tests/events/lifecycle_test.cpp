@@ -339,7 +339,7 @@ TEST_F(LifecycleTest, TimeoutJobStopsTheJobAsTimeoutOnlyPastDagConfTimeout) {
   ASSERT_EQ(state_.schedule_status, Status::running);
   const int64_t started = state_.start_time;
   ASSERT_GT(started, 0);
-  EXPECT_EQ(job_timeout_s(state_.dag), 10);
+  EXPECT_EQ(job_timeout_s(state_.dag()), 10);
   Launch(exec("a_0"), 601);
   EXPECT_EQ(next_deadline(state_), started + 10000);  // earlier than a_0's default task timeout
 
@@ -375,7 +375,7 @@ TEST_F(LifecycleTest, TimeoutJobStopsTheJobAsTimeoutOnlyPastDagConfTimeout) {
 TEST_F(LifecycleTest, TimeoutJobWithoutDagConfTimeoutChangesNothing) {
   Create(guest_chain_dag());
   Launch(exec("a_0"));
-  EXPECT_EQ(job_timeout_s(state_.dag), 0);
+  EXPECT_EQ(job_timeout_s(state_.dag()), 0);
   Decision d = At(now_ + 365LL * 24 * 3600 * 1000, TimeoutJob{});
   EXPECT_TRUE(d.events.empty());
   EXPECT_EQ(state_.schedule_status, Status::running);

@@ -778,7 +778,7 @@ TEST_F(AdmissionTest, AJobOverThePartysTotalIsRefusedAtCreate) {
 
 TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
   ASSERT_EQ(Create(two_party_dag()).code, RetCode::success);  // the scheduler's job, for its dag
-  JoinJob join{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr};
+  JoinJob join{kJob, sched_.state.dag().raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr};
   ASSERT_EQ(Run(party_, join).code, RetCode::success);
   ASSERT_FALSE(Holds(kHost, &party_));
   // resource/apply: the party's resource manager granted; the copy records it.
@@ -818,7 +818,7 @@ TEST_F(AdmissionTest, APartyRecordsTheGrantAndTheReturnOfItsCopy) {
 TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
   ASSERT_EQ(Create(two_party_dag()).code, RetCode::success);
   ASSERT_EQ(
-      Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code,
+      Run(party_, JoinJob{kJob, sched_.state.dag().raw, kHost, "10000", JobDefaults{}, 8, 0, nullptr}).code,
       RetCode::success);
   ASSERT_EQ(Run(party_, HoldResources{kHost, 0}).code, RetCode::success);
   Decision d = Run(party_, StopCopy{kHost, Status::failed, "another party failed", 0});
@@ -834,7 +834,8 @@ TEST_F(AdmissionTest, APartysCopyThatEndsReturnsItsCoresAndCannotHoldAgain) {
 
 TEST_F(AdmissionTest, AJoinOverThePartysTotalIsRefusedWith1006) {
   ASSERT_EQ(Create(two_party_dag(Json{{"cores", 6}})).code, RetCode::success);
-  Decision d = Run(party_, JoinJob{kJob, sched_.state.dag.raw, kHost, "10000", JobDefaults{}, 4, 0, nullptr});
+  Decision d =
+      Run(party_, JoinJob{kJob, sched_.state.dag().raw, kHost, "10000", JobDefaults{}, 4, 0, nullptr});
   EXPECT_EQ(d.code, RetCode::job_resource_limit_exceeded);
   EXPECT_TRUE(contains(d.message, "host:10000")) << d.message;
   EXPECT_FALSE(party_.state.exists);

@@ -1,4 +1,4 @@
-#include "actors/supervisor.hpp"
+#include "actors/job/supervisor.hpp"
 
 #include <algorithm>
 

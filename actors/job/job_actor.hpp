@@ -13,6 +13,8 @@ namespace flowstone::actors {
 inline constexpr const char* kNativeNoop = "native_noop";
 
 // Replays the job's stream first; if the job exists, recovers its runs and schedules again.
-job_actor spawn_job(caf::actor_system& system, std::shared_ptr<Environment> env, const std::string& job_id);
+// `new_job`: the id was just made (a submit here): there is no stream to replay.
+job_actor spawn_job(caf::actor_system& system, std::shared_ptr<Environment> env, const std::string& job_id,
+                    bool new_job = false);
 
 }  // namespace flowstone::actors

@@ -1,0 +1,57 @@
+// The Job aggregate as the event-sourced host sees it (actors/persistence/event_sourced.hpp): its decide
+// (with the scheduler's step that follows every command), its apply, its codec and the view rows a decision
+// changes. Stateless.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "events/job/job.hpp"
+#include "events/job/views.hpp"
+#include "store/codec/job_codec.hpp"
+#include "store/event_log.hpp"
+
+namespace flowstone::actors {
+
+struct JobAggregate {
+  using State = domain::JobState;
+  using Event = domain::JobEvent;
+  using Command = domain::JobCommand;
+  using Decision = domain::Decision;
+
+  static Decision decide(const State& state, Command& command, int64_t now_ms, State* next) {
+    std::visit([now_ms](auto& c) { c.now_ms = now_ms; }, command);  // time enters as command data
+    Decision d = domain::decide_and_advance(state, command, now_ms, next);
+    return d;
+  }
+  static void apply(State& state, const Event& event) { domain::apply(state, event); }
+  static std::string encode(const Event& event) { return store::encode_job_event(event); }
+  static std::optional<Event> decode(std::string_view bytes, std::string* error) {
+    return store::decode_job_event(bytes, error);
+  }
+  static std::vector<store::ViewWrite> view_changes(const State& before, const State& after,
+                                                    const std::vector<Event>& events) {
+    std::vector<store::ViewWrite> out;
+    for (auto& change : domain::job_view_changes(before, after, events))
+      out.push_back({std::move(change.family), std::move(change.key), std::move(change.value)});
+    return out;
+  }
+  static std::string result_of(const Decision& d) {
+    return Json{{"code", to_int(d.code)}, {"message", d.message}, {"data", d.data}}.dump();
+  }
+  static Decision from_result(const std::string& stored) {
+    Json j = Json::parse(stored, nullptr, false);
+    Decision d;
+    if (!j.is_object()) return d;
+    d.code = ret_code_of(j.value("code", 0));
+    d.message = j.value("message", "success");
+    d.data = j.value("data", Json());
+    return d;
+  }
+  static Decision storage_error(const std::string& why) {
+    return domain::reject(RetCode::server_exception, "storage error: " + why);
+  }
+};
+
+}  // namespace flowstone::actors

@@ -1,0 +1,164 @@
+// The job actor: the one owner and only writer of a job's stream, hosting the Job aggregate on the
+// event-sourced host (replay, append, idempotency, views: actors/persistence/event_sourced.hpp). Its mailbox
+// serialises the job. Besides the host it runs the job's supervisor (push or poll, at the scheduler of a job
+// with remote parties) and its detectors (one timer at the job's next deadline), both on the injected clock.
+#include "actors/job/job_actor.hpp"
+
+#include "actors/job/job_state.hpp"
+#include "actors/partner_protocol.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+void submit(JobSelf self, domain::JobCommand command) {
+  self->state.host->submit(std::move(command), "", nullptr);
+}
+
+// Arms the supervisor's next look while this server schedules a running job with remote parties.
+void keep_supervising(JobSelf self) {
+  auto& st = self->state;
+  const domain::JobState& job = st.job();
+  if (st.supervise_armed || !job.is_scheduler || job.remote_parties.empty() ||
+      job.schedule_status != domain::Status::running)
+    return;
+  if (!st.supervisor) st.supervisor = make_supervisor(job.sync_type, st.env->config.federation);
+  st.supervise_armed = true;
+  auto handle = caf::actor_cast<job_actor>(self);
+  st.env->timers->at(st.env->now_ms() + st.supervisor->interval().count(),
+                     [handle] { caf::anon_send(handle, supervise_atom::value); });
+}
+
+// Detectors as one timer at the job's next deadline (a run's task timeout, the job's timeout, the end of a
+// backoff), not a sweep. Each action it causes is a command, so an event.
+void keep_detecting(JobSelf self) {
+  auto& st = self->state;
+  const int64_t next = domain::next_deadline(st.job());
+  if (next == 0 || (st.deadline_armed != 0 && st.deadline_armed <= next)) return;
+  st.deadline_armed = next;
+  auto handle = caf::actor_cast<job_actor>(self);
+  st.env->timers->at(next + 5, [handle] { caf::anon_send(handle, deadline_atom::value); });
+}
+
+void detect(JobSelf self) {
+  auto& st = self->state;
+  st.deadline_armed = 0;
+  for (const auto& run : st.job().runs)
+    if (run.party_status == domain::Status::running) submit(self, domain::TimeoutRun{run.execution_id, 0});
+  submit(self, domain::TimeoutJob{0});
+  submit(self, domain::Advance{0});
+  keep_detecting(self);
+}
+
+void supervise(JobSelf self) {
+  auto& st = self->state;
+  st.supervise_armed = false;
+  if (!st.supervisor) return;
+  for (const auto& call : st.supervisor->due(st.job(), st.env->now_ms()))
+    if (!st.collecting.count(collect_key(call))) send_remote_call(self, domain::RemoteCall{call}, "");
+  keep_supervising(self);
+}
+
+// The schedule log's lines of a decision's events (written by the schedule log writer, off this actor).
+void log_events(JobSelf self, const std::vector<domain::JobEvent>& events) {
+  auto& st = self->state;
+  if (events.empty()) return;
+  ScheduleLogMsg msg{st.job_id, {}};
+  for (const auto& e : events)
+    msg.lines.push_back({e.at_ms, domain::is_trouble(e), domain::describe_event(e)});
+  caf::anon_send(st.env->schedule_logs, std::move(msg));
+}
+
+}  // namespace
+
+int64_t JobOwner::now_ms() {
+  return self_->state.env->now_ms();
+}
+
+void JobOwner::read_stream(const std::string& stream) {
+  JobSelf self = self_;
+  self->request(self->state.env->reader, caf::infinite, ReadStreamMsg{stream})
+      .then([self](ReadStreamReply& r) { self->state.host->replayed(r.status, r.events); },
+            [self](caf::error& err) {
+              self->state.host->replayed(store::Status::IOError("store reader: " + caf::to_string(err)), {});
+            });
+}
+
+void JobOwner::append(store::AppendRequest request, uint64_t ticket) {
+  auto handle = caf::actor_cast<job_actor>(self_);
+  self_->state.env->log->AppendAsync(std::move(request), [handle, ticket](store::AppendResult result) {
+    caf::anon_send(handle, AppendDoneMsg{ticket, std::move(result)});
+  });
+}
+
+void JobOwner::recovered() {
+  auto& st = self_->state;
+  if (!st.job().exists) return;  // a new job: its create or join comes as a command
+  // Recovery after a restart: adopt or fail runs left running, repeat what was not answered, then let the
+  // scheduler look again.
+  caf::anon_send(st.env->schedule_logs,
+                 ScheduleLogMsg{st.job_id,
+                                {{st.env->now_ms(), false,
+                                  "recovered at version " + std::to_string(st.host->version())}}});
+  carry_out(self_, domain::recovery_effects(st.job()), "");
+  keep_supervising(self_);
+  keep_detecting(self_);
+  submit(self_, domain::Advance{0});
+}
+
+void JobOwner::persisted(const domain::Decision& decision) {
+  auto& st = self_->state;
+  log_events(self_, decision.events);
+  carry_out(self_, decision.effects,
+            decision.events.empty() ? "" : st.job_id + "#" + std::to_string(st.host->version()));
+  keep_supervising(self_);
+  keep_detecting(self_);
+}
+
+void JobOwner::damaged(const std::string& why) {
+  auto& st = self_->state;
+  st.env->server_log->error("job {}: {}; the job's actor stops", st.job_id, why);
+  st.env->damaged->Mark(st.host->stream(), why);
+  self_->quit(caf::make_error(caf::sec::runtime_error, why));
+}
+
+namespace {
+
+job_actor::behavior_type job_impl(JobSelf self, std::shared_ptr<Environment> env, std::string job_id,
+                                  bool new_job) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.job_id = job_id;
+  st.owner = std::make_unique<JobOwner>(self);
+  st.host = std::make_unique<EventSourced<JobAggregate>>(st.env->job_stream(job_id), st.owner.get());
+  if (new_job)
+    st.host->start_new();
+  else
+    st.host->start();
+  return {
+      [=](JobCommandMsg& msg) -> caf::result<JobReply> {
+        auto promise = self->make_response_promise<JobReply>();
+        self->state.host->submit(std::move(msg.command), std::move(msg.idempotency_key),
+                                 [promise](const domain::Decision& d) mutable {
+                                   promise.deliver(JobReply{d.code, d.message, d.data});
+                                 });
+        return promise;
+      },
+      [=](AppendDoneMsg& done) { self->state.host->appended(done.ticket, done.result); },
+      [=](CollectAnsweredMsg& msg) {
+        self->state.collecting.erase(collect_key(msg.call));
+        if (auto report = answer_of(domain::RemoteCall{msg.call}, msg.answer))
+          submit(self, std::move(*report));
+      },
+      [=](supervise_atom) { supervise(self); },
+      [=](deadline_atom) { detect(self); },
+  };
+}
+
+}  // namespace
+
+job_actor spawn_job(caf::actor_system& system, std::shared_ptr<Environment> env, const std::string& job_id,
+                    bool new_job) {
+  return system.spawn(job_impl, std::move(env), job_id, new_job);
+}
+
+}  // namespace flowstone::actors

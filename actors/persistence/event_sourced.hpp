@@ -1,0 +1,220 @@
+// EventSourced<A>: the one host of every aggregate instance (a job, the catalog, a party's ledger), after
+// Akka's EventSourcedBehavior. The aggregate is only its decide and apply; the host owns the rest:
+//
+//   replaying   the stream is read (by the store reader, off the actor's thread) and every event applied.
+//               An event that does not decode stops the owner: the stream is damaged, which is logged and
+//               reported, never skipped. Commands that arrive meanwhile are stashed.
+//   ready       a command is decided against the current state.
+//   appending   the decisions' events, the view rows they change and an idempotency key are appended as one
+//               synced batch (the commands waiting at that moment are decided into one append, each on the
+//               state the one before left); the state moves on only when the batch is durable, then the
+//               callers are answered and the effects run. Commands are stashed meanwhile.
+//
+// Idempotency is the log writer's alone: a command with a key that changes nothing is still shown to the
+// writer (a lookup that writes nothing), so a retry always gets the first answer.
+//
+// A (the aggregate's traits) provides:
+//   State, Event, Command, Decision (with .code, .events, .ok()), and
+//   static Decision decide(const State&, Command&, int64_t now_ms, State* next);  // next: the state after
+//   static void apply(State&, const Event&);
+//   static std::string encode(const Event&);
+//   static std::optional<Event> decode(std::string_view bytes, std::string* error);
+//   static std::vector<store::ViewWrite> view_changes(const State& before, const State& after,
+//                                                     const std::vector<Event>& events);
+//   static std::string result_of(const Decision&);           // stored with an idempotency key
+//   static Decision from_result(const std::string& stored);  // a duplicate's answer
+//   static Decision storage_error(const std::string& why);   // the answer when the log fails
+//
+// The Owner (the hosting actor) reads and appends for the host, and is told when the aggregate recovered,
+// persisted a decision, or found its stream damaged. Not thread-safe: the owning actor's mailbox serialises
+// every call.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "store/event_log.hpp"
+
+namespace flowstone::actors {
+
+template <class A>
+class EventSourced {
+ public:
+  using State = typename A::State;
+  using Event = typename A::Event;
+  using Command = typename A::Command;
+  using Decision = typename A::Decision;
+  using Reply = std::function<void(const Decision&)>;
+
+  class Owner {
+   public:
+    virtual ~Owner() = default;
+    virtual int64_t now_ms() = 0;
+    virtual void read_stream(const std::string& stream) = 0;  // answer with replayed()
+    virtual void append(store::AppendRequest request, uint64_t ticket) = 0;  // answer with appended()
+    virtual void recovered() = 0;                          // replay is done: the owner's own recovery
+    virtual void persisted(const Decision& decision) = 0;  // durable and applied: effects, timers
+    virtual void damaged(const std::string& why) = 0;      // the stream cannot be replayed
+  };
+
+  EventSourced(std::string stream, Owner* owner) : stream_(std::move(stream)), owner_(owner) {}
+
+  const State& state() const { return state_; }
+  uint64_t version() const { return version_; }
+  bool ready() const { return phase_ == Phase::ready; }
+  bool damaged() const { return phase_ == Phase::damaged; }
+  const std::string& stream() const { return stream_; }
+
+  void start() {
+    phase_ = Phase::replaying;
+    owner_->read_stream(stream_);
+  }
+  // A stream its owner has just named (a new job's id, never used): there is nothing to replay.
+  void start_new() { replayed(store::Status::OK(), {}); }
+
+  // The stored events of the stream (from version 1), or why they could not be read.
+  void replayed(const store::Status& status, const std::vector<store::StoredEvent>& stored) {
+    if (!status.ok()) return fail("cannot read stream " + stream_ + ": " + status.ToString());
+    for (const auto& s : stored) {
+      std::string error;
+      std::optional<Event> event = A::decode(s.payload, &error);
+      if (!event)
+        return fail("stream " + stream_ + " event " + std::to_string(s.version) + " does not decode: " + error);
+      A::apply(state_, *event);
+      version_ = s.version;
+    }
+    phase_ = Phase::ready;
+    owner_->recovered();
+    drain();
+  }
+
+  // A command from a caller (answered through `reply`, if any) or from the owner itself.
+  void submit(Command command, std::string idempotency_key, Reply reply) {
+    stash_.push_back(Pending{std::move(command), std::move(idempotency_key), std::move(reply)});
+    drain();
+  }
+
+  void appended(uint64_t ticket, const store::AppendResult& result) {
+    if (phase_ != Phase::appending || !in_flight_ || in_flight_->ticket != ticket) return;
+    InFlight f = std::move(*in_flight_);
+    in_flight_.reset();
+    phase_ = Phase::ready;
+    if (result.duplicate) {
+      // The first answer; this decision is dropped (a keyed command is always alone in its append).
+      for (auto& item : f.items) answer(item.pending, A::from_result(result.result));
+    } else if (!result.status.ok()) {
+      // Not durable, so not applied and not acknowledged: the state stays as the log says.
+      for (auto& item : f.items) answer(item.pending, A::storage_error(result.status.ToString()));
+    } else {
+      if (!f.lookup_only) {
+        state_ = std::move(f.next);
+        version_ = result.stream_version;
+      }
+      for (auto& item : f.items) {
+        answer(item.pending, item.decision);
+        if (item.decision.ok()) owner_->persisted(item.decision);
+      }
+    }
+    drain();
+  }
+
+ private:
+  enum class Phase { idle, replaying, ready, appending, damaged };
+  struct Pending {
+    Command command;
+    std::string key;
+    Reply reply;
+  };
+  struct Item {
+    Pending pending;
+    Decision decision;
+  };
+  struct InFlight {  // one append: the commands decided into it, and the state after them
+    uint64_t ticket = 0;
+    std::vector<Item> items;
+    State next;
+    bool lookup_only = false;
+  };
+
+  static void answer(Pending& p, const Decision& d) {
+    if (p.reply) p.reply(d);
+  }
+
+  void fail(const std::string& why) {
+    phase_ = Phase::damaged;
+    owner_->damaged(why);
+    const Decision refused = A::storage_error(why);
+    for (auto& p : stash_) answer(p, refused);
+    stash_.clear();
+  }
+
+  // Decides the stashed commands into one append: each on the state the one before it left, so several
+  // commands (a launch and its worker's report, answers arriving together) cost one sync. A command with an
+  // idempotency key goes alone, since the key names its append. Every answer waits for the append.
+  void drain() {
+    if (phase_ != Phase::ready || stash_.empty()) return;
+    InFlight f;
+    store::AppendRequest request;
+    request.stream = stream_;
+    request.expected_version = version_;
+    const State* current = &state_;
+    State next;
+    bool changed = false;
+    while (!stash_.empty() && f.items.size() < kMaxBatch) {
+      const bool keyed = !stash_.front().key.empty();
+      if (keyed && !f.items.empty()) break;
+      Pending p = std::move(stash_.front());
+      stash_.pop_front();
+      State after;
+      Decision decision = A::decide(*current, p.command, owner_->now_ms(), &after);
+      const bool changes = decision.ok() && !decision.events.empty();
+      if (changes) {
+        for (const auto& e : decision.events) request.events.push_back(A::encode(e));
+        for (auto& w : A::view_changes(*current, after, decision.events)) request.views.push_back(std::move(w));
+        next = std::move(after);
+        current = &next;
+        changed = true;
+      }
+      if (keyed) {
+        request.idempotency_key = p.key;
+        if (changes)
+          request.result = A::result_of(decision);
+        else
+          request.lookup_only = true;  // nothing to store: only a retry's first answer matters
+      }
+      f.items.push_back(Item{std::move(p), std::move(decision)});
+      if (keyed) break;
+    }
+    if (!changed && request.idempotency_key.empty()) {  // nothing to write and no key to look up
+      for (auto& item : f.items) {
+        answer(item.pending, item.decision);
+        if (item.decision.ok()) owner_->persisted(item.decision);
+      }
+      return drain();
+    }
+    f.ticket = ++tickets_;
+    f.lookup_only = !changed;
+    if (changed) f.next = std::move(next);
+    const uint64_t ticket = f.ticket;
+    in_flight_ = std::move(f);
+    phase_ = Phase::appending;
+    owner_->append(std::move(request), ticket);
+  }
+
+  static constexpr size_t kMaxBatch = 64;
+
+  const std::string stream_;
+  Owner* owner_;
+  Phase phase_ = Phase::idle;
+  State state_;
+  uint64_t version_ = 0;
+  std::deque<Pending> stash_;
+  std::optional<InFlight> in_flight_;
+  uint64_t tickets_ = 0;
+};
+
+}  // namespace flowstone::actors
