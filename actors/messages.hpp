@@ -80,8 +80,8 @@ struct ReleaseMsg {
   domain::PartyRef party;
   bool still_waiting = false;
 };
-using resource_actor =
-    caf::typed_actor<caf::replies_to<ReserveMsg>::with<ReserveReply>, caf::reacts_to<ReleaseMsg>>;
+using resource_actor = caf::typed_actor<caf::replies_to<ReserveMsg>::with<ReserveReply>,
+                                        caf::reacts_to<ReleaseMsg>, caf::reacts_to<AppendDoneMsg>>;
 
 // A remote party answered a partner/task/collect the job's supervisor sent.
 struct CollectAnsweredMsg {
@@ -104,8 +104,8 @@ using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, ca
                                         caf::reacts_to<DeleteOutputsMsg>, caf::reacts_to<job_actor, CheckMsg>,
                                         caf::reacts_to<caf::tick_atom>>;
 
-// The catalog actor (actors/catalog_actor.hpp): tables, providers, imported models, and the files behind
-// models. A command answers like a job command.
+// The catalog actor (actors/catalog/catalog_actor.hpp): tables, providers, imported models, and the files
+// behind models. A command answers like a job command.
 struct CatalogCommandMsg {
   domain::CatalogCommand command;
 };

@@ -8,12 +8,12 @@
 #include <caf/all.hpp>
 #include <filesystem>
 
-#include "actors/catalog_actor.hpp"
+#include "actors/catalog/catalog_actor.hpp"
 #include "actors/environment.hpp"
 #include "actors/launcher_actor.hpp"
 #include "actors/queries.hpp"
 #include "actors/registry.hpp"
-#include "actors/resource_manager.hpp"
+#include "actors/resources/resource_manager.hpp"
 #include "net/api.hpp"
 #include "net/http_server.hpp"
 #include "net/stop_signals.hpp"

@@ -264,9 +264,36 @@ struct CapacityRegistered {        # the computing engine's total, as read from 
   cores @1 :Int32;
 }
 
-struct PartyEvent {                # one kind so far; later kinds are new fields (set one per event)
+# The ledger (events/resources/ledger.hpp): who holds the party's cores and who waits for them.
+struct CoresReserved {
+  holder @0 :Text;                 # "job_id/role/party_id"
+  cores @1 :Int32;
+}
+
+struct CoresReleased {
+  holder @0 :Text;
+  keepWaiting @1 :Bool;            # refused at another party: it waits on, in its place
+}
+
+struct ReservationQueued {
+  holder @0 :Text;
+  cores @1 :Int32;
+  priority @2 :Int32;
+  order @3 :Int64;                 # the job's submit order (job_order)
+  firstRefusedMs @4 :Int64;
+}
+
+struct WaiterForgotten {
+  holder @0 :Text;
+}
+
+struct PartyEvent {                # one kind per event: exactly one of the fields after atMs is set
   atMs @0 :Int64;
   capacityRegistered @1 :CapacityRegistered;
+  coresReserved @2 :CoresReserved;
+  coresReleased @3 :CoresReleased;
+  reservationQueued @4 :ReservationQueued;
+  waiterForgotten @5 :WaiterForgotten;
 }
 
 # The events of the catalog (stream "catalog", events/catalog.hpp): tables, providers, imported models.

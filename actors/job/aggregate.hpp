@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/persistence/aggregate_parts.hpp"
 #include "events/job/job.hpp"
 #include "events/job/views.hpp"
 #include "store/codec/job_codec.hpp"
@@ -32,23 +33,10 @@ struct JobAggregate {
   }
   static std::vector<store::ViewWrite> view_changes(const State& before, const State& after,
                                                     const std::vector<Event>& events) {
-    std::vector<store::ViewWrite> out;
-    for (auto& change : domain::job_view_changes(before, after, events))
-      out.push_back({std::move(change.family), std::move(change.key), std::move(change.value)});
-    return out;
+    return view_writes(domain::job_view_changes(before, after, events));
   }
-  static std::string result_of(const Decision& d) {
-    return Json{{"code", to_int(d.code)}, {"message", d.message}, {"data", d.data}}.dump();
-  }
-  static Decision from_result(const std::string& stored) {
-    Json j = Json::parse(stored, nullptr, false);
-    Decision d;
-    if (!j.is_object()) return d;
-    d.code = ret_code_of(j.value("code", 0));
-    d.message = j.value("message", "success");
-    d.data = j.value("data", Json());
-    return d;
-  }
+  static std::string result_of(const Decision& d) { return envelope_of(d); }
+  static Decision from_result(const std::string& stored) { return decision_of_envelope<Decision>(stored); }
   static Decision storage_error(const std::string& why) {
     return domain::reject(RetCode::server_exception, "storage error: " + why);
   }

@@ -5,6 +5,7 @@
 #include "actors/job/job_actor.hpp"
 #include "actors/job/job_state.hpp"
 #include "actors/partner_protocol.hpp"
+#include "events/resources/ledger.hpp"
 
 namespace flowstone::actors {
 namespace {

@@ -10,6 +10,9 @@
 //               state the one before left); the state moves on only when the batch is durable, then the
 //               callers are answered and the effects run. Commands are stashed meanwhile.
 //
+// An append refused as a conflict (the stream is not at the version this owner knows) replays the stream
+// again before the next command; the commands of that append are answered with a storage error.
+//
 // Idempotency is the log writer's alone: a command with a key that changes nothing is still shown to the
 // writer (a lookup that writes nothing), so a retry always gets the first answer.
 //
@@ -54,7 +57,7 @@ class EventSourced {
    public:
     virtual ~Owner() = default;
     virtual int64_t now_ms() = 0;
-    virtual void read_stream(const std::string& stream) = 0;  // answer with replayed()
+    virtual void read_stream(const std::string& stream) = 0;                 // answer with replayed()
     virtual void append(store::AppendRequest request, uint64_t ticket) = 0;  // answer with appended()
     virtual void recovered() = 0;                          // replay is done: the owner's own recovery
     virtual void persisted(const Decision& decision) = 0;  // durable and applied: effects, timers
@@ -83,7 +86,8 @@ class EventSourced {
       std::string error;
       std::optional<Event> event = A::decode(s.payload, &error);
       if (!event)
-        return fail("stream " + stream_ + " event " + std::to_string(s.version) + " does not decode: " + error);
+        return fail("stream " + stream_ + " event " + std::to_string(s.version) +
+                    " does not decode: " + error);
       A::apply(state_, *event);
       version_ = s.version;
     }
@@ -109,6 +113,13 @@ class EventSourced {
     } else if (!result.status.ok()) {
       // Not durable, so not applied and not acknowledged: the state stays as the log says.
       for (auto& item : f.items) answer(item.pending, A::storage_error(result.status.ToString()));
+      if (result.status.IsConflict()) {
+        // Someone else wrote the stream (an owner before this one, still finishing): read it again, so the
+        // next append is made on what is stored.
+        state_ = State{};
+        version_ = 0;
+        return start();
+      }
     } else {
       if (!f.lookup_only) {
         state_ = std::move(f.next);
@@ -174,7 +185,8 @@ class EventSourced {
       const bool changes = decision.ok() && !decision.events.empty();
       if (changes) {
         for (const auto& e : decision.events) request.events.push_back(A::encode(e));
-        for (auto& w : A::view_changes(*current, after, decision.events)) request.views.push_back(std::move(w));
+        for (auto& w : A::view_changes(*current, after, decision.events))
+          request.views.push_back(std::move(w));
         next = std::move(after);
         current = &next;
         changed = true;

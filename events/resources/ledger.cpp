@@ -1,12 +1,86 @@
 #include "events/resources/ledger.hpp"
 
-#include <vector>
+#include <optional>
 
 namespace flowstone::domain {
 namespace {
 
-// A waiter that has not asked again for this long has gone (admitted elsewhere, stopped, failed).
-constexpr int64_t kWaiterGoneMs = 5000;
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+bool ahead(const Waiter& a, const Waiter& b) {
+  return a.priority != b.priority ? a.priority > b.priority : a.order < b.order;
+}
+
+LedgerDecision refuse(LedgerDecision d, std::string message) {
+  d.code = RetCode::job_resource_exception;
+  d.message = "Job resource exception: " + message;
+  return d;
+}
+
+LedgerDecision reserve(const LedgerState& state, const ReserveCores& c, int64_t now_ms) {
+  LedgerDecision d;
+  if (state.held.count(c.holder)) {
+    d.message = "held already";
+    return d;
+  }
+  if (c.cores > state.total)
+    return LedgerDecision{RetCode::job_resource_limit_exceeded,
+                          "Resource limit exceeded: the job needs " + std::to_string(c.cores) +
+                              " cores and the party has " + std::to_string(state.total) + " in total",
+                          {}};
+  for (const auto& holder : c.gone)
+    if (holder != c.holder && state.waiting.count(holder))
+      d.events.push_back(LedgerEvent{now_ms, WaiterForgotten{holder}});
+
+  auto queued = state.waiting.find(c.holder);
+  Waiter me{c.cores, c.priority, c.order,
+            queued == state.waiting.end() ? now_ms : queued->second.first_refused_ms};
+  auto refused = [&](std::string message) {
+    const bool same = queued != state.waiting.end() && queued->second.cores == me.cores &&
+                      queued->second.priority == me.priority && queued->second.order == me.order;
+    if (!same) d.events.push_back(LedgerEvent{now_ms, ReservationQueued{c.holder, me}});
+    return refuse(std::move(d), std::move(message));
+  };
+
+  const int free = state.total - state.in_use();
+  for (const auto& [other, w] : state.waiting) {
+    if (other == c.holder || !ahead(w, me)) continue;
+    bool forgotten = false;
+    for (const auto& g : c.gone) forgotten |= g == other;
+    if (forgotten) continue;
+    const bool starving = now_ms - w.first_refused_ms >= c.starvation_ms;
+    if (w.cores <= free || starving)
+      return refused(std::string(starving ? "cores are kept for " : "waiting behind ") + other +
+                     " (priority " + std::to_string(w.priority) + ", " + std::to_string(w.cores) + " cores)");
+  }
+  if (c.cores > free)
+    return refused(std::to_string(c.cores) + " cores needed, " + std::to_string(free) + " of " +
+                   std::to_string(state.total) + " free");
+  d.events.push_back(LedgerEvent{now_ms, CoresReserved{c.holder, c.cores}});
+  return d;
+}
+
+LedgerDecision release(const LedgerState& state, const ReleaseCores& c, int64_t now_ms) {
+  LedgerDecision d;
+  if (state.held.count(c.holder) || state.waiting.count(c.holder) || state.parked.count(c.holder))
+    d.events.push_back(LedgerEvent{now_ms, CoresReleased{c.holder, c.keep_waiting}});
+  return d;
+}
+
+LedgerDecision reconcile(const LedgerState& state, const ReconcileHoldings& c, int64_t now_ms) {
+  LedgerDecision d;
+  for (const auto& [holder, cores] : state.held)
+    if (!c.recorded.count(holder)) d.events.push_back(LedgerEvent{now_ms, CoresReleased{holder, false}});
+  for (const auto& [holder, cores] : c.recorded)
+    if (state.held_by(holder) != cores || !state.held.count(holder))
+      d.events.push_back(LedgerEvent{now_ms, CoresReserved{holder, cores}});
+  return d;
+}
 
 }  // namespace
 
@@ -21,76 +95,135 @@ int64_t job_order(const std::string& job_id) {
   return order * 10 + (last >= '0' && last <= '9' ? last - '0' : 0);
 }
 
-int Ledger::in_use() const {
+int LedgerState::in_use() const {
   int sum = 0;
-  for (const auto& [holder, cores] : held_) sum += cores;
+  for (const auto& [holder, cores] : held) sum += cores;
   return sum;
 }
 
-int Ledger::held_by(const std::string& holder) const {
-  auto it = held_.find(holder);
-  return it == held_.end() ? 0 : it->second;
+int LedgerState::held_by(const std::string& holder) const {
+  auto it = held.find(holder);
+  return it == held.end() ? 0 : it->second;
 }
 
-void Ledger::Restore(const std::string& holder, int cores) {
-  held_[holder] = cores;
+void apply(LedgerState& state, const LedgerEvent& event) {
+  std::visit(overloaded{
+                 [&](const CapacityRegistered& e) {
+                   state.engine = e.engine;
+                   state.total = e.cores;
+                 },
+                 [&](const CoresReserved& e) {
+                   state.held[e.holder] = e.cores;
+                   if (auto it = state.waiting.find(e.holder); it != state.waiting.end()) {
+                     state.parked[e.holder] = it->second;
+                     state.waiting.erase(it);
+                   }
+                 },
+                 [&](const CoresReleased& e) {
+                   state.held.erase(e.holder);
+                   state.waiting.erase(e.holder);
+                   auto parked = state.parked.find(e.holder);
+                   if (parked == state.parked.end()) return;
+                   if (e.keep_waiting) state.waiting[e.holder] = parked->second;
+                   state.parked.erase(parked);
+                 },
+                 [&](const ReservationQueued& e) { state.waiting[e.holder] = e.waiter; },
+                 [&](const WaiterForgotten& e) { state.waiting.erase(e.holder); },
+             },
+             event.body);
+}
+
+LedgerDecision decide(const LedgerState& state, const LedgerCommand& command, int64_t now_ms) {
+  return std::visit(overloaded{
+                        [&](const RegisterCapacity& c) {
+                          LedgerDecision d;
+                          if (c.cores != state.total || c.engine != state.engine)
+                            d.events.push_back(LedgerEvent{now_ms, CapacityRegistered{c.engine, c.cores}});
+                          return d;
+                        },
+                        [&](const ReserveCores& c) { return reserve(state, c, now_ms); },
+                        [&](const ReleaseCores& c) { return release(state, c, now_ms); },
+                        [&](const ReconcileHoldings& c) { return reconcile(state, c, now_ms); },
+                    },
+                    command);
+}
+
+void WaiterClock::saw(const LedgerEvent& event) {
+  std::visit(overloaded{
+                 [&](const CoresReserved& e) { last_.erase(e.holder); },
+                 [&](const CoresReleased& e) {
+                   if (e.keep_waiting)
+                     last_[e.holder] = event.at_ms;  // asked again, in effect: it waits on
+                   else
+                     last_.erase(e.holder);
+                 },
+                 [&](const ReservationQueued& e) { last_.emplace(e.holder, event.at_ms); },
+                 [&](const WaiterForgotten& e) { last_.erase(e.holder); },
+                 [&](const CapacityRegistered&) {},
+             },
+             event.body);
+}
+
+std::vector<std::string> WaiterClock::take_gone(int64_t now_ms, const std::string& asking) {
+  std::vector<std::string> gone;
+  for (auto it = last_.begin(); it != last_.end();) {
+    if (it->first != asking && now_ms - it->second > kGoneMs) {
+      gone.push_back(it->first);
+      it = last_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return gone;
+}
+
+Ledger::Ledger(int total_cores, int64_t starvation_ms) : starvation_ms_(starvation_ms) {
+  Run(RegisterCapacity{"standalone", total_cores}, 0);
+}
+
+LedgerDecision Ledger::Run(const LedgerCommand& command, int64_t now_ms) {
+  LedgerDecision d = decide(state_, command, now_ms);
+  for (const auto& e : d.events) {
+    apply(state_, e);
+    clock_.saw(e);
+  }
+  return d;
+}
+
+LedgerAnswer Ledger::Reserve(const std::string& holder, int cores, int priority, int64_t order,
+                             int64_t now_ms) {
+  clock_.asked(holder, now_ms);
+  auto gone = clock_.take_gone(now_ms, holder);
+  LedgerDecision d =
+      Run(ReserveCores{holder, cores, priority, order, starvation_ms_, std::move(gone)}, now_ms);
+  return LedgerAnswer{d.code, d.message};
 }
 
 void Ledger::Release(const std::string& holder, int64_t now_ms, bool keep_waiting) {
-  held_.erase(holder);
-  waiting_.erase(holder);
-  auto parked = granted_waiters_.find(holder);
-  if (keep_waiting && parked != granted_waiters_.end()) {
-    parked->second.last_refused_ms = now_ms;
-    waiting_[holder] = parked->second;
-  }
-  if (parked != granted_waiters_.end()) granted_waiters_.erase(parked);
+  Run(ReleaseCores{holder, keep_waiting}, now_ms);
 }
 
-LedgerAnswer Ledger::Refuse(const std::string& holder, const Waiter& me, int64_t now_ms,
-                            std::string message) {
-  Waiter& w = waiting_[holder];
-  if (w.first_refused_ms == 0) w.first_refused_ms = now_ms;
-  w.cores = me.cores;
-  w.priority = me.priority;
-  w.submitted_ms = me.submitted_ms;
-  w.last_refused_ms = now_ms;
-  return LedgerAnswer{RetCode::job_resource_exception, "Job resource exception: " + message};
+void Ledger::Restore(const std::string& holder, int cores) {
+  apply(state_, LedgerEvent{0, CoresReserved{holder, cores}});
 }
 
-LedgerAnswer Ledger::Reserve(const std::string& holder, int cores, int priority, int64_t submitted_ms,
-                             int64_t now_ms) {
-  if (held_.count(holder)) return LedgerAnswer{RetCode::success, "held already"};
-  if (cores > total_)
-    return LedgerAnswer{RetCode::job_resource_limit_exceeded,
-                        "Resource limit exceeded: the job needs " + std::to_string(cores) +
-                            " cores and the party has " + std::to_string(total_) + " in total"};
-  std::vector<std::string> gone;
-  for (const auto& [other, w] : waiting_)
-    if (now_ms - w.last_refused_ms > kWaiterGoneMs) gone.push_back(other);
-  for (const auto& other : gone) waiting_.erase(other);
-
-  Waiter me{cores, priority, submitted_ms, 0, 0};
-  const int free = total_ - in_use();
-  for (const auto& [other, w] : waiting_) {
-    if (other == holder || held_.count(other) || !ahead(w, me)) continue;
-    bool starving = now_ms - w.first_refused_ms >= starvation_ms_;
-    if (w.cores <= free || starving)
-      return Refuse(holder, me, now_ms,
-                    std::string(starving ? "cores are kept for " : "waiting behind ") + other +
-                        " (priority " + std::to_string(w.priority) + ", " + std::to_string(w.cores) +
-                        " cores)");
-  }
-  if (cores > free)
-    return Refuse(holder, me, now_ms,
-                  std::to_string(cores) + " cores needed, " + std::to_string(free) + " of " +
-                      std::to_string(total_) + " free");
-  held_[holder] = cores;
-  if (auto it = waiting_.find(holder); it != waiting_.end()) {
-    granted_waiters_[holder] = it->second;
-    waiting_.erase(it);
-  }
-  return LedgerAnswer{RetCode::success, "success"};
+std::string describe(const LedgerEvent& event) {
+  return std::visit(
+      overloaded{
+          [](const CapacityRegistered& e) {
+            return "capacity registered: " + std::to_string(e.cores) + " cores (" + e.engine + ")";
+          },
+          [](const CoresReserved& e) { return e.holder + " holds " + std::to_string(e.cores) + " cores"; },
+          [](const CoresReleased& e) {
+            return e.holder + " released its cores" + (e.keep_waiting ? " and waits on" : "");
+          },
+          [](const ReservationQueued& e) {
+            return e.holder + " waits for " + std::to_string(e.waiter.cores) + " cores (priority " +
+                   std::to_string(e.waiter.priority) + ")";
+          },
+          [](const WaiterForgotten& e) { return e.holder + " stopped asking and waits no more"; },
+      },
+      event.body);
 }
 
 }  // namespace flowstone::domain

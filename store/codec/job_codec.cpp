@@ -457,27 +457,4 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
       });
 }
 
-std::string encode_party_event(const domain::CapacityRegistered& event) {
-  capnp::MallocMessageBuilder message;
-  auto root = message.initRoot<schema::PartyEvent>();
-  root.setAtMs(event.at_ms);
-  auto b = root.initCapacityRegistered();
-  b.setEngine(event.engine);
-  b.setCores(event.cores);
-  return message_bytes(message);
-}
-
-std::optional<domain::CapacityRegistered> decode_party_event(std::string_view bytes, std::string* error) {
-  return read_message<schema::PartyEvent>(
-      bytes, "party event", error,
-      [&](schema::PartyEvent::Reader root) -> std::optional<domain::CapacityRegistered> {
-        if (!root.hasCapacityRegistered()) {
-          if (error) *error = "unknown party event kind";
-          return std::nullopt;
-        }
-        auto r = root.getCapacityRegistered();
-        return domain::CapacityRegistered{text(r.getEngine()), r.getCores(), root.getAtMs()};
-      });
-}
-
 }  // namespace flowstone::store

@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "events/job/job.hpp"
-#include "events/resources/ledger.hpp"
 
 namespace flowstone::store {
 
@@ -14,9 +13,5 @@ std::string encode_job_event(const domain::JobEvent& event);
 // nullopt if the bytes are not a JobEvent this build understands (corruption or an unknown kind);
 // *error says which.
 std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::string* error);
-
-// The party stream's events (CapacityRegistered), in the same way.
-std::string encode_party_event(const domain::CapacityRegistered& event);
-std::optional<domain::CapacityRegistered> decode_party_event(std::string_view bytes, std::string* error);
 
 }  // namespace flowstone::store

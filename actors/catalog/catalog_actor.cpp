@@ -1,4 +1,4 @@
-#include "actors/catalog_actor.hpp"
+#include "actors/catalog/catalog_actor.hpp"
 
 #include <openssl/evp.h>
 
@@ -6,6 +6,7 @@
 #include <map>
 
 #include "actors/outputs.hpp"
+#include "actors/persistence/aggregate_parts.hpp"
 #include "actors/persistence/event_sourced.hpp"
 #include "events/common/ids.hpp"
 #include "net/archive.hpp"
@@ -29,8 +30,7 @@ struct CatalogAggregate {
   static Decision decide(const State& state, Command& command, int64_t now_ms, State* next) {
     std::visit([now_ms](auto& c) { c.now_ms = now_ms; }, command);
     Decision d{domain::decide(state, command)};
-    *next = state;
-    for (const auto& e : d.events) domain::apply(*next, e);
+    *next = advanced(state, d.events, [](State& s, const Event& e) { domain::apply(s, e); });
     return d;
   }
   static void apply(State& state, const Event& event) { domain::apply(state, event); }
@@ -40,23 +40,10 @@ struct CatalogAggregate {
   }
   static std::vector<store::ViewWrite> view_changes(const State& before, const State& after,
                                                     const std::vector<Event>& events) {
-    std::vector<store::ViewWrite> out;
-    for (auto& c : domain::catalog_view_changes(before, after, events))
-      out.push_back({std::move(c.family), std::move(c.key), std::move(c.value)});
-    return out;
+    return view_writes(domain::catalog_view_changes(before, after, events));
   }
-  static std::string result_of(const Decision& d) {
-    return Json{{"code", to_int(d.code)}, {"message", d.message}, {"data", d.data}}.dump();
-  }
-  static Decision from_result(const std::string& stored) {
-    Json j = Json::parse(stored, nullptr, false);
-    Decision d;
-    if (!j.is_object()) return d;
-    d.code = ret_code_of(j.value("code", 0));
-    d.message = j.value("message", "success");
-    d.data = j.value("data", Json());
-    return d;
-  }
+  static std::string result_of(const Decision& d) { return envelope_of(d); }
+  static Decision from_result(const std::string& stored) { return decision_of_envelope<Decision>(stored); }
   static Decision storage_error(const std::string& why) {
     Decision d;
     d.code = RetCode::server_exception;
