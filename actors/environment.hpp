@@ -12,9 +12,9 @@
 #include "actors/clock.hpp"
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
+#include "actors/party/party_directory.hpp"
 #include "actors/persistence/schedule_log.hpp"
 #include "actors/persistence/store_reader.hpp"
-#include "net/party_client.hpp"
 #include "store/event_log.hpp"
 
 namespace flowstone::actors {
@@ -53,7 +53,7 @@ struct Environment {
   reader_actor reader;
   schedule_log_actor schedule_logs;
   std::shared_ptr<spdlog::logger> server_log;
-  std::shared_ptr<net::PartyClient> parties;  // calls to other parties' servers
+  std::shared_ptr<PartyDirectory> parties;  // calls to other parties' servers, through their Party actors
 
   int64_t now_ms() const { return clock->now_ms(); }
   std::string job_stream(const std::string& job_id) const { return "job:" + job_id; }

@@ -1025,6 +1025,15 @@ bool handle_tracking_route(Self self, ApiCallMsg& call) {
   return true;
 }
 
+// FATE answers {party_id}; `partners` adds what this site's Party actors saw of each remote party.
+Json site_info(const Environment& env) {
+  Json partners = Json::array();
+  for (const auto& row : env.parties->Reachability())
+    if (row.party_id != "0" && row.party_id != env.config.party_id)
+      partners.push_back(reachability_json(row));
+  return Json{{"party_id", env.config.party_id}, {"partners", std::move(partners)}};
+}
+
 void handle(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const std::string& route = call.request.route;
@@ -1032,8 +1041,7 @@ void handle(Self self, ApiCallMsg& call) {
 
   if (route == "job/submit") return submit(self, call);
   if (route == "job/queue/clean") return clean_queue(self, call);
-  if (route == "site/info/query")
-    return call.reply(reply(RetCode::success, "success", Json{{"party_id", st.env->config.party_id}}));
+  if (route == "site/info/query") return call.reply(reply(RetCode::success, "success", site_info(*st.env)));
   // `flow server info`: the flow instances, as FATE lists them ({instance_id: FlowInstance}); a Flowstone
   // site is one instance.
   if (route == "server/fateflow") {

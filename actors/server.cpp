@@ -104,7 +104,14 @@ int run_server(const ServerConfig& config) {
     party_options.proxy = config.federation.proxy;
     party_options.self = net::PartyAddress{config.host, http.port()};
     party_options.threads = config.federation.threads;
-    env->parties = std::make_shared<net::PartyClient>(party_options);
+    PartyActorDeps party_deps;
+    party_deps.transport = std::make_shared<net::PartyClient>(party_options);
+    party_deps.clock = env->clock;
+    party_deps.timers = env->timers;
+    party_deps.board = std::make_shared<ReachabilityBoard>();
+    party_deps.log = server_log;
+    auto transport = party_deps.transport;
+    env->parties = std::make_shared<PartyDirectory>(system, std::move(party_deps));
     gate->registry = spawn_registry(system, env);
     gate->ready.store(true, std::memory_order_release);
     server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
@@ -129,7 +136,8 @@ int run_server(const ServerConfig& config) {
     env->reader = nullptr;
     env->schedule_logs = nullptr;
     env->timers.reset();
-    env->parties->Stop();  // calls not yet answered are dropped: every one is repeated after a restart
+    env->parties->StopAll();  // calls not yet answered are dropped: every one is repeated after a restart
+    transport->Stop();
     system.await_all_actors_done();
   }
   log->Close();

@@ -1,17 +1,13 @@
-// PartyClient: how one party server calls the servers of other parties (FATE-Flow's federated calls).
-// A call is POSTed to /v2/<endpoint> at the destination's address: its direct route, else the
-// nginx-style proxy (which routes by the dest-party-id header), with the same headers either way. Calls
-// that get no usable reply are retried with backoff until their window closes; the answer is then
-// FATE-Flow's FEDERATED_ERROR (code 104).
+// PartyClient: the transport of the calls one party server makes to the servers of other parties
+// (FATE-Flow's federated calls). One attempt is one POST to /v2/<endpoint> at the destination's address:
+// its direct route, else the nginx-style proxy (which routes by the dest-party-id header), with the same
+// headers either way. The transport does not order, retry or give up: the Party actor of each remote party
+// (actors/party/) owns that, with the party's reachability.
 //
-// Lanes: the calls of one lane are sent one at a time in submission order; the next one waits until the
-// previous one is answered, retries included. The lane "" is a lane like any other. Different lanes run
-// in parallel on the worker threads. A call waiting for its retry time holds no thread. A call to a
-// party without any address is answered at once, outside its lane (it sends nothing).
-//
-// Thread rules: Send, Resolve and Pending may be called from any thread. `done` runs on a worker thread
-// and must be quick (post to an actor); it must not call Stop. Stop joins the workers: calls not
-// answered by then are dropped without an answer, and Send drops calls from then on.
+// Thread rules: Attempt, Resolve and Pending may be called from any thread. Attempts run on the client's
+// worker threads, in submission order when one is free; `done` runs on a worker thread and must be quick
+// (post to an actor); it must not call Stop. Stop joins the workers: attempts not made by then are dropped
+// without an answer, and Attempt drops calls from then on.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -20,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "events/common/json.hpp"
 #include "events/common/ret_code.hpp"
@@ -37,12 +34,10 @@ struct PartyClientOptions {
   PartyAddress self;                  // this server: party "0" always goes here directly
   int threads = 4;
   std::chrono::milliseconds attempt_timeout{10000};
-  std::chrono::milliseconds backoff_initial{100};
-  std::chrono::milliseconds backoff_max{3000};
 };
 
 struct PartyCall {
-  std::string lane;  // calls on one lane are delivered one at a time, in submission order
+  std::string lane;  // the Party actor delivers the calls of one lane one at a time, in submission order
   std::string dest_party_id;
   std::string endpoint;  // under /v2/, e.g. "partner/job/create"
   Json body = Json::object();
@@ -65,6 +60,16 @@ struct PartyAnswer {
 
 using PartyAnswerCallback = std::function<void(PartyAnswer)>;
 
+// What one attempt gave: the party's answer, or why there was none (worth another try).
+struct PartyAttempt {
+  std::optional<PartyAnswer> answer;
+  std::string error;  // "POST host:port/v2/endpoint (party id): why"
+};
+using PartyAttemptCallback = std::function<void(PartyAttempt)>;
+
+// The answer of a call that got none in time: FEDERATED_ERROR with why.
+PartyAnswer federated_error(const std::string& why, int attempts);
+
 class PartyClient {
  public:
   explicit PartyClient(PartyClientOptions options);
@@ -72,14 +77,16 @@ class PartyClient {
   PartyClient(const PartyClient&) = delete;
   PartyClient& operator=(const PartyClient&) = delete;
 
-  // Never blocks on the network; `done` is called exactly once unless Stop comes first.
-  void Send(PartyCall call, PartyAnswerCallback done);
+  // One request; never blocks on the network. `done` is called exactly once unless Stop comes first.
+  void Attempt(std::shared_ptr<const PartyCall> call, PartyAttemptCallback done);
   void Stop();
 
   // Party "0": self; else its route, else the proxy, else nullopt.
   std::optional<PartyAddress> Resolve(const std::string& dest_party_id) const;
+  bool HasRoute(const std::string& dest_party_id) const;  // a direct route (else the proxy, if any)
+  std::vector<std::string> RoutedParties() const;         // the parties of the route table
 
-  size_t Pending() const;  // calls queued, waiting for a retry or in flight
+  size_t Pending() const;  // attempts queued or in flight
 
  private:
   struct Impl;

@@ -105,9 +105,12 @@ void LedgerOwner::recovered() {
   const int was = st.host->state().total;
   st.host->submit(domain::RegisterCapacity{"standalone", st.env->config.computing_cores}, "",
                   [self = self_, was](const LedgerAggregate::Decision& d) {
-                    if (d.stored && !d.events.empty())
-                      self->state.env->server_log->info("capacity registered: {} cores (was {})",
-                                                        self->state.env->config.computing_cores, was);
+                    if (!d.stored || d.events.empty()) return;
+                    const int cores = self->state.env->config.computing_cores;
+                    if (was < 0)
+                      self->state.env->server_log->info("capacity registered: {} cores", cores);
+                    else
+                      self->state.env->server_log->info("capacity registered: {} cores (was {})", cores, was);
                   });
   st.host->submit(domain::ReconcileHoldings{recorded_holdings(*st.env)}, "",
                   [self = self_](const LedgerAggregate::Decision&) {

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -150,6 +152,43 @@ dag:
         lr_0: {parameters: {fail_below_version: 1}}
 )";
 
+std::string local_time(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm);
+  return text;
+}
+
+// `flowstone site status`: this site's partners as its Party actors see them. Exit code 0 when no partner
+// is down, 3 when one is (for scripts and probes), 1 when the server cannot be asked.
+int site_status(const std::optional<Json>& reply, const std::string& error, bool as_json) {
+  if (!reply || reply->value("code", -1) != 0 || !(*reply)["data"].is_object()) return print(reply, error);
+  const Json& data = (*reply)["data"];
+  if (as_json) {
+    std::cout << data.dump(4) << std::endl;
+  } else {
+    std::cout << "party " << data.value("party_id", "") << "\n";
+    std::printf("%-10s %-22s %-10s %-19s %-8s %s\n", "PARTNER", "ADDRESS", "STATE", "SINCE", "WAITING",
+                "LAST ERROR");
+    for (const Json& p : data.value("partners", Json::array())) {
+      std::string address = p.value("address", "");
+      if (p.value("via_proxy", false)) address += " (proxy)";
+      std::string last_error = p.value("last_error", "");
+      if (!last_error.empty())
+        last_error = local_time(p.value("last_error_time", int64_t{0})) + " " + last_error;
+      std::printf("%-10s %-22s %-10s %-19s %-8d %s\n", p.value("party_id", "").c_str(), address.c_str(),
+                  p.value("state", "").c_str(), local_time(p.value("since", int64_t{0})).c_str(),
+                  p.value("calls_waiting", 0), last_error.c_str());
+    }
+  }
+  for (const Json& p : data.value("partners", Json::array()))
+    if (p.value("state", "") == "down" || p.value("state", "") == "no_address") return 3;
+  return 0;
+}
+
 bool is_end_status(const std::string& status) {
   return status == "success" || status == "failed" || status == "canceled" || status == "timeout";
 }
@@ -199,6 +238,8 @@ int run_client_command(const std::string& group, const std::string& action, cons
     return print(
         call(a, "POST", "job/notes/add", {}, body_of(flags, {"job_id", "role", "party_id", "notes"}), &error),
         error);
+  if (group == "site" && action == "status")
+    return site_status(call(a, "GET", "site/info/query", {}, {}, &error), error, flags.count("json") > 0);
   if (group == "task" && action == "query")
     return print(call(a, "GET", "job/task/query",
                       query_of(flags, {"job_id", "role", "party_id", "task_name", "status", "task_id",

@@ -49,6 +49,7 @@ const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
                                                          {"--task-version", "task_version"},
                                                          {"--page", "page"},
                                                          {"--server", "server"},
+                                                         {"--json", "json"},
                                                          {"--config", "config"},
                                                          {"--description", "description"},
                                                          {"--dir", "dir"},
@@ -70,6 +71,8 @@ int usage() {
          "  flowstone job history -j JOB_ID            (every event of the job at this party)\n"
          "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
          "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
+         "  flowstone site status [--json true]   (partners: reachable or not, since when, last error, calls "
+         "waiting)\n"
          "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
          "  flowstone store export [--out FILE] | import --in FILE | views [--out FILE] --config "
          "service_conf.yaml\n"
@@ -182,7 +185,7 @@ int main(int argc, char** argv) {
   if (group == "store" && (action == "rebuild" || action == "verify" || action == "export" ||
                            action == "import" || action == "views"))
     return store_tool(action, flags);
-  if (group == "job" || group == "task") {
+  if (group == "job" || group == "task" || group == "site") {
     int code = run_client_command(group, action, flags);
     return code < 0 ? usage() : code;
   }
