@@ -14,16 +14,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -137,6 +140,12 @@ struct Core {
   HttpServerOptions options;
   Handler handler;
   std::optional<tcp::acceptor> acceptor;
+  // Accept failures (EMFILE above all: out of descriptors) pause accepting on this timer, with backoff,
+  // instead of retrying at once in a loop that spins a core and floods the log. Acceptor strand only.
+  std::optional<asio::steady_timer> accept_pause;
+  std::chrono::milliseconds accept_backoff{0};
+  std::chrono::steady_clock::time_point accept_warned{};
+  uint64_t accept_failures_unreported = 0;
 
   std::mutex mu;
   std::condition_variable idle;
@@ -425,17 +434,39 @@ Responder Session::make_responder() {
   return [state](HttpResponse response) { state->respond(std::move(response)); };
 }
 
+void do_accept(const std::shared_ptr<Core>& core);
+
+// Acceptor strand. One warning per 10 s at most, with the failures since the last one; accepting resumes
+// after 10 ms, doubling to 1 s while it keeps failing (connections wait in the listen backlog meanwhile).
+void pause_accepting(const std::shared_ptr<Core>& core, const beast::error_code& ec) {
+  using namespace std::chrono;
+  ++core->accept_failures_unreported;
+  const auto now = steady_clock::now();
+  if (now - core->accept_warned >= seconds(10)) {
+    spdlog::warn("http: accept failed ({} time(s) since the last warning): {}; accepting again in {} ms",
+                 core->accept_failures_unreported, ec.message(),
+                 std::max<int64_t>(10, core->accept_backoff.count()));
+    core->accept_warned = now;
+    core->accept_failures_unreported = 0;
+  }
+  core->accept_backoff = std::clamp(core->accept_backoff * 2, milliseconds(10), milliseconds(1000));
+  if (!core->accept_pause) core->accept_pause.emplace(core->acceptor->get_executor());
+  core->accept_pause->expires_after(core->accept_backoff);
+  core->accept_pause->async_wait([core](beast::error_code wait_ec) {
+    if (wait_ec || !core->acceptor->is_open()) return;
+    do_accept(core);
+  });
+}
+
 // Acceptor strand.
 void do_accept(const std::shared_ptr<Core>& core) {
   core->acceptor->async_accept(asio::make_strand(*core->ioc),
                                [core](beast::error_code ec, tcp::socket socket) {
                                  if (ec == asio::error::operation_aborted || !core->acceptor->is_open())
                                    return;
-                                 if (ec) {
-                                   spdlog::warn("http: accept failed: {}", ec.message());
-                                 } else {
-                                   std::make_shared<Session>(core, std::move(socket))->start();
-                                 }
+                                 if (ec) return pause_accepting(core, ec);
+                                 core->accept_backoff = std::chrono::milliseconds(0);
+                                 std::make_shared<Session>(core, std::move(socket))->start();
                                  do_accept(core);
                                });
 }
@@ -539,6 +570,7 @@ void HttpServer::Stop() {
   asio::post(core->acceptor->get_executor(), [core] {
     beast::error_code ignored;
     core->acceptor->close(ignored);
+    if (core->accept_pause) core->accept_pause->cancel();
   });
 
   // 2. Let the requests already handed to the handler be answered, for up to `drain`.
@@ -560,6 +592,7 @@ void HttpServer::Stop() {
   //    operations have released their handlers (and with them the sessions they keep alive).
   beast::error_code ignored;
   core->acceptor->close(ignored);
+  if (core->accept_pause) core->accept_pause->cancel();
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard<std::mutex> lock(core->mu);
