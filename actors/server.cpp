@@ -12,7 +12,7 @@
 #include "actors/environment.hpp"
 #include "actors/launcher_actor.hpp"
 #include "actors/queries.hpp"
-#include "actors/registry.hpp"
+#include "actors/registry/registry.hpp"
 #include "actors/resources/resource_manager.hpp"
 #include "net/api.hpp"
 #include "net/http_server.hpp"

@@ -3,7 +3,8 @@
 // job's server-side duration (create_time to end_time) minus the time its workers ran (each task's
 // start_time to end_time: from the launch being recorded to the worker's report).
 //
-//   ./build/chain_bench [--jobs 50] [--sleep 0]
+//   ./build/chain_bench [--jobs 50] [--sleep 0] [--history]   (--history: the last job's events with their
+//   times)
 //
 // The server and this driver share the machine's 2 cores; figures include loopback HTTP and fsyncs.
 #include <unistd.h>
@@ -31,7 +32,8 @@ Json chain_job(double sleep_s) {
                 {"inputs",
                  {{"model",
                    {{"input_model",
-                     {{"task_output_artifact", {{"producer_task", producer}, {"output_artifact_key", "output_model"}}}}}}}}}};
+                     {{"task_output_artifact",
+                       {{"producer_task", producer}, {"output_artifact_key", "output_model"}}}}}}}}}};
   };
   return Json{{"schema_version", "2.1.0"},
               {"dag",
@@ -54,18 +56,23 @@ double percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   int jobs = 50;
   double sleep_s = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool show_history = false;
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
-    if (flag == "--jobs") jobs = std::atoi(argv[i + 1]);
-    if (flag == "--sleep") sleep_s = std::atof(argv[i + 1]);
+    if (flag == "--history") show_history = true;
+    if (i + 1 >= argc) break;
+    if (flag == "--jobs") jobs = std::atoi(argv[++i]);
+    if (flag == "--sleep") sleep_s = std::atof(argv[++i]);
   }
-  std::string dir = std::filesystem::temp_directory_path() / ("flowstone-chain-bench-" + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("flowstone-chain-bench-" + std::to_string(getpid()));
   flowstone::cli::PartyProcess party(std::string(FLOWSTONE_BIN_DIR) + "/flowstone", dir);
   if (std::string e = party.Start(); !e.empty()) {
     std::cerr << e << "\n";
     return 1;
   }
   std::vector<double> client_ms, server_ms, overhead_ms, worker_ms;
+  std::string last_job_id;
   for (int n = 0; n < jobs; ++n) {
     auto t0 = std::chrono::steady_clock::now();
     auto submitted = party.Post("job/submit", Json{{"dag_schema", chain_job(sleep_s)}});
@@ -86,7 +93,8 @@ int main(int argc, char** argv) {
       }
       std::this_thread::sleep_for(std::chrono::microseconds(500));
     }
-    client_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    client_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     auto tasks = party.Get("job/task/query", {{"job_id", job_id}});
     double ran = 0;
     for (const auto& t : (*tasks)["data"]) ran += t.value("end_time", 0.0) - t.value("start_time", 0.0);
@@ -94,17 +102,31 @@ int main(int argc, char** argv) {
     server_ms.push_back(total);
     worker_ms.push_back(ran);
     overhead_ms.push_back(total - ran);
+    last_job_id = job_id;
+  }
+  if (show_history) {  // where the last job's time went: each event with its time from the first
+    auto history = party.Get("job/history/query", {{"job_id", last_job_id}});
+    int64_t first = -1;
+    if (!history || history->value("code", -1) != 0)
+      std::cerr << "history: " << (history ? history->dump() : "no answer") << "\n";
+    if (history)
+      for (const auto& e : (*history)["data"]) {
+        int64_t at = e.value("at", int64_t{0});
+        if (first < 0) first = at;
+        std::printf("  +%5lld ms  %s %s\n", static_cast<long long>(at - first), e.value("kind", "").c_str(),
+                    e.value("what", "").c_str());
+      }
   }
   party.Stop();
   std::filesystem::remove_all(dir);
   std::cout << "3-task chain of no-op tasks, " << jobs << " jobs one after another, one party on loopback\n";
-  std::printf("  submit-to-success (client, incl. polling) p50 %7.1f ms  p99 %7.1f ms\n", percentile(client_ms, .5),
-              percentile(client_ms, .99));
-  std::printf("  create-to-success (server clock)          p50 %7.1f ms  p99 %7.1f ms\n", percentile(server_ms, .5),
-              percentile(server_ms, .99));
-  std::printf("  workers' own run time (3 tasks)           p50 %7.1f ms  p99 %7.1f ms\n", percentile(worker_ms, .5),
-              percentile(worker_ms, .99));
-  std::printf("  scheduler overhead (total - workers)      p50 %7.1f ms  p99 %7.1f ms\n", percentile(overhead_ms, .5),
-              percentile(overhead_ms, .99));
+  std::printf("  submit-to-success (client, incl. polling) p50 %7.1f ms  p99 %7.1f ms\n",
+              percentile(client_ms, .5), percentile(client_ms, .99));
+  std::printf("  create-to-success (server clock)          p50 %7.1f ms  p99 %7.1f ms\n",
+              percentile(server_ms, .5), percentile(server_ms, .99));
+  std::printf("  workers' own run time (3 tasks)           p50 %7.1f ms  p99 %7.1f ms\n",
+              percentile(worker_ms, .5), percentile(worker_ms, .99));
+  std::printf("  scheduler overhead (total - workers)      p50 %7.1f ms  p99 %7.1f ms\n",
+              percentile(overhead_ms, .5), percentile(overhead_ms, .99));
   return 0;
 }

@@ -1,0 +1,354 @@
+// The registry: finding and starting job actors, submit, dispatch of every route, recovery at start.
+#include <ctime>
+#include <filesystem>
+
+#include "actors/registry/registry_parts.hpp"
+
+namespace flowstone::actors::registry_parts {
+
+namespace fs = std::filesystem;
+
+job_actor start_job(Self self, const std::string& job_id, bool new_job) {
+  auto job = spawn_job(self->system(), self->state.env, job_id, new_job);
+  self->link_to(job);  // the registry's shutdown takes its jobs with it
+  self->state.jobs[job_id] = job;
+  return job;
+}
+
+// The job's actor, started from its stream if needed; invalid if the job does not exist here.
+job_actor find_job(Self self, const std::string& job_id) {
+  auto& st = self->state;
+  if (auto it = st.jobs.find(job_id); it != st.jobs.end()) return it->second;
+  if (job_id.empty() || st.env->log->StreamVersion(st.env->job_stream(job_id)) == 0) return {};
+  return start_job(self, job_id);
+}
+
+// A job actor started for a create that was refused stored nothing: let it go.
+void forget_job(Self self, const std::string& job_id, const job_actor& job) {
+  self->state.jobs.erase(job_id);
+  self->unlink_from(job);
+  self->send_exit(job, caf::exit_reason::user_shutdown);
+}
+
+std::string idempotency_key(const net::ApiRequest& request) {
+  auto it = request.headers.find(kIdempotencyHeader);
+  return it == request.headers.end() ? "" : it->second;
+}
+
+void send_command(Self self, const job_actor& job, domain::JobCommand command, const net::ApiRequest& request,
+                  net::ApiCallback done) {
+  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(request)})
+      .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
+            [done](caf::error& err) {
+              done(reply(RetCode::server_exception, "job actor did not answer: " + caf::to_string(err)));
+            });
+}
+
+// A call to another party on behalf of a client request; its answer is the client's reply.
+void forward(Self self, const std::string& dest, const std::string& endpoint, Json body,
+             net::ApiCallback done) {
+  const ServerConfig& config = self->state.env->config;
+  net::PartyCall call;
+  call.lane = "client/" + body.value("job_id", std::string());
+  call.dest_party_id = dest;
+  call.endpoint = endpoint;
+  call.body = std::move(body);
+  call.initiator_party_id = config.party_id;
+  call.give_up_after =
+      std::chrono::milliseconds(std::min<int64_t>(config.federation.create_timeout_ms, 30000));
+  self->state.env->parties->Send(std::move(call), [done](net::PartyAnswer answer) {
+    ApiReply out = reply(answer.code, answer.message, answer.data);
+    for (const auto& [key, value] : answer.reply.items())
+      if (key != "code" && key != "message" && key != "data") out.extra[key] = value;
+    done(std::move(out));
+  });
+}
+
+// The scheduler party of a job this server has a copy of ("" if none).
+std::string scheduler_of(Self self, const std::string& job_id) {
+  std::string scheduler;
+  self->state.env->log->ScanView(
+      domain::kJobsView, domain::job_view_prefix(job_id), [&](const std::string&, const std::string& value) {
+        scheduler = Json::parse(value, nullptr, false).value("scheduler_party_id", "");
+        return false;
+      });
+  return scheduler;
+}
+
+bool is_local_party(const ServerConfig& config, const std::string& party_id) {
+  return party_id.empty() || party_id == "0" || party_id == config.party_id;
+}
+
+// Every task's component must exist here: in its registered provider (dag.conf.task.provider or the
+// task's conf.provider), else as a flowstone-<component> executable. Empty when they all do.
+std::string missing_component(const Environment& env, const Json& dag) {
+  const Json* tasks = dag.is_object() && dag.contains("tasks") ? &dag["tasks"] : nullptr;
+  if (!tasks || !tasks->is_object()) return "";
+  std::string job_provider;
+  if (dag.contains("conf") && dag["conf"].is_object() && dag["conf"].contains("task") &&
+      dag["conf"]["task"].is_object())
+    job_provider = param(dag["conf"]["task"], "provider");
+  for (const auto& [name, task] : tasks->items()) {
+    if (!task.is_object() || !task.contains("component_ref") || !task["component_ref"].is_string()) continue;
+    std::string component = task["component_ref"].get<std::string>();
+    if (component == kNativeNoop) continue;
+    std::string provider = job_provider;
+    if (task.contains("conf") && task["conf"].is_object() && !param(task["conf"], "provider").empty())
+      provider = param(task["conf"], "provider");
+    if (!is_builtin_provider(provider)) {
+      Json row = lookup_provider(*env.log, provider);
+      if (row.is_null())
+        return "dag.tasks." + name + ": provider '" + provider +
+               "' is not registered here (/v2/provider/register)";
+      const Json components = row.value("components", Json::array());
+      if (!components.empty() &&
+          std::find(components.begin(), components.end(), component) == components.end())
+        return "dag.tasks." + name + ".component_ref: provider '" + provider + "' has no component '" +
+               component + "'";
+      continue;
+    }
+    if (component.find('/') != std::string::npos ||
+        !fs::exists(env.config.bin_dir + "/flowstone-" + component))
+      return "dag.tasks." + name + ".component_ref: unknown component '" + component +
+             "' (provider flowstone has no such component)";
+  }
+  return "";
+}
+
+// Why a DAG that arrives (a submit, a partner's create) is refused before it reaches a job: an id that
+// would become a path (a party id, a task name) of the wrong shape (5001 naming the field), or a component
+// this server lacks (`missing_code`). Null when it is acceptable.
+std::optional<ApiReply> dag_refusal(const Environment& env, const Json& dag, const std::string& at,
+                                    RetCode missing_code, const std::string& missing_prefix) {
+  std::string field;
+  if (std::string problem = domain::dag_id_problem(dag, &field); !problem.empty())
+    return net::invalid_request("json", at + field, problem + ".");
+  if (std::string problem = missing_component(env, dag); !problem.empty())
+    return reply(missing_code, missing_prefix + problem);
+  return std::nullopt;
+}
+
+// The job dag.conf.inheritance names, replayed from its stream (null if there is none to inherit from).
+std::shared_ptr<const domain::JobState> inherited_job(Self self, const Json& dag) {
+  if (!dag.is_object() || !dag.contains("conf") || !dag["conf"].is_object()) return nullptr;
+  const Json inheritance = dag["conf"].value("inheritance", Json(nullptr));
+  if (!inheritance.is_object()) return nullptr;
+  std::vector<store::StoredEvent> stored;
+  self->state.env->log->ReadStream(self->state.env->job_stream(param(inheritance, "job_id")), 1, &stored);
+  if (stored.empty()) return nullptr;
+  auto state = std::make_shared<domain::JobState>();
+  for (const auto& event : stored) {
+    std::string error;
+    auto decoded = store::decode_job_event(event.payload, &error);
+    if (!decoded) return nullptr;
+    domain::apply(*state, *decoded);
+  }
+  return state;
+}
+
+std::string new_job_id(Self self) {
+  auto& st = self->state;
+  using namespace std::chrono;
+  int64_t us = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  st.counter = us == st.last_us ? st.counter + 1 : 0;
+  st.last_us = us;
+  return make_job_id(us, st.counter);
+}
+
+// Creates a job this server schedules; answers {job_id, data:{model_id, model_version}}. A refused
+// create stores nothing; its code is `refused_code` if set (scheduler/job/create answers 1002).
+void create_job(Self self, Json schema, std::string initiator, std::string user, net::ApiCallback done,
+                std::optional<RetCode> refused_code) {
+  auto& st = self->state;
+  std::string job_id = new_job_id(self);
+  job_actor job = start_job(self, job_id, /*new_job=*/true);
+  domain::CreateJob create{
+      job_id,          std::move(schema),       st.env->config.party_id,        std::move(initiator),
+      std::move(user), st.env->config.defaults, st.env->config.computing_cores, 0,
+      nullptr};
+  create.inherit_from = inherited_job(self, create.dag_schema.value("dag", Json::object()));
+  self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), ""})
+      .then(
+          [self, job, job_id, done, refused_code](const JobReply& r) {
+            if (!ok(r.code)) {
+              forget_job(self, job_id, job);
+              done(reply(refused_code.value_or(r.code), r.message));
+              return;
+            }
+            ApiReply out = reply(RetCode::success, "success", r.data);
+            out.extra = Json{{"job_id", job_id}};
+            done(std::move(out));
+          },
+          [done](caf::error& err) {
+            done(reply(RetCode::server_exception, "job actor did not answer: " + caf::to_string(err)));
+          });
+}
+
+// Submit (spec 4.1): validate what only this server can know (its components), then create the job
+// here, or hand it to the scheduler party named in dag.conf.
+void submit(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  const Json& schema = call.request.params["dag_schema"];
+  const Json dag = schema.value("dag", Json::object());
+  if (auto refused = dag_refusal(*st.env, dag, "dag_schema.", RetCode::job_params_error, ""))
+    return call.reply(std::move(*refused));
+  std::string user;
+  for (const char* header : {"user_name", "user-name"})
+    if (auto it = call.request.headers.find(header); it != call.request.headers.end()) user = it->second;
+  std::string scheduler;
+  if (dag.is_object() && dag.contains("conf") && dag["conf"].is_object())
+    scheduler = param(dag["conf"], "scheduler_party_id");
+  if (is_local_party(st.env->config, scheduler))
+    return create_job(self, schema, "", user, call.reply, std::nullopt);
+  Json forwarded = dag;
+  forwarded["conf"]["initiator_party_id"] = st.env->config.party_id;
+  Json body{{"dag", forwarded},
+            {"schema_version", schema.value("schema_version", Json("2.0.0"))},
+            {"kind", "fate"}};
+  forward(self, scheduler, "scheduler/job/create", std::move(body), call.reply);
+}
+
+Json site_info(const Environment& env) {
+  Json partners = Json::array();
+  for (const auto& row : env.parties->Reachability())
+    if (row.party_id != "0" && row.party_id != env.config.party_id)
+      partners.push_back(reachability_json(row));
+  return Json{{"party_id", env.config.party_id}, {"partners", std::move(partners)}};
+}
+
+void handle(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  const std::string& route = call.request.route;
+  const Json& params = call.request.params;
+
+  if (route == "job/submit") return submit(self, call);
+  if (route == "job/queue/clean") return clean_queue(self, call);
+  if (route == "site/info/query") return call.reply(reply(RetCode::success, "success", site_info(*st.env)));
+  // `flow server info`: the flow instances, as FATE lists them ({instance_id: FlowInstance}); a Flowstone
+  // site is one instance.
+  if (route == "server/fateflow") {
+    const std::string instance = "flow-" + st.env->config.host + "-" + std::to_string(st.env->http_port);
+    return call.reply(reply(RetCode::success, "success",
+                            Json{{instance,
+                                  {{"instance_id", instance},
+                                   {"timestamp", st.env->started_ms},
+                                   {"version", kBuiltinProviderVersion},
+                                   {"host", st.env->config.host},
+                                   {"grpc_port", st.env->config.grpc_port},
+                                   {"http_port", st.env->http_port},
+                                   {"party_id", st.env->config.party_id},
+                                   {"server", "flowstone"}}}}));
+  }
+  if (handle_server_registry(self, call) || handle_tracking_route(self, call)) return;
+  if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
+
+  if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add" || route == "job/clean") {
+    std::string job_id = param(params, "job_id");
+    job_actor job = find_job(self, job_id);
+    if (!job) return call.reply(reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
+    std::string scheduler = scheduler_of(self, job_id);
+    bool remote_scheduler = !is_local_party(st.env->config, scheduler);
+    if (route == "job/rerun") {
+      std::string task_name = param(params, "task_name");  // Flowstone's addition: rerun from this task
+      if (!remote_scheduler)
+        return send_command(self, job, domain::RerunJob{task_name, 0}, call.request, call.reply);
+      Json body{{"job_id", job_id}};
+      if (!task_name.empty()) body["task_name"] = task_name;
+      return forward(self, scheduler, "scheduler/job/rerun", std::move(body), call.reply);
+    }
+    if (route == "job/clean") {
+      // Stopped here and (through its scheduler) everywhere, then its views and outputs go (spec 1.6).
+      if (remote_scheduler)
+        forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
+                [](ApiReply) {});
+      return send_command(self, job, domain::CleanJob{0}, call.request, call.reply);
+    }
+    if (route == "job/stop") {
+      // This party's runs are canceled first, then the scheduler stops the job everywhere (spec 4.6).
+      domain::StopJob stop{domain::Status::canceled, "stopped by user", 0};
+      if (!remote_scheduler) return send_command(self, job, stop, call.request, call.reply);
+      auto done = call.reply;
+      // The callback runs in this actor (a response handler), so it may use `self`.
+      return send_command(self, job, stop, call.request, [self, scheduler, job_id, done](ApiReply local) {
+        if (!ok(local.code)) return done(std::move(local));
+        forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
+                done);
+      });
+    }
+    domain::AddNotes notes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
+    return send_command(self, job, std::move(notes), call.request, call.reply);
+  }
+  if (route == "worker/task/status") {
+    std::string execution_id = param(params, "execution_id");
+    auto status = domain::parse_status(param(params, "status"));
+    if (!status || !domain::is_task_status(*status))
+      return call.reply(net::invalid_request("json", "status",
+                                             "Must be one of: waiting, running, canceled, timeout, "
+                                             "failed, pass, success."));
+    std::string job_id;
+    if (!st.env->log->GetView(domain::kExecutionsView, execution_id, &job_id).ok())
+      return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
+    job_actor job = find_job(self, job_id);
+    if (!job)
+      return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
+    return send_command(self, job, domain::ReportTaskStatus{execution_id, *status, param(params, "error"), 0},
+                        call.request, call.reply);
+  }
+
+  self->send(st.env->queries, std::move(call));  // read-only routes
+}
+
+// Jobs whose copies have not all ended are brought back, so their runs are adopted or failed.
+void recover(Self self) {
+  auto& st = self->state;
+  std::set<std::string> unfinished;
+  st.env->log->ScanView(domain::kJobsView, "", [&](const std::string&, const std::string& value) {
+    Json row = Json::parse(value, nullptr, false);
+    auto status = domain::parse_status(row.value("status", ""));
+    if (!status || !domain::is_end(*status)) unfinished.insert(row.value("job_id", ""));
+    return true;
+  });
+  for (const auto& job_id : unfinished) {
+    st.env->server_log->info("recovering job {}", job_id);
+    find_job(self, job_id);
+  }
+}
+
+registry_actor::behavior_type registry_impl(Self self, std::shared_ptr<Environment> env) {
+  self->state.env = std::move(env);
+  self->set_exit_handler([=](caf::exit_msg& exit) {
+    auto& jobs = self->state.jobs;
+    for (auto it = jobs.begin(); it != jobs.end(); ++it)
+      if (it->second.address() == exit.source) {  // a job actor ended: start it again on demand
+        self->state.env->server_log->warn("job {} actor ended: {}", it->first, caf::to_string(exit.reason));
+        jobs.erase(it);
+        return;
+      }
+    self->quit(exit.reason);
+  });
+  recover(self);
+  return {
+      [=](ApiCallMsg& call) { handle(self, call); },
+  };
+}
+
+}  // namespace flowstone::actors::registry_parts
+
+namespace flowstone::actors {
+
+std::string make_job_id(int64_t epoch_us, int counter) {
+  std::time_t seconds = static_cast<std::time_t>(epoch_us / 1000000);
+  std::tm tm{};
+  localtime_r(&seconds, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  char micro[16];
+  std::snprintf(micro, sizeof micro, "%06lld", static_cast<long long>(epoch_us % 1000000));
+  return std::string(buf) + micro + std::to_string(counter);
+}
+
+registry_actor spawn_registry(caf::actor_system& system, std::shared_ptr<Environment> env) {
+  return system.spawn(registry_parts::registry_impl, std::move(env));
+}
+
+}  // namespace flowstone::actors
