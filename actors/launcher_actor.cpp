@@ -186,6 +186,7 @@ void sweep(Self self) {
   auto& watched = self->state.watched;
   for (auto it = watched.begin(); it != watched.end();) {
     const auto& [execution_id, run] = *it;
+    reap_launcher(run.launcher_pid);
     if (process_alive(run.launcher_pid, execution_id) || live_worker(run.task_dir)) {
       ++it;
       continue;

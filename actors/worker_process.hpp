@@ -1,10 +1,10 @@
 // Worker processes, as the server sees them. Each task run is started through `flowstone-launcher`,
-// detached from the server (double fork, its own session), which starts the worker in its own process
-// group with stdout/stderr in the task's log folder, waits for it, records its exit status in
-// <task_dir>/exit_status and reports that exit over the worker API, retrying until the server accepts.
-// So a worker outlives a server restart, and its exit is observed even if the server was down.
+// spawned in a session of its own (posix_spawn; the launcher actor reaps it once it ended), which starts the
+// worker in its own process group with stdout/stderr in the task's log folder, waits for it, records its exit
+// status in <task_dir>/exit_status and reports that exit over the worker API, retrying until the server
+// accepts. So a worker outlives a server restart, and its exit is observed even if the server was down.
 //
-// Thread rules: plain blocking functions (fork, kill, file reads); call them from a detached actor.
+// Thread rules: plain blocking functions (spawn, kill, file reads); call them from a detached actor.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -31,6 +31,9 @@ struct LaunchResult {
 };
 
 LaunchResult launch_worker(const LaunchSpec& spec);
+// Collects the exit status of an ended launcher this server started (a zombie until then); harmless for
+// one it adopted after a restart, or one still running.
+void reap_launcher(int64_t launcher_pid);
 
 // A launcher recorded in <task_dir>/launcher.pid that is still alive for this execution, or 0.
 int64_t running_launcher(const std::string& task_dir, const std::string& execution_id);
