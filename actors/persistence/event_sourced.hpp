@@ -27,6 +27,11 @@
 //   static std::string result_of(const Decision&);           // stored with an idempotency key
 //   static Decision from_result(const std::string& stored);  // a duplicate's answer
 //   static Decision storage_error(const std::string& why);   // the answer when the log fails
+// An aggregate whose state is large and whose decisions are small (a party's ledger with thousands of
+// waiters) may instead declare `static constexpr bool kInPlace = true` and
+//   static Decision decide_in_place(State&, Command&, int64_t now_ms);  // applies its events to the state
+// so no decision copies the state; an append that is not stored then replays the stream again, as a conflict
+// does, since the state already moved on.
 //
 // The Owner (the hosting actor) reads and appends for the host, and is told when the aggregate recovered,
 // persisted a decision, or found its stream damaged. Not thread-safe: the owning actor's mailbox serialises
@@ -37,12 +42,18 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "store/event_log.hpp"
 
 namespace flowstone::actors {
+
+template <class A, class = void>
+struct decides_in_place : std::false_type {};
+template <class A>
+struct decides_in_place<A, std::void_t<decltype(A::kInPlace)>> : std::bool_constant<A::kInPlace> {};
 
 template <class A>
 class EventSourced {
@@ -110,10 +121,11 @@ class EventSourced {
     if (result.duplicate) {
       // The first answer; this decision is dropped (a keyed command is always alone in its append).
       for (auto& item : f.items) answer(item.pending, A::from_result(result.result));
+      if (kInPlace && !f.lookup_only) return replay_again();
     } else if (!result.status.ok()) {
       // Not durable, so not applied and not acknowledged: the state stays as the log says.
       for (auto& item : f.items) answer(item.pending, A::storage_error(result.status.ToString()));
-      if (result.status.IsConflict()) {
+      if (result.status.IsConflict() || (kInPlace && !f.lookup_only)) {
         // Someone else wrote the stream (an owner before this one, still finishing): read it again, so the
         // next append is made on what is stored.
         state_ = State{};
@@ -122,7 +134,7 @@ class EventSourced {
       }
     } else {
       if (!f.lookup_only) {
-        state_ = std::move(f.next);
+        if constexpr (!kInPlace) state_ = std::move(f.next);
         version_ = result.stream_version;
       }
       for (auto& item : f.items) {
@@ -180,15 +192,25 @@ class EventSourced {
       if (keyed && !f.items.empty()) break;
       Pending p = std::move(stash_.front());
       stash_.pop_front();
-      State after;
-      Decision decision = A::decide(*current, p.command, owner_->now_ms(), &after);
+      Decision decision;
+      if constexpr (kInPlace) {
+        decision = A::decide_in_place(state_, p.command, owner_->now_ms());
+      } else {
+        State after;
+        decision = A::decide(*current, p.command, owner_->now_ms(), &after);
+        if (decision.ok() && !decision.events.empty()) {
+          for (auto& w : A::view_changes(*current, after, decision.events))
+            request.views.push_back(std::move(w));
+          next = std::move(after);
+          current = &next;
+        }
+      }
       const bool changes = decision.ok() && !decision.events.empty();
       if (changes) {
         for (const auto& e : decision.events) request.events.push_back(A::encode(e));
-        for (auto& w : A::view_changes(*current, after, decision.events))
-          request.views.push_back(std::move(w));
-        next = std::move(after);
-        current = &next;
+        if constexpr (kInPlace)
+          for (auto& w : A::view_changes(state_, state_, decision.events))
+            request.views.push_back(std::move(w));
         changed = true;
       }
       if (keyed) {
@@ -210,7 +232,7 @@ class EventSourced {
     }
     f.ticket = ++tickets_;
     f.lookup_only = !changed;
-    if (changed) f.next = std::move(next);
+    if (changed && !kInPlace) f.next = std::move(next);
     const uint64_t ticket = f.ticket;
     in_flight_ = std::move(f);
     phase_ = Phase::appending;
@@ -218,6 +240,13 @@ class EventSourced {
   }
 
   static constexpr size_t kMaxBatch = 64;
+  static constexpr bool kInPlace = decides_in_place<A>::value;
+
+  void replay_again() {
+    state_ = State{};
+    version_ = 0;
+    start();
+  }
 
   const std::string stream_;
   Owner* owner_;

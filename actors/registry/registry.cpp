@@ -216,6 +216,21 @@ Json site_info(const Environment& env) {
   return Json{{"party_id", env.config.party_id}, {"partners", std::move(partners)}};
 }
 
+// A job whose stream cannot be replayed (an event that does not decode) is never shown as if it were sound:
+// its rows carry `damaged` with why, and the answer's message says so.
+void report_damage(const Environment& env, ApiCallMsg& call) {
+  call.reply = [damaged = env.damaged, done = std::move(call.reply)](ApiReply answer) {
+    if (answer.data.is_array())
+      for (Json& row : answer.data) {
+        std::string why = damaged->Why("job:" + row.value("job_id", ""));
+        if (why.empty()) continue;
+        row["damaged"] = why;
+        answer.message = "job stream damaged: " + why;
+      }
+    done(std::move(answer));
+  };
+}
+
 void handle(Self self, ApiCallMsg& call) {
   auto& st = self->state;
   const std::string& route = call.request.route;
@@ -295,6 +310,7 @@ void handle(Self self, ApiCallMsg& call) {
                         call.request, call.reply);
   }
 
+  if (route == "job/query") report_damage(*st.env, call);
   self->send(st.env->queries, std::move(call));  // read-only routes
 }
 

@@ -1,6 +1,5 @@
 #include "actors/resources/resource_manager.hpp"
 
-#include "actors/persistence/aggregate_parts.hpp"
 #include "actors/persistence/event_sourced.hpp"
 #include "events/job/views.hpp"
 #include "store/codec/party_codec.hpp"
@@ -18,9 +17,12 @@ struct LedgerAggregate {
     bool ok() const { return stored; }
   };
 
-  static Decision decide(const State& state, Command& command, int64_t now_ms, State* next) {
+  // In place: the waiting queue may hold thousands of jobs, and copying it for every decision made a long
+  // admission run quadratic.
+  static constexpr bool kInPlace = true;
+  static Decision decide_in_place(State& state, Command& command, int64_t now_ms) {
     Decision d{domain::decide(state, command, now_ms)};
-    *next = advanced(state, d.events, [](State& s, const Event& e) { domain::apply(s, e); });
+    for (const auto& e : d.events) domain::apply(state, e);
     return d;
   }
   static void apply(State& state, const Event& event) { domain::apply(state, event); }
