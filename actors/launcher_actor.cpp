@@ -186,13 +186,13 @@ void sweep(Self self) {
   auto& watched = self->state.watched;
   for (auto it = watched.begin(); it != watched.end();) {
     const auto& [execution_id, run] = *it;
-    reap_launcher(run.launcher_pid);
     if (process_alive(run.launcher_pid, execution_id) || live_worker(run.task_dir)) {
       ++it;
       continue;
     }
     // A launcher that reported normally leaves the run ended, and this report then changes nothing.
     fail(run.job, execution_id, lost_reason(run.task_dir, "worker gone without a report"));
+    reap_launcher(run.launcher_pid);  // a zombie counts as gone: its exit status is collected here
     it = watched.erase(it);
   }
 }

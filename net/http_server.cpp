@@ -441,15 +441,14 @@ void do_accept(const std::shared_ptr<Core>& core);
 void pause_accepting(const std::shared_ptr<Core>& core, const beast::error_code& ec) {
   using namespace std::chrono;
   ++core->accept_failures_unreported;
+  core->accept_backoff = std::clamp(core->accept_backoff * 2, milliseconds(10), milliseconds(1000));
   const auto now = steady_clock::now();
   if (now - core->accept_warned >= seconds(10)) {
     spdlog::warn("http: accept failed ({} time(s) since the last warning): {}; accepting again in {} ms",
-                 core->accept_failures_unreported, ec.message(),
-                 std::max<int64_t>(10, core->accept_backoff.count()));
+                 core->accept_failures_unreported, ec.message(), core->accept_backoff.count());
     core->accept_warned = now;
     core->accept_failures_unreported = 0;
   }
-  core->accept_backoff = std::clamp(core->accept_backoff * 2, milliseconds(10), milliseconds(1000));
   if (!core->accept_pause) core->accept_pause.emplace(core->acceptor->get_executor());
   core->accept_pause->expires_after(core->accept_backoff);
   core->accept_pause->async_wait([core](beast::error_code wait_ec) {

@@ -30,8 +30,9 @@
 // An aggregate whose state is large and whose decisions are small (a party's ledger with thousands of
 // waiters) may instead declare `static constexpr bool kInPlace = true` and
 //   static Decision decide_in_place(State&, Command&, int64_t now_ms);  // applies its events to the state
-// so no decision copies the state; an append that is not stored then replays the stream again, as a conflict
-// does, since the state already moved on.
+// so no decision copies the state; its view_changes then gets the state after the decision as both before
+// and after. An append that is not stored then replays the stream again, as a conflict does, since the
+// state already moved on.
 //
 // The Owner (the hosting actor) reads and appends for the host, and is told when the aggregate recovered,
 // persisted a decision, or found its stream damaged. Not thread-safe: the owning actor's mailbox serialises
@@ -125,13 +126,9 @@ class EventSourced {
     } else if (!result.status.ok()) {
       // Not durable, so not applied and not acknowledged: the state stays as the log says.
       for (auto& item : f.items) answer(item.pending, A::storage_error(result.status.ToString()));
-      if (result.status.IsConflict() || (kInPlace && !f.lookup_only)) {
-        // Someone else wrote the stream (an owner before this one, still finishing): read it again, so the
-        // next append is made on what is stored.
-        state_ = State{};
-        version_ = 0;
-        return start();
-      }
+      // A conflict: someone else wrote the stream (an owner before this one, still finishing). Read it again,
+      // so the next append is made on what is stored.
+      if (result.status.IsConflict() || (kInPlace && !f.lookup_only)) return replay_again();
     } else {
       if (!f.lookup_only) {
         if constexpr (!kInPlace) state_ = std::move(f.next);

@@ -131,6 +131,21 @@ std::vector<pid_t> processes_mentioning(const std::string& needle) {
   return out;
 }
 
+// Children of `parent` that ended and were never reaped (a zombie's cmdline is empty, so no needle finds it).
+std::vector<pid_t> zombie_children(pid_t parent) {
+  std::vector<pid_t> out;
+  if (parent <= 0) return out;
+  for (pid_t pid : all_pids()) {
+    if (process_state(pid) != 'Z') continue;
+    std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    int ppid = 0;
+    if (std::sscanf(stat.c_str() + close + 2, "%*c %d", &ppid) == 1 && ppid == parent) out.push_back(pid);
+  }
+  return out;
+}
+
 std::vector<std::string> open_files(pid_t pid) {
   std::vector<std::string> out;
   std::error_code ec;
@@ -468,6 +483,7 @@ std::vector<pid_t> PartyServer::task_processes() const {
   if (dir_.empty()) return out;
   for (pid_t pid : processes_mentioning(dir_))
     if (pid != pid_) out.push_back(pid);
+  for (pid_t pid : zombie_children(pid_)) out.push_back(pid);  // launchers the server never reaped
   return out;
 }
 

@@ -130,7 +130,8 @@ class PartyServer {
   Waited wait_task_as(const std::string& role, const std::string& job_id, const std::string& task,
                       const std::function<bool(const Json&)>& predicate,
                       std::chrono::milliseconds deadline = 30s);
-  // Live processes (launchers, workers) mentioning this server's folder, the server itself excluded.
+  // Live processes (launchers, workers) mentioning this server's folder, the server itself excluded, and
+  // the server's children that ended unreaped (zombies).
   std::vector<pid_t> task_processes() const;
   // Every version of the task here (/v2/job/task/list/query), by task_version; empty if none answered.
   std::map<int, Json> task_versions(const std::string& job_id, const std::string& task,
