@@ -33,9 +33,21 @@ struct AppendDoneMsg {
 };
 
 // An API request on its way to the actor that answers it; `reply` may be called from any thread.
+// `route` is its entry in the route table (actors/api_routes.hpp), which names the handler.
+struct ApiRoute;
 struct ApiCallMsg {
   net::ApiRequest request;
   net::ApiCallback reply;
+  const ApiRoute* route = nullptr;
+};
+
+// A read-only request on its way to the query actor, with the handler that answers it.
+struct ReadContext;
+using ReadHandler = net::ApiReply (*)(const ReadContext&, const Json& params);
+struct ReadCallMsg {
+  net::ApiRequest request;
+  net::ApiCallback reply;
+  ReadHandler read = nullptr;
 };
 
 // Worker processes: start one, stop one, check one after a restart.
@@ -141,7 +153,7 @@ using catalog_actor =
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
 
 // Answers read-only routes from the projections.
-using query_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
+using query_actor = caf::typed_actor<caf::reacts_to<ReadCallMsg>>;
 
 }  // namespace flowstone::actors
 
@@ -153,6 +165,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReserveMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReserveReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReleaseMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ApiCallMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ReadCallMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::LaunchMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CheckMsg)

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "actors/job/job_actor.hpp"
+#include "actors/queries.hpp"
 #include "events/catalog/catalog.hpp"
 #include "events/dag/dag.hpp"
 #include "events/job/views.hpp"
@@ -81,45 +82,6 @@ Json metric_key(const Json& m) {
               {"step_axis", m.contains("step_axis") ? m["step_axis"] : Json(nullptr)}};
 }
 
-ApiReply metric_keys(store::EventLog& log, const Json& params) {
-  auto task = latest_task(log, params);
-  if (!task) return no_task(params);
-  Json keys = Json::array();
-  for (const Json& m : scan_view(log, domain::kMetricsView, run_prefix(*task))) {
-    Json key = metric_key(m);
-    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-  }
-  return reply(RetCode::success, "success", keys);
-}
-
-// Items saved in several batches under one key are one metric: their data lists are joined.
-ApiReply metrics(store::EventLog& log, const Json& params) {
-  auto task = latest_task(log, params);
-  if (!task) return no_task(params);
-  Json filters = params.contains("filters") ? params["filters"] : Json::object();
-  if (filters.is_string()) filters = Json::parse(filters.get<std::string>(), nullptr, false);
-  if (!filters.is_object()) return net::invalid_request("query", "filters", "Not a valid mapping type.");
-  Json out = Json::array();
-  for (const Json& m : scan_view(log, domain::kMetricsView, run_prefix(*task))) {
-    Json key = metric_key(m);
-    bool wanted = true;
-    for (const auto& [field, value] : filters.items())
-      wanted = wanted && key.contains(field) && key[field] == value;
-    if (!wanted) continue;
-    auto same = std::find_if(out.begin(), out.end(), [&](const Json& o) { return metric_key(o) == key; });
-    if (same == out.end()) {
-      Json item = key;
-      item["data"] = m.contains("data") ? m["data"] : Json::array();
-      out.push_back(item);
-    } else if ((*same)["data"].is_array() && m["data"].is_array()) {
-      for (const Json& point : m["data"]) (*same)["data"].push_back(point);
-    } else {
-      (*same)["data"] = m["data"];
-    }
-  }
-  return reply(RetCode::success, "success", out);
-}
-
 // The models of the named task: rows of the models view under the job's model id and version.
 std::vector<Json> task_models(store::EventLog& log, const Json& params) {
   auto job =
@@ -160,37 +122,12 @@ void decode_models(const Json& row, Json* out) {
   }
 }
 
-ApiReply model_query(store::EventLog& log, const Json& params) {
-  Json out = Json::object();
-  for (const Json& row : task_models(log, params)) decode_models(row, &out);
-  if (out.empty()) return reply(RetCode::no_found_model_output, "No found model");
-  return reply(RetCode::success, "success", out);
-}
-
 ApiReply tar_of(const Json& row, RetCode missing_code) {
   std::string bytes;
   if (!read_file(row.value("file", ""), &bytes))
     return reply(missing_code, "model file of " + row.value("storage_key", "") + " is missing");
   return raw(std::move(bytes), "application/x-tar",
              row.value("task_name", "model") + "_" + row.value("output_key", "") + ".tar");
-}
-
-ApiReply model_download(store::EventLog& log, const Json& params) {
-  auto rows = task_models(log, params);
-  if (rows.empty()) return reply(RetCode::no_found_model_output, "No found model");
-  return tar_of(rows.front(), RetCode::no_found_model_output);
-}
-
-ApiReply worker_model_download(store::EventLog& log, const Json& params) {
-  std::string key = domain::model_view_key(param(params, "model_id"), param(params, "model_version"),
-                                           {param(params, "role"), param(params, "party_id")},
-                                           param(params, "task_name"), param(params, "output_key"));
-  auto row = get_row(log, domain::kModelsView, key);
-  if (!row) row = get_row(log, domain::kImportedModelsView, key);
-  if (!row)
-    return reply(RetCode::component_output_exception,
-                 "Request uri /v2/worker/model/download failed: no model " + key);
-  return tar_of(*row, RetCode::component_output_exception);
 }
 
 // The tracked outputs of the named task (optionally one output_key), in key and index order.
@@ -215,30 +152,6 @@ Json tracking_answer(const Json& table) {
               {"data_type", table.value("data_type", "")}};
 }
 
-ApiReply tracking_query(store::EventLog& log, const Json& params) {
-  std::string ns = param(params, "namespace"), name = param(params, "name");
-  if (!ns.empty() && !name.empty()) {
-    auto table = table_of(log, ns, name);
-    if (!table)
-      return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
-    return reply(RetCode::success, "success", Json::array({tracking_answer(*table)}));
-  }
-  auto task = latest_task(log, params);
-  if (!task) return no_task(params);
-  Json out = Json::array();
-  for (const Json& record : task_outputs(log, *task, param(params, "output_key"))) {
-    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
-    if (!table) {
-      if (record.value("uri", "").empty()) continue;
-      return reply(RetCode::table_not_found, "No found table: namespace[" + record.value("namespace", "") +
-                                                 "] name[" + record.value("name", "") + "]");
-    }
-    out.push_back(tracking_answer(*table));
-  }
-  if (out.empty()) return reply(RetCode::no_found_model_output, "failed");
-  return reply(RetCode::success, "success", out);
-}
-
 // A table's rows as stored (<path>/data.csv), or "" if it has no file or its path lies outside the file
 // roots (a tracked uri is the worker's word: it is not trusted to name any file of the server).
 std::string table_csv(const ServerConfig& config, const Json& table) {
@@ -251,27 +164,6 @@ std::string table_csv(const ServerConfig& config, const Json& table) {
 Json header_of(const Json& table) {
   const Json meta = table.value("meta", Json::object());
   return meta.is_object() && meta.contains("header") ? meta["header"] : Json::array();
-}
-
-ApiReply data_download(const ServerConfig& config, store::EventLog& log, const Json& params) {
-  auto task = latest_task(log, params);
-  if (!task) return no_task(params);
-  std::vector<net::ArchiveEntry> entries;
-  for (const Json& record : task_outputs(log, *task, param(params, "output_key"))) {
-    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
-    if (!table) continue;
-    std::string base = record.value("output_key", "") + "/" + std::to_string(record.value("index", 0));
-    entries.push_back({base + ".csv", table_csv(config, *table)});
-    entries.push_back({base + ".meta", Json{{"header", header_of(*table)}}.dump()});
-  }
-  if (entries.empty())
-    return reply(RetCode::table_not_found, "No found data output of task " + param(params, "task_name"));
-  std::string tar;
-  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
-    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
-  return raw(std::move(tar), "application/gzip",
-             param(params, "job_id") + "_" + param(params, "role") + "_" + param(params, "party_id") + "_" +
-                 param(params, "task_name") + ".tar.gz");
 }
 
 ApiReply data_table_or_display(store::EventLog& log, const Json& params, bool display) {
@@ -295,31 +187,6 @@ ApiReply data_table_or_display(store::EventLog& log, const Json& params, bool di
                             {"total", table ? table->value("count", 0) : overview.value("count", 0)}});
   }
   return raw_json(out);
-}
-
-ApiReply table_query(store::EventLog& log, const Json& params) {
-  std::string ns = param(params, "namespace"), name = param(params, "name");
-  auto table = table_of(log, ns, name);
-  if (!table)
-    return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
-  Json data = tracking_answer(*table);
-  std::string display = param(params, "display");
-  if (display == "true" || display == "True" || display == "1")
-    data["display"] = table->value("part_of_data", Json::array());
-  return reply(RetCode::success, "success", data);
-}
-
-ApiReply table_download(const ServerConfig& config, store::EventLog& log, const Json& params) {
-  std::string ns = param(params, "namespace"), name = param(params, "name");
-  auto table = table_of(log, ns, name);
-  if (!table)
-    return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
-  std::vector<net::ArchiveEntry> entries{{"data/0.csv", table_csv(config, *table)},
-                                         {"data/0.meta", Json{{"header", header_of(*table)}}.dump()}};
-  std::string tar;
-  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
-    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
-  return raw(std::move(tar), "application/gzip", "download_data_" + ns + "_" + name + ".tar.gz");
 }
 
 // The providers every server has without registering them: Flowstone's own component executables
@@ -350,43 +217,6 @@ std::vector<Json> builtin_providers(const ServerConfig& config) {
                         {"components", components},
                         {"builtin", true}});
   return rows;
-}
-
-ApiReply provider_query(const ServerConfig& config, store::EventLog& log, const Json& params) {
-  Json out = Json::array();
-  std::vector<Json> rows = builtin_providers(config);
-  for (const Json& row : scan_view(log, domain::kProvidersView, "")) rows.push_back(row);
-  for (const Json& row : rows) {
-    bool wanted = true;
-    for (const char* field : {"name", "device", "version", "provider_name"}) {
-      std::string wanted_value = param(params, field);
-      wanted = wanted && (wanted_value.empty() || row.value(field, "") == wanted_value);
-    }
-    if (wanted) out.push_back(row);
-  }
-  return reply(RetCode::success, "success", out);
-}
-
-// /v2/job/data/view: the tables each party's reader tasks read.
-ApiReply data_view(store::EventLog& log, const Json& params) {
-  auto job =
-      get_row(log, domain::kJobsView,
-              domain::join0({param(params, "job_id"), param(params, "role"), param(params, "party_id")}));
-  if (!job) return reply(RetCode::job_not_found, "No found job: job_id[" + param(params, "job_id") + "]");
-  auto parsed = domain::parse_dag(job->value("dag", Json::object()));  // the whole dag_schema
-  Json view = Json::object();
-  if (const auto* dag = std::get_if<domain::Dag>(&parsed))
-    for (const auto& task : dag->tasks) {
-      if (task.component_ref != "reader") continue;
-      for (const auto& party : domain::task_parties(*dag, task.name)) {
-        Json p = domain::task_parameters(*dag, task.name, party);
-        view[party.role][party.party_id].push_back(Json{{"namespace", p.value("namespace", Json(nullptr))},
-                                                        {"name", p.value("name", Json(nullptr))}});
-      }
-    }
-  return reply(
-      RetCode::success, "success",
-      Json{{"role", param(params, "role")}, {"party_id", param(params, "party_id")}, {"data_view", view}});
 }
 
 // ---- logs -------------------------------------------------------------------------------------------
@@ -428,14 +258,207 @@ std::vector<std::string> log_lines(const std::vector<std::string>& files) {
   return lines;
 }
 
-ApiReply log_count(const ServerConfig& config, const Json& params) {
+// ---- model export -----------------------------------------------------------------------------------
+
+}  // namespace
+
+namespace reads {
+
+ApiReply metric_keys(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  Json keys = Json::array();
+  for (const Json& m : scan_view(log, domain::kMetricsView, run_prefix(*task))) {
+    Json key = metric_key(m);
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  }
+  return reply(RetCode::success, "success", keys);
+}
+
+// Items saved in several batches under one key are one metric: their data lists are joined.
+ApiReply metrics(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  Json filters = params.contains("filters") ? params["filters"] : Json::object();
+  if (filters.is_string()) filters = Json::parse(filters.get<std::string>(), nullptr, false);
+  if (!filters.is_object()) return net::invalid_request("query", "filters", "Not a valid mapping type.");
+  Json out = Json::array();
+  for (const Json& m : scan_view(log, domain::kMetricsView, run_prefix(*task))) {
+    Json key = metric_key(m);
+    bool wanted = true;
+    for (const auto& [field, value] : filters.items())
+      wanted = wanted && key.contains(field) && key[field] == value;
+    if (!wanted) continue;
+    auto same = std::find_if(out.begin(), out.end(), [&](const Json& o) { return metric_key(o) == key; });
+    if (same == out.end()) {
+      Json item = key;
+      item["data"] = m.contains("data") ? m["data"] : Json::array();
+      out.push_back(item);
+    } else if ((*same)["data"].is_array() && m["data"].is_array()) {
+      for (const Json& point : m["data"]) (*same)["data"].push_back(point);
+    } else {
+      (*same)["data"] = m["data"];
+    }
+  }
+  return reply(RetCode::success, "success", out);
+}
+
+ApiReply model_query(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  Json out = Json::object();
+  for (const Json& row : task_models(log, params)) decode_models(row, &out);
+  if (out.empty()) return reply(RetCode::no_found_model_output, "No found model");
+  return reply(RetCode::success, "success", out);
+}
+
+ApiReply model_download(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  auto rows = task_models(log, params);
+  if (rows.empty()) return reply(RetCode::no_found_model_output, "No found model");
+  return tar_of(rows.front(), RetCode::no_found_model_output);
+}
+
+ApiReply worker_model_download(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  std::string key = domain::model_view_key(param(params, "model_id"), param(params, "model_version"),
+                                           {param(params, "role"), param(params, "party_id")},
+                                           param(params, "task_name"), param(params, "output_key"));
+  auto row = get_row(log, domain::kModelsView, key);
+  if (!row) row = get_row(log, domain::kImportedModelsView, key);
+  if (!row)
+    return reply(RetCode::component_output_exception,
+                 "Request uri /v2/worker/model/download failed: no model " + key);
+  return tar_of(*row, RetCode::component_output_exception);
+}
+
+ApiReply tracking_query(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  if (!ns.empty() && !name.empty()) {
+    auto table = table_of(log, ns, name);
+    if (!table)
+      return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
+    return reply(RetCode::success, "success", Json::array({tracking_answer(*table)}));
+  }
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  Json out = Json::array();
+  for (const Json& record : task_outputs(log, *task, param(params, "output_key"))) {
+    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
+    if (!table) {
+      if (record.value("uri", "").empty()) continue;
+      return reply(RetCode::table_not_found, "No found table: namespace[" + record.value("namespace", "") +
+                                                 "] name[" + record.value("name", "") + "]");
+    }
+    out.push_back(tracking_answer(*table));
+  }
+  if (out.empty()) return reply(RetCode::no_found_model_output, "failed");
+  return reply(RetCode::success, "success", out);
+}
+
+ApiReply data_download(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
+  store::EventLog& log = read.log;
+  auto task = latest_task(log, params);
+  if (!task) return no_task(params);
+  std::vector<net::ArchiveEntry> entries;
+  for (const Json& record : task_outputs(log, *task, param(params, "output_key"))) {
+    auto table = table_of(log, record.value("namespace", ""), record.value("name", ""));
+    if (!table) continue;
+    std::string base = record.value("output_key", "") + "/" + std::to_string(record.value("index", 0));
+    entries.push_back({base + ".csv", table_csv(config, *table)});
+    entries.push_back({base + ".meta", Json{{"header", header_of(*table)}}.dump()});
+  }
+  if (entries.empty())
+    return reply(RetCode::table_not_found, "No found data output of task " + param(params, "task_name"));
+  std::string tar;
+  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
+    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
+  return raw(std::move(tar), "application/gzip",
+             param(params, "job_id") + "_" + param(params, "role") + "_" + param(params, "party_id") + "_" +
+                 param(params, "task_name") + ".tar.gz");
+}
+
+ApiReply table_query(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  auto table = table_of(log, ns, name);
+  if (!table)
+    return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
+  Json data = tracking_answer(*table);
+  std::string display = param(params, "display");
+  if (display == "true" || display == "True" || display == "1")
+    data["display"] = table->value("part_of_data", Json::array());
+  return reply(RetCode::success, "success", data);
+}
+
+ApiReply table_download(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
+  store::EventLog& log = read.log;
+  std::string ns = param(params, "namespace"), name = param(params, "name");
+  auto table = table_of(log, ns, name);
+  if (!table)
+    return reply(RetCode::table_not_found, "No found table: namespace[" + ns + "] name[" + name + "]");
+  std::vector<net::ArchiveEntry> entries{{"data/0.csv", table_csv(config, *table)},
+                                         {"data/0.meta", Json{{"header", header_of(*table)}}.dump()}};
+  std::string tar;
+  if (std::string e = net::write_archive(net::ArchiveFormat::tar_gz, entries, &tar); !e.empty())
+    return reply(RetCode::component_output_exception, "cannot build the archive: " + e);
+  return raw(std::move(tar), "application/gzip", "download_data_" + ns + "_" + name + ".tar.gz");
+}
+
+ApiReply provider_query(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
+  store::EventLog& log = read.log;
+  Json out = Json::array();
+  std::vector<Json> rows = builtin_providers(config);
+  for (const Json& row : scan_view(log, domain::kProvidersView, "")) rows.push_back(row);
+  for (const Json& row : rows) {
+    bool wanted = true;
+    for (const char* field : {"name", "device", "version", "provider_name"}) {
+      std::string wanted_value = param(params, field);
+      wanted = wanted && (wanted_value.empty() || row.value(field, "") == wanted_value);
+    }
+    if (wanted) out.push_back(row);
+  }
+  return reply(RetCode::success, "success", out);
+}
+
+// /v2/job/data/view: the tables each party's reader tasks read.
+ApiReply data_view(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  auto job =
+      get_row(log, domain::kJobsView,
+              domain::join0({param(params, "job_id"), param(params, "role"), param(params, "party_id")}));
+  if (!job) return reply(RetCode::job_not_found, "No found job: job_id[" + param(params, "job_id") + "]");
+  auto parsed = domain::parse_dag(job->value("dag", Json::object()));  // the whole dag_schema
+  Json view = Json::object();
+  if (const auto* dag = std::get_if<domain::Dag>(&parsed))
+    for (const auto& task : dag->tasks) {
+      if (task.component_ref != "reader") continue;
+      for (const auto& party : domain::task_parties(*dag, task.name)) {
+        Json p = domain::task_parameters(*dag, task.name, party);
+        view[party.role][party.party_id].push_back(Json{{"namespace", p.value("namespace", Json(nullptr))},
+                                                        {"name", p.value("name", Json(nullptr))}});
+      }
+    }
+  return reply(
+      RetCode::success, "success",
+      Json{{"role", param(params, "role")}, {"party_id", param(params, "party_id")}, {"data_view", view}});
+}
+
+ApiReply log_count(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
   std::string error;
   auto files = log_files(config, params, &error);
   if (!error.empty()) return reply(RetCode::invalid_parameter, "Invalid request: " + error);
   return reply(RetCode::success, "success", static_cast<int64_t>(log_lines(files).size()));
 }
 
-ApiReply log_query(const ServerConfig& config, const Json& params) {
+ApiReply log_query(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
   std::string error;
   auto files = log_files(config, params, &error);
   if (!error.empty()) return reply(RetCode::invalid_parameter, "Invalid request: " + error);
@@ -450,7 +473,8 @@ ApiReply log_query(const ServerConfig& config, const Json& params) {
   return reply(RetCode::success, "success", out);
 }
 
-ApiReply log_download(const ServerConfig& config, const Json& params) {
+ApiReply log_download(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
   std::string job = param(params, "job_id");
   std::vector<net::ArchiveEntry> entries;
   if (!net::add_directory(config.log_dir + "/" + job, job + "/", &entries).empty())
@@ -461,9 +485,9 @@ ApiReply log_download(const ServerConfig& config, const Json& params) {
   return raw(std::move(tar), "application/gzip", "job_" + job + "_log.tar.gz");
 }
 
-// ---- model export -----------------------------------------------------------------------------------
-
-ApiReply model_export(const ServerConfig& config, store::EventLog& log, const Json& params) {
+ApiReply model_export(const ReadContext& read, const Json& params) {
+  const ServerConfig& config = read.config;
+  store::EventLog& log = read.log;
   std::string dir;
   if (std::string problem = config.file_roots().Confine(param(params, "path"), &dir); !problem.empty())
     return reply(RetCode::no_permission, "No permission: path " + problem);
@@ -495,7 +519,15 @@ ApiReply model_export(const ServerConfig& config, store::EventLog& log, const Js
   return reply(RetCode::success, "success", Json{{"path", file}, {"count", rows.size()}});
 }
 
-}  // namespace
+ApiReply data_table(const ReadContext& read, const Json& params) {
+  return data_table_or_display(read.log, params, false);
+}
+
+ApiReply data_display(const ReadContext& read, const Json& params) {
+  return data_table_or_display(read.log, params, true);
+}
+
+}  // namespace reads
 
 std::vector<Json> scan_view(store::EventLog& log, const char* family, const std::string& prefix) {
   std::vector<Json> rows;
@@ -535,51 +567,6 @@ std::pair<std::string, std::string> uri_address(const std::string& uri) {
   auto sep = uri.find("://");
   if (sep == std::string::npos) return {"", uri};
   return {uri.substr(0, sep), uri.substr(sep + 3)};
-}
-
-bool is_output_query(const std::string& route) {
-  static const std::set<std::string> routes = {"output/metric/key/query",
-                                               "output/metric/query",
-                                               "output/model/query",
-                                               "output/model/download",
-                                               "output/data/download",
-                                               "output/data/table",
-                                               "output/data/display",
-                                               "log/count",
-                                               "log/query",
-                                               "job/log/download",
-                                               "worker/data/tracking/query",
-                                               "worker/model/download",
-                                               "table/query",
-                                               "data/download",
-                                               "provider/query",
-                                               "model/export",
-                                               "job/data/view"};
-  return routes.count(route) > 0;
-}
-
-ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
-                             const net::ApiRequest& request) {
-  const std::string& route = request.route;
-  const Json& params = request.params;
-  if (route == "output/metric/key/query") return metric_keys(log, params);
-  if (route == "output/metric/query") return metrics(log, params);
-  if (route == "output/model/query") return model_query(log, params);
-  if (route == "output/model/download") return model_download(log, params);
-  if (route == "output/data/download") return data_download(config, log, params);
-  if (route == "output/data/table") return data_table_or_display(log, params, false);
-  if (route == "output/data/display") return data_table_or_display(log, params, true);
-  if (route == "log/count") return log_count(config, params);
-  if (route == "log/query") return log_query(config, params);
-  if (route == "job/log/download") return log_download(config, params);
-  if (route == "worker/data/tracking/query") return tracking_query(log, params);
-  if (route == "worker/model/download") return worker_model_download(log, params);
-  if (route == "table/query") return table_query(log, params);
-  if (route == "data/download") return table_download(config, log, params);
-  if (route == "provider/query") return provider_query(config, log, params);
-  if (route == "model/export") return model_export(config, log, params);
-  if (route == "job/data/view") return data_view(log, params);
-  return reply(RetCode::server_not_found, "No found route: " + route);
 }
 
 }  // namespace flowstone::actors

@@ -1,9 +1,9 @@
-// Read-only routes over what task runs produced and what the catalog holds (spec 1.6, 1.9): metrics,
-// models, data outputs, tables, providers, logs; and the two exports that read them (model/export writes
-// a zip into a server folder). Answered from the projections and the stored files; the answers of
-// output/data/table and output/data/display carry no envelope, as FATE-Flow's do.
+// What task runs produced and what the catalog holds (spec 1.6, 1.9): the read handlers of metrics, models,
+// data outputs, tables, providers and logs (declared in actors/queries.hpp; model/export writes a zip into a
+// server folder; output/data/table and output/data/display answer without an envelope, as FATE-Flow's do),
+// and the lookups other parts share.
 //
-// Thread rules: blocking (file reads); call from a detached actor (the query actor).
+// Thread rules: blocking (RocksDB and file reads); call from a detached actor.
 #pragma once
 #include <string>
 #include <utility>
@@ -17,12 +17,6 @@ namespace flowstone::actors {
 
 // The rows of a view under a key prefix, parsed, in key order.
 std::vector<Json> scan_view(store::EventLog& log, const char* family, const std::string& prefix);
-
-// True for the routes answer_output_query answers.
-bool is_output_query(const std::string& route);
-
-net::ApiReply answer_output_query(const ServerConfig& config, store::EventLog& log,
-                                  const net::ApiRequest& request);
 
 // The registered provider `spec` names (dag.conf.task.provider: "name:version@device", ...), as its
 // providers-view row; null when none is registered. Builtin names (flowstone, fate_flow) are not looked up.

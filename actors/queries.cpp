@@ -61,49 +61,6 @@ Json page(std::vector<Json> rows, const Json& params) {
   return Json{{"count", count}, {"data", data}};
 }
 
-ApiReply query_jobs(store::EventLog& log, const Json& params) {
-  std::string job_id = param(params, "job_id"), role = param(params, "role"),
-              party_id = param(params, "party_id"), status = param(params, "status");
-  if (job_id.empty() && role.empty() && party_id.empty() && status.empty())
-    return reply(RetCode::job_not_found,
-                 "No found job: a filter (job_id, role, party_id or status) is required");
-  Json data = Json::array();
-  for (Json& row : scan_view(log, domain::kJobsView, job_prefix(job_id)))
-    if (matches(row, "job_id", job_id) && matches(row, "role", role) && matches(row, "party_id", party_id) &&
-        matches(row, "status", status))
-      data.push_back(std::move(row));
-  if (data.empty()) return reply(RetCode::job_not_found, "No found job");
-  return reply(RetCode::success, "success", data);
-}
-
-ApiReply list_jobs(store::EventLog& log, const Json& params) {
-  std::string job_id = param(params, "job_id"), description = param(params, "description"),
-              party_id = param(params, "party_id"), partner = param(params, "partner");
-  auto roles = values(params, "role");
-  auto statuses = values(params, "status");
-  auto contains = [](const Json& v, const std::string& part) {
-    return part.empty() || (v.is_string() && v.get<std::string>().find(part) != std::string::npos);
-  };
-  auto in = [](const std::vector<std::string>& set, const Json& v) {
-    return set.empty() ||
-           (v.is_string() && std::find(set.begin(), set.end(), v.get<std::string>()) != set.end());
-  };
-  std::vector<Json> rows;
-  for (Json& row : scan_view(log, domain::kJobsView, "")) {
-    if (!contains(row["job_id"], job_id) || !contains(row["description"], description) ||
-        !contains(row["party_id"], party_id) || !in(roles, row["role"]) || !in(statuses, row["status"]))
-      continue;
-    std::set<std::string> partners;
-    for (const auto& p : row["parties"])
-      for (const auto& id : p["party_id"])
-        if (id != row["party_id"]) partners.insert(id.get<std::string>());
-    row["partners"] = partners;
-    if (!partner.empty() && !partners.count(partner)) continue;
-    rows.push_back(std::move(row));
-  }
-  return reply(RetCode::success, "success", page(std::move(rows), params));
-}
-
 // Tasks with the filters; the latest version per (task_id, role, party_id) unless a version is asked.
 std::vector<Json> filter_tasks(store::EventLog& log, const Json& params) {
   std::string job_id = param(params, "job_id");
@@ -134,13 +91,73 @@ std::vector<Json> filter_tasks(store::EventLog& log, const Json& params) {
   return out;
 }
 
-ApiReply query_tasks(store::EventLog& log, const Json& params) {
+}  // namespace
+
+namespace reads {
+
+ApiReply query_jobs(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  std::string job_id = param(params, "job_id"), role = param(params, "role"),
+              party_id = param(params, "party_id"), status = param(params, "status");
+  if (job_id.empty() && role.empty() && party_id.empty() && status.empty())
+    return reply(RetCode::job_not_found,
+                 "No found job: a filter (job_id, role, party_id or status) is required");
+  Json data = Json::array();
+  for (Json& row : scan_view(log, domain::kJobsView, job_prefix(job_id)))
+    if (matches(row, "job_id", job_id) && matches(row, "role", role) && matches(row, "party_id", party_id) &&
+        matches(row, "status", status))
+      data.push_back(std::move(row));
+  if (data.empty()) return reply(RetCode::job_not_found, "No found job");
+  // A job whose stream cannot be replayed (an event that does not decode) is never shown as if it were sound:
+  // its rows carry `damaged` with why, and the answer's message says so.
+  std::string message = "success";
+  for (Json& row : data) {
+    std::string why = read.damaged.Why("job:" + row.value("job_id", ""));
+    if (why.empty()) continue;
+    row["damaged"] = why;
+    message = "job stream damaged: " + why;
+  }
+  return reply(RetCode::success, message, data);
+}
+
+ApiReply list_jobs(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
+  std::string job_id = param(params, "job_id"), description = param(params, "description"),
+              party_id = param(params, "party_id"), partner = param(params, "partner");
+  auto roles = values(params, "role");
+  auto statuses = values(params, "status");
+  auto contains = [](const Json& v, const std::string& part) {
+    return part.empty() || (v.is_string() && v.get<std::string>().find(part) != std::string::npos);
+  };
+  auto in = [](const std::vector<std::string>& set, const Json& v) {
+    return set.empty() ||
+           (v.is_string() && std::find(set.begin(), set.end(), v.get<std::string>()) != set.end());
+  };
+  std::vector<Json> rows;
+  for (Json& row : scan_view(log, domain::kJobsView, "")) {
+    if (!contains(row["job_id"], job_id) || !contains(row["description"], description) ||
+        !contains(row["party_id"], party_id) || !in(roles, row["role"]) || !in(statuses, row["status"]))
+      continue;
+    std::set<std::string> partners;
+    for (const auto& p : row["parties"])
+      for (const auto& id : p["party_id"])
+        if (id != row["party_id"]) partners.insert(id.get<std::string>());
+    row["partners"] = partners;
+    if (!partner.empty() && !partners.count(partner)) continue;
+    rows.push_back(std::move(row));
+  }
+  return reply(RetCode::success, "success", page(std::move(rows), params));
+}
+
+ApiReply query_tasks(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
   std::vector<Json> rows = filter_tasks(log, params);
   if (rows.empty()) return reply(RetCode::task_not_found, "No found task");
   return reply(RetCode::success, "success", Json(rows));
 }
 
-ApiReply list_tasks(store::EventLog& log, const Json& params) {
+ApiReply list_tasks(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
   // Every attempt is listed, so retries are visible.
   std::vector<Json> rows;
   for (Json& row : scan_view(log, domain::kTasksView, job_prefix(param(params, "job_id")))) {
@@ -153,7 +170,8 @@ ApiReply list_tasks(store::EventLog& log, const Json& params) {
   return reply(RetCode::success, "success", page(std::move(rows), params));
 }
 
-ApiReply dag_dependency(store::EventLog& log, const Json& params) {
+ApiReply dag_dependency(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
   std::string job_id = param(params, "job_id");
   domain::PartyRef party{param(params, "role"), param(params, "party_id")};
   std::string value;
@@ -190,7 +208,8 @@ ApiReply dag_dependency(store::EventLog& log, const Json& params) {
 }
 
 // Flowstone's addition: a job's audit history, every event of its stream in order.
-ApiReply job_history(store::EventLog& log, const Json& params) {
+ApiReply job_history(const ReadContext& read, const Json& params) {
+  store::EventLog& log = read.log;
   std::string job_id = param(params, "job_id");
   std::vector<store::StoredEvent> stored;
   auto status = log.ReadStream("job:" + job_id, 1, &stored);
@@ -210,63 +229,59 @@ ApiReply job_history(store::EventLog& log, const Json& params) {
 
 // The server registry (spec 1.6): /v2/server/query/all answers {SERVER_NAME: {host, port, protocol}},
 // /v2/server/query and /v2/server/service/query one row each, or 6003.
-ApiReply query_servers(store::EventLog& log, const Json& params, const std::string& route) {
-  if (route == "server/query/all") {
-    Json all = Json::object();
-    log.ScanView(domain::kServersView, "", [&](const std::string& name, const std::string& value) {
-      Json row = Json::parse(value, nullptr, false);
-      all[name] = Json{{"host", row["host"]}, {"port", row["port"]}, {"protocol", row["protocol"]}};
-      return true;
-    });
-    return reply(RetCode::success, "success", all);
-  }
+ApiReply server_query_all(const ReadContext& read, const Json&) {
+  Json all = Json::object();
+  read.log.ScanView(domain::kServersView, "", [&](const std::string& name, const std::string& value) {
+    Json row = Json::parse(value, nullptr, false);
+    all[name] = Json{{"host", row["host"]}, {"port", row["port"]}, {"protocol", row["protocol"]}};
+    return true;
+  });
+  return reply(RetCode::success, "success", all);
+}
+
+ApiReply server_query(const ReadContext& read, const Json& params) {
   const std::string server = domain::server_key(param(params, "server_name"));
-  const bool service = route == "server/service/query";
   std::string value;
-  const std::string key = service ? domain::join0({server, param(params, "service_name")}) : server;
-  if (!log.GetView(service ? domain::kServicesView : domain::kServersView, key, &value).ok())
-    return reply(RetCode::server_not_found,
-                 "no found server " + server +
-                     (service ? " service " + param(params, "service_name") : std::string()));
+  if (!read.log.GetView(domain::kServersView, server, &value).ok())
+    return reply(RetCode::server_not_found, "no found server " + server);
   return reply(RetCode::success, "success", Json::parse(value, nullptr, false));
 }
 
+ApiReply service_query(const ReadContext& read, const Json& params) {
+  const std::string server = domain::server_key(param(params, "server_name"));
+  const std::string service = param(params, "service_name");
+  std::string value;
+  if (!read.log.GetView(domain::kServicesView, domain::join0({server, service}), &value).ok())
+    return reply(RetCode::server_not_found, "no found server " + server + " service " + service);
+  return reply(RetCode::success, "success", Json::parse(value, nullptr, false));
+}
+
+}  // namespace reads
+
+namespace {
+
 struct QueryState {
-  store::EventLog* log = nullptr;
-  ServerConfig config;
+  std::shared_ptr<Environment> env;
   static inline const char* name = "flowstone.queries";
 };
 
-query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState> self, store::EventLog* log,
-                                        ServerConfig config) {
-  self->state.log = log;
-  self->state.config = std::move(config);
+// Each call names its handler (the route table chose it); the actor only gives it the store to read.
+query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState> self,
+                                        std::shared_ptr<Environment> env) {
+  self->state.env = std::move(env);
   return {
-      [=](ApiCallMsg& call) {
-        auto& st = self->state;
-        if (is_output_query(call.request.route))
-          return call.reply(answer_output_query(st.config, *st.log, call.request));
-        call.reply(answer_query(*st.log, call.request));
+      [=](ReadCallMsg& call) {
+        const Environment& env = *self->state.env;
+        const ReadContext read{*env.log, env.config, *env.damaged};
+        call.reply(call.read(read, call.request.params));
       },
   };
 }
 
 }  // namespace
 
-net::ApiReply answer_query(store::EventLog& log, const net::ApiRequest& request) {
-  const std::string& route = request.route;
-  if (route == "job/query") return query_jobs(log, request.params);
-  if (route == "job/list/query") return list_jobs(log, request.params);
-  if (route == "job/task/query") return query_tasks(log, request.params);
-  if (route == "job/task/list/query") return list_tasks(log, request.params);
-  if (route == "job/dag/dependency") return dag_dependency(log, request.params);
-  if (route == "job/history/query") return job_history(log, request.params);
-  if (route.rfind("server/", 0) == 0) return query_servers(log, request.params, route);
-  return reply(RetCode::server_not_found, "No found route: " + route);
-}
-
-query_actor spawn_queries(caf::actor_system& system, store::EventLog* log, const ServerConfig& config) {
-  return system.spawn<caf::detached>(queries_impl, log, config);
+query_actor spawn_queries(caf::actor_system& system, std::shared_ptr<Environment> env) {
+  return system.spawn<caf::detached>(queries_impl, std::move(env));
 }
 
 }  // namespace flowstone::actors

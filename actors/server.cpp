@@ -8,6 +8,7 @@
 #include <caf/all.hpp>
 #include <filesystem>
 
+#include "actors/api_routes.hpp"
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/environment.hpp"
 #include "actors/launcher_actor.hpp"
@@ -23,13 +24,6 @@ namespace flowstone::actors {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The HTTP edge starts before the actors (the launcher must know the bound port); until the registry
-// exists, requests are answered "starting".
-struct Gate {
-  std::atomic<bool> ready{false};
-  registry_actor registry;
-};
 
 std::shared_ptr<spdlog::logger> make_server_log(const ServerConfig& config) {
   auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
@@ -58,24 +52,15 @@ int run_server(const ServerConfig& config) {
     return 1;
   }
 
-  auto gate = std::make_shared<Gate>();
+  // The HTTP edge starts before the actors (the launcher must know the bound port); until they exist,
+  // requests are answered "starting".
+  auto targets = std::make_shared<RouteTargets>();
   net::HttpServerOptions http_options;
   http_options.host = config.host;
   http_options.port = config.http_port;
   http_options.threads = config.http_threads;
   http_options.body_limit = config.body_limit;
-  net::HttpServer http(
-      http_options, net::make_api_handler([gate](net::ApiRequest request, net::ApiCallback reply) {
-        if (!gate->ready.load(std::memory_order_acquire)) {
-          // 503, so a party calling now retries instead of taking it as an answer.
-          net::ApiReply starting;
-          starting.raw = net::HttpResponse{
-              503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
-          reply(std::move(starting));
-          return;
-        }
-        caf::anon_send(gate->registry, ApiCallMsg{std::move(request), std::move(reply)});
-      }));
+  net::HttpServer http(http_options, net::make_api_handler(bind_api_routes(targets)));
   if (std::string error = http.Start(); !error.empty()) {
     server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);
     return 1;
@@ -96,7 +81,7 @@ int run_server(const ServerConfig& config) {
     env->reader = spawn_store_reader(system, log.get());
     env->schedule_logs = spawn_schedule_log(system, config.log_dir);
     env->launcher = spawn_launcher(system, config, http.port(), log.get());
-    env->queries = spawn_queries(system, log.get(), env->config);
+    env->queries = spawn_queries(system, env);
     env->resources = spawn_resource_manager(system, env);
     env->catalog = spawn_catalog(system, env);
     net::PartyClientOptions party_options;
@@ -112,8 +97,9 @@ int run_server(const ServerConfig& config) {
     party_deps.log = server_log;
     auto transport = party_deps.transport;
     env->parties = std::make_shared<PartyDirectory>(system, std::move(party_deps));
-    gate->registry = spawn_registry(system, env);
-    gate->ready.store(true, std::memory_order_release);
+    targets->queries = env->queries;
+    targets->registry = spawn_registry(system, env);
+    targets->ready.store(true, std::memory_order_release);
     server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
                      config.data_dir);
 
@@ -121,14 +107,15 @@ int run_server(const ServerConfig& config) {
     server_log->info("signal {}: stopping (running workers keep running)", signal_number);
 
     http.Stop();  // answers what is in flight, then stops accepting
-    caf::anon_send_exit(gate->registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(targets->registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->launcher, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->resources, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->catalog, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->reader, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->schedule_logs, caf::exit_reason::user_shutdown);
-    gate->registry = nullptr;
+    targets->registry = nullptr;
+    targets->queries = nullptr;
     env->launcher = nullptr;
     env->queries = nullptr;
     env->resources = nullptr;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "events/common/ids.hpp"
@@ -13,268 +15,29 @@
 namespace flowstone::net {
 namespace {
 
-enum class Kind { str, integer, object, list, any };
-
-struct Field {
-  const char* name;
-  Kind kind;
-  bool required;
-};
-
-struct Route {
-  const char* method;
-  const char* path;  // under /v2/
-  std::vector<Field> fields;
-};
-
-std::vector<Field> JobFields(std::vector<Field> more) {
-  std::vector<Field> fields = {
-      {"job_id", Kind::str, true}, {"role", Kind::str, true}, {"party_id", Kind::str, true}};
-  fields.insert(fields.end(), more.begin(), more.end());
-  return fields;
-}
-
-std::vector<Field> TaskFields(std::vector<Field> more) {
-  std::vector<Field> fields =
-      JobFields({{"task_id", Kind::str, true}, {"task_version", Kind::integer, true}});
-  fields.insert(fields.end(), more.begin(), more.end());
-  return fields;
-}
-
-std::vector<Field> OutputFields() {
-  return JobFields({{"task_name", Kind::str, true}});
-}
-
-// Fields are listed where FATE-Flow validates them; others pass through untouched.
-const std::vector<Route>& routes() {
-  static const std::vector<Route> table = {
-      {"POST", "job/submit", {{"dag_schema", Kind::object, true}}},
-      {"GET",
-       "job/query",
-       {{"job_id", Kind::str, false},
-        {"role", Kind::str, false},
-        {"party_id", Kind::str, false},
-        {"status", Kind::str, false}}},
-      {"GET", "job/list/query", {{"limit", Kind::integer, false}, {"page", Kind::integer, false}}},
-      {"POST", "job/stop", {{"job_id", Kind::str, true}}},
-      {"POST", "job/rerun", {{"job_id", Kind::str, true}}},
-      {"GET", "job/task/query", {{"task_version", Kind::integer, false}}},
-      {"GET", "job/task/list/query", {{"limit", Kind::integer, false}, {"page", Kind::integer, false}}},
-      {"GET",
-       "job/dag/dependency",
-       {{"job_id", Kind::str, true}, {"role", Kind::str, true}, {"party_id", Kind::str, true}}},
-      {"POST",
-       "job/notes/add",
-       {{"job_id", Kind::str, true},
-        {"role", Kind::str, true},
-        {"party_id", Kind::str, true},
-        {"notes", Kind::str, true}}},
-      {"POST",
-       "worker/task/status",
-       {{"execution_id", Kind::str, true}, {"status", Kind::str, true}, {"error", Kind::any, false}}},
-      {"GET", "site/info/query", {}},
-      {"GET", "server/fateflow", {}},
-      // The server registry (spec 1.6): other servers by name, and their services.
-      {"GET", "server/query/all", {}},
-      {"GET", "server/query", {{"server_name", Kind::str, true}}},
-      {"POST",
-       "server/registry",
-       {{"server_name", Kind::str, true},
-        {"host", Kind::str, true},
-        {"port", Kind::integer, true},
-        {"protocol", Kind::str, false}}},
-      {"POST", "server/delete", {{"server_name", Kind::str, true}}},
-      {"GET", "server/service/query", {{"server_name", Kind::str, true}, {"service_name", Kind::str, true}}},
-      {"POST",
-       "server/service/registry",
-       {{"server_name", Kind::str, true},
-        {"service_name", Kind::str, true},
-        {"uri", Kind::str, true},
-        {"method", Kind::str, false},
-        {"params", Kind::object, false},
-        {"data", Kind::object, false},
-        {"headers", Kind::object, false},
-        {"protocol", Kind::str, false}}},
-      {"POST",
-       "server/service/delete",
-       {{"server_name", Kind::str, true}, {"service_name", Kind::str, true}}},
-      // Worker routes (spec 1.9); worker/metric/save/<execution_id> arrives here with the id as a field.
-      {"POST", "worker/metric/save", {{"execution_id", Kind::str, true}, {"data", Kind::any, false}}},
-      {"POST",
-       "worker/data/tracking/save",
-       {{"execution_id", Kind::str, true},
-        {"meta_data", Kind::object, true},
-        {"uri", Kind::str, true},
-        {"output_key", Kind::str, true},
-        {"namespace", Kind::str, true},
-        {"name", Kind::str, true},
-        {"overview", Kind::object, true},
-        {"partitions", Kind::integer, false},
-        {"source", Kind::object, true},
-        {"data_type", Kind::str, true},
-        {"index", Kind::integer, true}}},
-      {"GET", "worker/data/tracking/query", {}},
-      {"POST",
-       "worker/model/save",
-       {{"model_id", Kind::str, true},
-        {"model_version", Kind::str, true},
-        {"execution_id", Kind::str, true},
-        {"output_key", Kind::str, true},
-        {"type_name", Kind::str, true}}},
-      {"GET",
-       "worker/model/download",
-       {{"model_id", Kind::str, true},
-        {"model_version", Kind::str, true},
-        {"role", Kind::str, true},
-        {"party_id", Kind::str, true},
-        {"task_name", Kind::str, true},
-        {"output_key", Kind::str, true}}},
-      // Flowstone's relay between the parties of one federated task run (apps/components/psi.cpp uses it).
-      {"POST",
-       "worker/relay/send",
-       {{"execution_id", Kind::str, true},
-        {"dest_role", Kind::str, true},
-        {"dest_party_id", Kind::str, true},
-        {"key", Kind::str, true},
-        {"payload", Kind::any, false}}},
-      {"GET",
-       "worker/relay/receive",
-       {{"execution_id", Kind::str, true},
-        {"src_role", Kind::str, true},
-        {"src_party_id", Kind::str, true},
-        {"key", Kind::str, true}}},
-      {"POST",
-       "partner/relay/receive",
-       {{"job_id", Kind::str, true},
-        {"federation_id", Kind::str, true},
-        {"src_role", Kind::str, true},
-        {"src_party_id", Kind::str, true},
-        {"dest_role", Kind::str, true},
-        {"dest_party_id", Kind::str, true},
-        {"key", Kind::str, true},
-        {"payload", Kind::any, false}}},
-      // Outputs (spec 1.6): the task is the latest version of job_id/role/party_id/task_name.
-      {"GET", "output/metric/key/query", OutputFields()},
-      {"GET", "output/metric/query", OutputFields()},
-      {"POST", "output/metric/delete", OutputFields()},
-      {"GET", "output/model/query", OutputFields()},
-      {"GET", "output/model/download", OutputFields()},
-      {"POST", "output/model/delete", OutputFields()},
-      {"GET", "output/data/download", OutputFields()},
-      {"GET", "output/data/table", OutputFields()},
-      {"GET", "output/data/display", OutputFields()},
-      {"GET", "log/count", {{"log_type", Kind::str, true}, {"job_id", Kind::str, true}}},
-      {"GET",
-       "log/query",
-       {{"log_type", Kind::str, true},
-        {"job_id", Kind::str, true},
-        {"role", Kind::str, true},
-        {"party_id", Kind::str, true},
-        {"begin", Kind::integer, false},
-        {"end", Kind::integer, false}}},
-      {"POST", "job/log/download", {{"job_id", Kind::str, true}}},
-      {"GET", "job/data/view", JobFields({})},
-      {"POST",
-       "model/export",
-       {{"model_id", Kind::str, true},
-        {"model_version", Kind::str, true},
-        {"party_id", Kind::str, true},
-        {"role", Kind::str, true},
-        {"path", Kind::str, true}}},
-      {"POST", "model/import", {{"model_id", Kind::str, true}, {"model_version", Kind::str, true}}},
-      {"POST", "model/delete", {{"model_id", Kind::str, true}, {"model_version", Kind::str, true}}},
-      {"POST",
-       "data/component/upload",
-       {{"file", Kind::str, true},
-        {"head", Kind::any, true},
-        {"partitions", Kind::integer, true},
-        {"meta", Kind::object, true},
-        {"namespace", Kind::str, false},
-        {"name", Kind::str, false}}},
-      {"POST",
-       "data/component/upload/file",
-       {{"head", Kind::any, true},
-        {"partitions", Kind::integer, true},
-        {"meta", Kind::any, true},
-        {"namespace", Kind::str, false},
-        {"name", Kind::str, false}}},
-      {"POST",
-       "data/component/dataframe/transformer",
-       {{"data_warehouse", Kind::object, true},
-        {"namespace", Kind::str, true},
-        {"name", Kind::str, true},
-        {"drop", Kind::any, false}}},
-      {"GET", "data/download", {{"name", Kind::str, true}, {"namespace", Kind::str, true}}},
-      {"POST",
-       "data/component/download",
-       {{"name", Kind::str, true}, {"namespace", Kind::str, true}, {"path", Kind::str, false}}},
-      {"GET", "table/query", {{"namespace", Kind::str, true}, {"name", Kind::str, true}}},
-      {"POST", "table/delete", {{"namespace", Kind::str, true}, {"name", Kind::str, true}}},
-      {"POST",
-       "table/bind/path",
-       {{"namespace", Kind::str, true}, {"name", Kind::str, true}, {"path", Kind::str, true}}},
-      {"POST",
-       "provider/register",
-       {{"name", Kind::str, true},
-        {"device", Kind::str, true},
-        {"version", Kind::str, true},
-        {"metadata", Kind::object, true},
-        {"protocol", Kind::str, false},
-        {"components_description", Kind::any, false}}},
-      {"GET", "provider/query", {}},
-      {"POST", "provider/delete", {}},
-      {"GET", "job/history/query", {{"job_id", Kind::str, true}}},  // Flowstone: a job's audit history
-      {"POST", "job/queue/clean", {}},
-      {"POST", "job/clean", {{"job_id", Kind::str, true}}},
-      // Scheduler routes (spec 1.7).
-      {"POST", "scheduler/job/create", {{"dag", Kind::object, true}, {"schema_version", Kind::str, true}}},
-      {"POST", "scheduler/task/report",
-       TaskFields({{"status", Kind::str, false}, {"error", Kind::any, false}})},
-      {"POST", "scheduler/job/stop", {{"job_id", Kind::str, true}, {"stop_status", Kind::str, false}}},
-      {"POST", "scheduler/job/rerun", {{"job_id", Kind::str, true}}},
-      // Partner routes (spec 1.8): every body names the job copy; task routes name the run too.
-      {"POST", "partner/job/create",
-       JobFields({{"dag", Kind::object, true}, {"schema_version", Kind::str, true}})},
-      {"POST", "partner/job/start", JobFields({{"extra_info", Kind::any, false}})},
-      {"POST", "partner/job/status/update", JobFields({{"status", Kind::str, true}})},
-      {"POST", "partner/job/update", JobFields({{"progress", Kind::any, false}})},
-      {"POST", "partner/job/resource/apply", JobFields({})},
-      {"POST", "partner/job/resource/return", JobFields({})},
-      {"POST", "partner/job/stop", JobFields({{"stop_status", Kind::str, false}})},
-      {"POST", "partner/task/resource/apply", TaskFields({})},
-      {"POST", "partner/task/resource/return", TaskFields({})},
-      {"POST", "partner/task/start", TaskFields({})},
-      {"POST", "partner/task/collect", TaskFields({})},
-      {"POST", "partner/task/status/update", TaskFields({{"status", Kind::str, true}})},
-      {"POST", "partner/task/stop", TaskFields({{"status", Kind::str, false}})},
-      {"POST", "partner/task/rerun", TaskFields({{"new_version", Kind::integer, true}})},
-  };
-  return table;
-}
-
-const char* kind_problem(Kind kind) {
+const char* kind_problem(FieldKind kind) {
   switch (kind) {
-    case Kind::str:
+    case FieldKind::str:
       return "Not a valid string.";
-    case Kind::integer:
+    case FieldKind::integer:
       return "Not a valid integer.";
-    case Kind::object:
+    case FieldKind::object:
       return "Not a valid mapping type.";
-    case Kind::list:
+    case FieldKind::list:
       return "Not a valid list.";
-    case Kind::any:
+    case FieldKind::any:
       break;
   }
   return "Invalid value.";
 }
 
 // Query strings carry text; integers are converted the way webargs does, strings stay strings.
-bool coerce(Json& value, Kind kind, bool from_query) {
+bool coerce(Json& value, FieldKind kind, bool from_query) {
   switch (kind) {
-    case Kind::str:
+    case FieldKind::str:
       if (value.is_number_integer() && !from_query) return false;
       return value.is_string();
-    case Kind::integer:
+    case FieldKind::integer:
       if (value.is_number_integer()) return true;
       if (value.is_string()) {
         const std::string& s = value.get_ref<const std::string&>();
@@ -285,11 +48,11 @@ bool coerce(Json& value, Kind kind, bool from_query) {
         return true;
       }
       return false;
-    case Kind::object:
+    case FieldKind::object:
       return value.is_object();
-    case Kind::list:
+    case FieldKind::list:
       return value.is_array();
-    case Kind::any:
+    case FieldKind::any:
       return true;
   }
   return false;
@@ -352,8 +115,11 @@ ApiReply invalid_request(const std::string& location, const std::string& field, 
   return reply;
 }
 
-Handler make_api_handler(Dispatch dispatch) {
-  return [dispatch = std::move(dispatch)](HttpRequest&& http, Responder respond) {
+Handler make_api_handler(std::vector<Route> table) {
+  // Routes by path; a path may have a route per method.
+  auto routes = std::make_shared<std::unordered_map<std::string, std::vector<Route>>>();
+  for (Route& route : table) (*routes)[route.path].push_back(std::move(route));
+  return [routes](HttpRequest&& http, Responder respond) {
     std::string path = http.path;
     if (path.rfind("/v2/", 0) != 0) {
       respond(error_response(RetCode::server_not_found, "No found route: " + http.method + " " + path));
@@ -367,12 +133,11 @@ Handler make_api_handler(Dispatch dispatch) {
       name = "worker/metric/save";
     }
     const Route* route = nullptr;
-    bool path_known = false;
-    for (const Route& r : routes()) {
-      if (name != r.path) continue;
-      path_known = true;
-      if (http.method == r.method) route = &r;
-    }
+    auto same_path = routes->find(name);
+    const bool path_known = same_path != routes->end();
+    if (path_known)
+      for (const Route& r : same_path->second)
+        if (http.method == r.method) route = &r;
     if (!route) {
       respond(error_response(
           path_known ? RetCode::server_exception : RetCode::server_not_found,
@@ -412,6 +177,18 @@ Handler make_api_handler(Dispatch dispatch) {
     }
 
     if (!path_execution_id.empty()) request.params["execution_id"] = path_execution_id;
+    // Query strings, form fields and headers are bytes; whatever becomes a Json string must be UTF-8.
+    for (const auto& [name, value] : request.headers)
+      if (!valid_utf8(name) || !valid_utf8(value)) {
+        respond(to_http(invalid_request("headers", valid_utf8(name) ? name : "?", "Not valid UTF-8.")));
+        return;
+      }
+    for (const auto& [name, value] : request.params.items())
+      if (!valid_utf8(name) || (value.is_string() && !valid_utf8(value.get_ref<const std::string&>()))) {
+        respond(to_http(invalid_request(http.method == "GET" ? "query" : "form",
+                                        valid_utf8(name) ? name : "?", "Not valid UTF-8.")));
+        return;
+      }
     const std::string location = http.method == "GET" ? "query" : (form ? "form" : "json");
     for (const Field& field : route->fields) {
       auto it = request.params.find(field.name);
@@ -451,12 +228,15 @@ Handler make_api_handler(Dispatch dispatch) {
       ++it;
     }
     for (const auto& [field, part] : request.files)
-      if (part.filename.find('\0') != std::string::npos || part.filename.find("..") != std::string::npos) {
-        respond(to_http(invalid_request("files", field, "the file name must not contain a NUL or '..'.")));
+      if (part.filename.find('\0') != std::string::npos || part.filename.find("..") != std::string::npos ||
+          !valid_utf8(part.filename)) {
+        respond(
+            to_http(invalid_request("files", field, "the file name must be UTF-8 without a NUL or '..'.")));
         return;
       }
 
-    dispatch(std::move(request), [respond = std::move(respond)](ApiReply reply) { respond(to_http(reply)); });
+    route->answer(std::move(request),
+                  [respond = std::move(respond)](ApiReply reply) { respond(to_http(reply)); });
   };
 }
 

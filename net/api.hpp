@@ -1,16 +1,17 @@
 // The Open Flow API edge: FATE-Flow 2.x routes (/v2/<page>/<rule>) over HttpServer. It checks each
 // route's method and required fields (webargs' rules: code 5001 "Invalid request." with the field
 // messages), merges query string and JSON body into one parameter object, and hands an ApiRequest to
-// the backend's Dispatch. Replies become the {code, message, data} envelope with HTTP 200, or a raw
+// the route's answer. Replies become the {code, message, data} envelope with HTTP 200, or a raw
 // response for the routes that answer without one. Unknown routes and malformed JSON get an envelope
 // with a non-zero code, never an HTML page.
 //
-// Thread rules: runs on I/O threads; Dispatch must not block and may answer from any thread.
+// Thread rules: runs on I/O threads; a route's answer must not block and may answer from any thread.
 #pragma once
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "events/common/json.hpp"
 #include "events/common/ret_code.hpp"
@@ -39,9 +40,25 @@ struct ApiReply {
 };
 
 using ApiCallback = std::function<void(ApiReply)>;
-using Dispatch = std::function<void(ApiRequest, ApiCallback)>;
 
-Handler make_api_handler(Dispatch dispatch);
+// A field the edge checks before any handler sees the request (webargs' rules as FATE-Flow declares them).
+enum class FieldKind { str, integer, object, list, any };
+struct Field {
+  const char* name;
+  FieldKind kind;
+  bool required;
+};
+
+// One route: its method, path under /v2/, the fields FATE-Flow validates (others pass through untouched),
+// and who answers it. Declared once, in the backend's route table (actors/api_routes.cpp).
+struct Route {
+  const char* method;
+  const char* path;
+  std::vector<Field> fields;
+  std::function<void(ApiRequest, ApiCallback)> answer;
+};
+
+Handler make_api_handler(std::vector<Route> routes);
 
 // A reply with code, message and data.
 ApiReply reply(RetCode code, std::string message, Json data = nullptr);

@@ -8,6 +8,8 @@
 #include <memory>
 #include <sstream>
 
+#include "net/json_io.hpp"
+
 namespace flowstone::net {
 namespace {
 
@@ -35,6 +37,12 @@ bool safe_name(const std::string& name) {
   return true;
 }
 
+// libarchive's message for its last error, which it may not have.
+std::string archive_error(archive* a) {
+  const char* message = archive_error_string(a);
+  return message ? message : "unknown error";
+}
+
 }  // namespace
 
 std::string write_archive(ArchiveFormat format, const std::vector<ArchiveEntry>& entries, std::string* out) {
@@ -52,24 +60,57 @@ std::string write_archive(ArchiveFormat format, const std::vector<ArchiveEntry>&
       rc = archive_write_set_format_zip(a.get());
       break;
   }
-  if (rc != ARCHIVE_OK) return archive_error_string(a.get());
+  if (rc != ARCHIVE_OK) return archive_error(a.get());
   archive_write_set_bytes_in_last_block(a.get(), 1);  // no padding to 10 KiB blocks
   out->clear();
   if (archive_write_open(a.get(), out, nullptr, append_to_string, nullptr) != ARCHIVE_OK)
-    return archive_error_string(a.get());
+    return archive_error(a.get());
   for (const ArchiveEntry& item : entries) {
     std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
     archive_entry_set_pathname(entry.get(), item.name.c_str());
     archive_entry_set_size(entry.get(), static_cast<la_int64_t>(item.data.size()));
     archive_entry_set_filetype(entry.get(), AE_IFREG);
     archive_entry_set_perm(entry.get(), 0644);
-    if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) return archive_error_string(a.get());
+    if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK) return archive_error(a.get());
     if (!item.data.empty() && archive_write_data(a.get(), item.data.data(), item.data.size()) < 0)
-      return archive_error_string(a.get());
+      return archive_error(a.get());
   }
-  if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error_string(a.get());
+  if (archive_write_close(a.get()) != ARCHIVE_OK) return archive_error(a.get());
   return "";
 }
+
+namespace {
+
+std::string read_entries(archive* a, std::vector<ArchiveEntry>* out, const ArchiveLimits& limits) {
+  archive_entry* entry = nullptr;
+  size_t entries = 0, inflated = 0;
+  while (true) {
+    int rc = archive_read_next_header(a, &entry);
+    if (rc == ARCHIVE_EOF) return "";
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return "not a tar or zip archive: " + archive_error(a);
+    if (++entries > limits.max_entries)
+      return kArchiveTooLarge + std::string("more than ") + std::to_string(limits.max_entries) + " members";
+    if (archive_entry_filetype(entry) != AE_IFREG) continue;
+    ArchiveEntry item;
+    const char* name = archive_entry_pathname(entry);
+    item.name = name ? name : "";
+    if (!valid_utf8(item.name)) return "an archive entry's name is not UTF-8";
+    if (!safe_name(item.name)) return "archive entry '" + item.name + "' has an unsafe path";
+    char buffer[16384];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buffer, sizeof buffer)) > 0) {
+      inflated += static_cast<size_t>(n);
+      if (inflated > limits.max_bytes)
+        return kArchiveTooLarge + std::string("it inflates past ") + std::to_string(limits.max_bytes >> 20) +
+               " MiB";
+      item.data.append(buffer, n);
+    }
+    if (n < 0) return "archive is damaged: " + archive_error(a);
+    out->push_back(std::move(item));
+  }
+}
+
+}  // namespace
 
 std::string read_archive(const std::string& bytes, std::vector<ArchiveEntry>* out,
                          const ArchiveLimits& limits) {
@@ -77,39 +118,12 @@ std::string read_archive(const std::string& bytes, std::vector<ArchiveEntry>* ou
   archive_read_support_filter_gzip(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_zip(a.get());
-  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
-    return std::string("not a tar or zip archive: ") + archive_error_string(a.get());
   out->clear();
-  archive_entry* entry = nullptr;
-  size_t entries = 0, inflated = 0;
-  while (true) {
-    int rc = archive_read_next_header(a.get(), &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-      return std::string("not a tar or zip archive: ") + archive_error_string(a.get());
-    if (++entries > limits.max_entries) {
-      out->clear();
-      return kArchiveTooLarge + std::string("more than ") + std::to_string(limits.max_entries) + " members";
-    }
-    if (archive_entry_filetype(entry) != AE_IFREG) continue;
-    ArchiveEntry item;
-    item.name = archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "";
-    if (!safe_name(item.name)) return "archive entry '" + item.name + "' has an unsafe path";
-    char buffer[16384];
-    la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0) {
-      inflated += static_cast<size_t>(n);
-      if (inflated > limits.max_bytes) {
-        out->clear();
-        return kArchiveTooLarge + std::string("it inflates past ") + std::to_string(limits.max_bytes >> 20) +
-               " MiB";
-      }
-      item.data.append(buffer, n);
-    }
-    if (n < 0) return std::string("archive is damaged: ") + archive_error_string(a.get());
-    out->push_back(std::move(item));
-  }
-  return "";
+  if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK)
+    return "not a tar or zip archive: " + archive_error(a.get());
+  std::string error = read_entries(a.get(), out, limits);
+  if (!error.empty()) out->clear();  // refused whole
+  return error;
 }
 
 std::string add_directory(const std::string& dir, const std::string& prefix,

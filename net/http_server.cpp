@@ -127,6 +127,27 @@ bool is_http_error(const beast::error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_method).category();
 }
 
+// A parsed message as the handler sees it: method, target split into decoded path and query, headers by
+// lower-case name (repeated headers joined with ", "), body.
+HttpRequest request_of(http::request<http::string_body>&& message) {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  parse_target(request.target, request);
+  for (const auto& field : message) {
+    std::string name = lower(field.name_string());
+    auto it = request.headers.find(name);
+    if (it == request.headers.end()) {
+      request.headers.emplace(std::move(name), std::string(field.value()));
+    } else {
+      it->second += ", ";
+      it->second.append(field.value().data(), field.value().size());
+    }
+  }
+  request.body = std::move(message.body());
+  return request;
+}
+
 class Session;
 
 // Everything the listener, the sessions and the responders share.
@@ -281,24 +302,10 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = message.keep_alive();
     head_ = message.method() == http::verb::head;
 
-    HttpRequest request;
-    request.method = std::string(message.method_string());
+    HttpRequest request = request_of(std::move(message));
     beast::error_code peer_error;
     auto peer = stream_.socket().remote_endpoint(peer_error);
     if (!peer_error) request.remote_address = peer.address().to_string();
-    request.target = std::string(message.target());
-    parse_target(request.target, request);
-    for (const auto& field : message) {
-      std::string name = lower(field.name_string());
-      auto it = request.headers.find(name);
-      if (it == request.headers.end()) {
-        request.headers.emplace(std::move(name), std::string(field.value()));
-      } else {
-        it->second += ", ";
-        it->second.append(field.value().data(), field.value().size());
-      }
-    }
-    request.body = std::move(message.body());
 
     stream_.expires_never();  // the handler may take its time; the response write re-arms the timer
     core_->begin_request();
@@ -603,6 +610,25 @@ void HttpServer::Stop() {
   sessions.clear();
   core->ioc->restart();
   core->ioc->run_for(std::chrono::seconds(2));
+}
+
+bool parse_request(std::string_view bytes, size_t body_limit, HttpRequest* out, std::string* error) {
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(kHeaderLimit);
+  parser.body_limit(body_limit);
+  parser.eager(true);
+  beast::error_code ec;
+  size_t used = 0;
+  while (!ec && !parser.is_done() && used < bytes.size())
+    used += parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+  if (ec == http::error::need_more) ec = {};
+  if (!ec && !parser.is_done()) parser.put_eof(ec);
+  if (ec || !parser.is_done()) {
+    *error = ec ? ec.message() : "incomplete request";
+    return false;
+  }
+  *out = request_of(parser.release());
+  return true;
 }
 
 }  // namespace flowstone::net

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct HttpResponse {
 
 using Responder = std::function<void(HttpResponse)>;
 using Handler = std::function<void(HttpRequest&& request, Responder respond)>;
+
+// Parses one whole request from `bytes` as a session does (the same header and body limits, the same
+// HttpRequest); false with why when it is malformed, incomplete or over a limit. The fuzz target's door.
+bool parse_request(std::string_view bytes, size_t body_limit, HttpRequest* out, std::string* error);
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

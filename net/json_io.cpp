@@ -156,4 +156,8 @@ std::string envelope_text(int code, const std::string& message, Json data, Json 
       .dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
 
+bool valid_utf8(std::string_view text) {
+  return simdjson::validate_utf8(text.data(), text.size());
+}
+
 }  // namespace flowstone::net

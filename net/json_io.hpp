@@ -15,6 +15,10 @@ namespace flowstone::net {
 // integers; other numbers become doubles.
 std::optional<Json> parse_json(std::string_view text, std::string* error);
 
+// True when `text` is valid UTF-8. Text that becomes a Json string must be: writing a string that is not
+// throws (JSON bodies are checked by simdjson; query strings, form fields, YAML and archive names are not).
+bool valid_utf8(std::string_view text);
+
 // {"code": code, "message": message, "data": data, <extra members>} with null values omitted.
 Json envelope(int code, const std::string& message, Json data = nullptr, Json extra = Json::object());
 std::string envelope_text(int code, const std::string& message, Json data = nullptr,

@@ -3,12 +3,21 @@
 #include <yaml-cpp/yaml.h>
 
 #include <regex>
+#include <stdexcept>
+
+#include "net/json_io.hpp"
 
 namespace flowstone::net {
 namespace {
 
+// Text that is not UTF-8 could not be written back as JSON: the document is refused.
+const std::string& utf8(const std::string& text) {
+  if (!valid_utf8(text)) throw std::runtime_error("a scalar or key is not UTF-8");
+  return text;
+}
+
 Json scalar(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
+  const std::string& text = utf8(node.Scalar());
   if (node.Tag() == "!") return text;  // quoted: always a string
   static const std::regex null_re("^(~|null|Null|NULL|)$");
   static const std::regex true_re("^(true|True|TRUE)$");
@@ -40,7 +49,7 @@ Json convert(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       Json out = Json::object();
-      for (const auto& entry : node) out[entry.first.as<std::string>()] = convert(entry.second);
+      for (const auto& entry : node) out[utf8(entry.first.as<std::string>())] = convert(entry.second);
       return out;
     }
   }

@@ -60,87 +60,185 @@ void join(Self self, ApiCallMsg& call) {
           });
 }
 
-// The command a partner or scheduler route stands for; a reply instead when the request is refused
-// before reaching the job.
-std::variant<domain::JobCommand, ApiReply> site_command(const std::string& route, const Json& params,
-                                                        const std::string& job_id) {
-  using namespace domain;
-  PartyRef party = party_of(params);
-  std::string task = task_name_of(job_id, param(params, "task_id"));
-  int version = task_version_of(params);
-  std::string reason = param(params, "reason");
-  if (params.contains("task_id") && task.empty())
-    return reply(RetCode::task_not_found,
-                 "No found task: task_id[" + param(params, "task_id") + "] is not a task of job " + job_id);
-  if (route == "partner/job/status/update") {
-    auto status = status_param(params, "status");
-    if (!status) return bad_status("status");
-    return UpdateCopyStatus{party, *status, reason, false, 0};
-  }
-  if (route == "partner/job/start") return UpdateCopyStatus{party, Status::running, "started", true, 0};
-  if (route == "partner/job/stop") {
-    auto status = status_param(params, "stop_status");
-    Status stop = status && is_interrupt(*status) ? *status : Status::failed;  // FATE-Flow sends none: failed
-    return StopCopy{party, stop, reason.empty() ? "stopped by the scheduler" : reason, 0};
-  }
-  if (route == "partner/task/status/update") {
-    auto status = status_param(params, "status");
-    if (!status) return bad_status("status");
-    return UpdateTaskStatus{party, task, version, *status, reason, 0};
-  }
-  if (route == "partner/task/start") return StartTask{party, task, version, 0};
-  if (route == "partner/task/stop") {
-    auto status = params.contains("status") ? status_param(params, "status") : Status::failed;
-    if (!status) return bad_status("status");
-    return StopTask{party, task, version, *status, reason.empty() ? "stopped by the scheduler" : reason, 0};
-  }
-  if (route == "partner/task/collect") return CollectTask{party, task, version, 0};
-  if (route == "partner/task/rerun") {
-    auto it = params.find("new_version");
-    return RerunTask{party, task, it != params.end() && it->is_number_integer() ? it->get<int>() : 0, 0};
-  }
-  if (route == "scheduler/task/report") {
-    auto status = status_param(params, "status");
-    if (!status) return bad_status("status");
-    return ReportPartyStatus{party, task, version, *status, param(params, "error"), false, 0};
-  }
-  if (route == "scheduler/job/stop") {
-    auto status = params.contains("stop_status") ? status_param(params, "stop_status") : Status::canceled;
-    if (!status || !is_interrupt(*status)) return bad_status("stop_status");
-    return StopJob{*status, "stopped at another party", 0};
-  }
-  if (route == "scheduler/job/rerun") return RerunJob{param(params, "task_name"), 0};
-  return reply(RetCode::server_not_found, "No found route: /v2/" + route);
+// ---- routes that become one command of the job copy they name ------------------------------------------
+
+namespace {
+
+// What a partner or scheduler route says of the copy it names.
+struct SiteCall {
+  const Json& params;
+  domain::PartyRef party;
+  std::string task;
+  int version = 0;
+  std::string reason;
+};
+
+// The command a route stands for, or a reply when the request is refused before reaching the job.
+using Decision = std::variant<domain::JobCommand, ApiReply>;
+
+void command_route(Self self, ApiCallMsg& call, Decision (*decide)(const SiteCall&)) {
+  const Json& params = call.request.params;
+  const std::string job_id = param(params, "job_id");
+  const bool task_route = params.contains("task_id");
+  job_actor job = find_job(self, job_id);
+  if (!job)
+    return call.reply(task_route ? reply(RetCode::task_not_found, "No found task: job_id[" + job_id + "]")
+                                 : reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
+  SiteCall site{params, party_of(params), domain::task_name_of(job_id, param(params, "task_id")),
+                task_version_of(params), param(params, "reason")};
+  if (task_route && site.task.empty())
+    return call.reply(reply(RetCode::task_not_found, "No found task: task_id[" + param(params, "task_id") +
+                                                         "] is not a task of job " + job_id));
+  Decision decision = decide(site);
+  if (auto* refused = std::get_if<ApiReply>(&decision)) return call.reply(std::move(*refused));
+  send_command(self, job, std::move(std::get<domain::JobCommand>(decision)), call.request, call.reply);
 }
 
-// partner/job/resource/apply and return (spec 5.3): the resource manager decides, the job records it.
-// Task resources (spec 5.4) are carved from the copy's job cores: the job decides them itself
-// (events/task_resources.hpp) and answers 2004 when its running tasks leave too few.
-void resource_route(Self self, ApiCallMsg& call) {
-  auto& st = self->state;
-  const std::string& route = call.request.route;
+Decision status_update(const SiteCall& c) {
+  auto status = status_param(c.params, "status");
+  if (!status) return bad_status("status");
+  return domain::UpdateCopyStatus{c.party, *status, c.reason, false, 0};
+}
+
+Decision job_start(const SiteCall& c) {
+  return domain::UpdateCopyStatus{c.party, domain::Status::running, "started", true, 0};
+}
+
+Decision copy_stop(const SiteCall& c) {
+  auto status = status_param(c.params, "stop_status");
+  // FATE-Flow sends no stop_status: failed.
+  domain::Status stop = status && domain::is_interrupt(*status) ? *status : domain::Status::failed;
+  return domain::StopCopy{c.party, stop, c.reason.empty() ? "stopped by the scheduler" : c.reason, 0};
+}
+
+Decision task_status_update(const SiteCall& c) {
+  auto status = status_param(c.params, "status");
+  if (!status) return bad_status("status");
+  return domain::UpdateTaskStatus{c.party, c.task, c.version, *status, c.reason, 0};
+}
+
+Decision task_start(const SiteCall& c) {
+  return domain::StartTask{c.party, c.task, c.version, 0};
+}
+
+Decision task_stop(const SiteCall& c) {
+  auto status = c.params.contains("status") ? status_param(c.params, "status") : domain::Status::failed;
+  if (!status) return bad_status("status");
+  return domain::StopTask{
+      c.party, c.task, c.version, *status, c.reason.empty() ? "stopped by the scheduler" : c.reason, 0};
+}
+
+Decision task_collect(const SiteCall& c) {
+  return domain::CollectTask{c.party, c.task, c.version, 0};
+}
+
+Decision task_rerun(const SiteCall& c) {
+  auto it = c.params.find("new_version");
+  return domain::RerunTask{c.party, c.task,
+                           it != c.params.end() && it->is_number_integer() ? it->get<int>() : 0, 0};
+}
+
+Decision task_report(const SiteCall& c) {
+  auto status = status_param(c.params, "status");
+  if (!status) return bad_status("status");
+  return domain::ReportPartyStatus{c.party, c.task, c.version, *status, param(c.params, "error"), false, 0};
+}
+
+Decision scheduled_stop(const SiteCall& c) {
+  auto status =
+      c.params.contains("stop_status") ? status_param(c.params, "stop_status") : domain::Status::canceled;
+  if (!status || !domain::is_interrupt(*status)) return bad_status("stop_status");
+  return domain::StopJob{*status, "stopped at another party", 0};
+}
+
+Decision scheduled_rerun(const SiteCall& c) {
+  return domain::RerunJob{param(c.params, "task_name"), 0};
+}
+
+}  // namespace
+
+void partner_job_status_update(Self self, ApiCallMsg& call) {
+  command_route(self, call, status_update);
+}
+void partner_job_start(Self self, ApiCallMsg& call) {
+  command_route(self, call, job_start);
+}
+void partner_job_stop(Self self, ApiCallMsg& call) {
+  command_route(self, call, copy_stop);
+}
+void partner_task_status_update(Self self, ApiCallMsg& call) {
+  command_route(self, call, task_status_update);
+}
+void partner_task_start(Self self, ApiCallMsg& call) {
+  command_route(self, call, task_start);
+}
+void partner_task_stop(Self self, ApiCallMsg& call) {
+  command_route(self, call, task_stop);
+}
+void partner_task_collect(Self self, ApiCallMsg& call) {
+  command_route(self, call, task_collect);
+}
+void partner_task_rerun(Self self, ApiCallMsg& call) {
+  command_route(self, call, task_rerun);
+}
+void scheduler_task_report(Self self, ApiCallMsg& call) {
+  command_route(self, call, task_report);
+}
+void scheduler_job_stop(Self self, ApiCallMsg& call) {
+  command_route(self, call, scheduled_stop);
+}
+void scheduler_job_rerun(Self self, ApiCallMsg& call) {
+  command_route(self, call, scheduled_rerun);
+}
+
+// partner/job/update: FATE's progress report; progress is computed here, so it is only acknowledged.
+void partner_job_update(Self self, ApiCallMsg& call) {
+  const std::string job_id = param(call.request.params, "job_id");
+  if (!find_job(self, job_id))
+    return call.reply(reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
+  call.reply(reply(RetCode::success, "success"));
+}
+
+// scheduler/job/create: the initiator asks this site to schedule a job it submitted (spec 1.7).
+void scheduler_job_create(Self self, ApiCallMsg& call) {
   const Json& params = call.request.params;
-  std::string job_id = param(params, "job_id");
-  domain::PartyRef party = party_of(params);
-  bool task = route.rfind("partner/task/", 0) == 0;
-  std::string row_text;
+  auto it = call.request.headers.find("initiator-party-id");
+  std::string initiator = it == call.request.headers.end() ? "" : it->second;
+  Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
+  if (auto refused = dag_refusal(*self->state.env, params["dag"], "", RetCode::create_job_failed, ""))
+    return call.reply(std::move(*refused));
+  create_job(self, std::move(schema), initiator, "", call.reply, RetCode::create_job_failed);
+}
+
+// ---- resources (spec 5.3, 5.4) ---------------------------------------------------------------------------
+
+namespace {
+
+// The copy a resource route names, or a reply refusing it.
+job_actor resource_copy(Self self, ApiCallMsg& call, bool task, std::string* row_text) {
+  const Json& params = call.request.params;
+  const std::string job_id = param(params, "job_id");
+  const domain::PartyRef party = party_of(params);
   job_actor job = find_job(self, job_id);
-  if (!job || !st.env->log->GetView(domain::kJobsView, domain::job_view_key(job_id, party), &row_text).ok())
-    return call.reply(reply(task ? RetCode::task_resource_exception : RetCode::job_resource_exception,
-                            std::string(task ? "Task" : "Job") + " resource exception: no found job " +
-                                job_id + " at " + party.role + ":" + party.party_id));
-  if (task) {
-    std::string task_name = domain::task_name_of(job_id, param(params, "task_id"));
-    int version = task_version_of(params);
-    if (route == "partner/task/resource/apply")
-      return send_command(self, job, domain::ApplyTaskResources{party, task_name, version, 0}, call.request,
-                          call.reply);
-    return send_command(self, job, domain::ReturnTaskResources{party, task_name, version, 0}, call.request,
-                        call.reply);
-  }
-  if (route == "partner/job/resource/return")
-    return send_command(self, job, domain::ReturnResources{party, "returned by the scheduler", 0},
-                        call.request, call.reply);
+  if (job &&
+      self->state.env->log->GetView(domain::kJobsView, domain::job_view_key(job_id, party), row_text).ok())
+    return job;
+  call.reply(reply(task ? RetCode::task_resource_exception : RetCode::job_resource_exception,
+                   std::string(task ? "Task" : "Job") + " resource exception: no found job " + job_id +
+                       " at " + party.role + ":" + party.party_id));
+  return {};
+}
+
+}  // namespace
+
+// partner/job/resource/apply (spec 5.3): the resource manager decides, the job records it.
+void apply_job_resources(Self self, ApiCallMsg& call) {
+  auto& st = self->state;
+  std::string row_text;
+  job_actor job = resource_copy(self, call, false, &row_text);
+  if (!job) return;
+  const std::string job_id = param(call.request.params, "job_id");
+  const domain::PartyRef party = party_of(call.request.params);
   Json row = Json::parse(row_text, nullptr, false);
   ReserveMsg reserve{job_id, party, row.value("cores", 0), row.value("priority", 0),
                      domain::job_order(job_id)};
@@ -162,30 +260,37 @@ void resource_route(Self self, ApiCallMsg& call) {
           });
 }
 
-void site_route(Self self, ApiCallMsg& call) {
-  const std::string& route = call.request.route;
+void return_job_resources(Self self, ApiCallMsg& call) {
+  std::string row_text;
+  if (job_actor job = resource_copy(self, call, false, &row_text))
+    send_command(self, job,
+                 domain::ReturnResources{party_of(call.request.params), "returned by the scheduler", 0},
+                 call.request, call.reply);
+}
+
+namespace {
+
+// Task resources (spec 5.4) are carved from the copy's job cores: the job decides them itself
+// (events/task_resources.hpp) and answers 2004 when its running tasks leave too few.
+template <class Command>
+void task_resources(Self self, ApiCallMsg& call) {
+  std::string row_text;
+  job_actor job = resource_copy(self, call, true, &row_text);
+  if (!job) return;
   const Json& params = call.request.params;
-  if (route == "partner/job/create") return join(self, call);
-  if (route == "scheduler/job/create") {
-    auto it = call.request.headers.find("initiator-party-id");
-    std::string initiator = it == call.request.headers.end() ? "" : it->second;
-    Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
-    if (auto refused = dag_refusal(*self->state.env, params["dag"], "", RetCode::create_job_failed, ""))
-      return call.reply(std::move(*refused));
-    return create_job(self, std::move(schema), initiator, "", call.reply, RetCode::create_job_failed);
-  }
-  if (route.find("/resource/") != std::string::npos) return resource_route(self, call);
-  std::string job_id = param(params, "job_id");
-  job_actor job = find_job(self, job_id);
-  bool task_route = params.contains("task_id");
-  if (!job)
-    return call.reply(task_route ? reply(RetCode::task_not_found, "No found task: job_id[" + job_id + "]")
-                                 : reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
-  if (route == "partner/job/update")
-    return call.reply(reply(RetCode::success, "success"));  // progress is computed here
-  auto command = site_command(route, params, job_id);
-  if (auto* refused = std::get_if<ApiReply>(&command)) return call.reply(std::move(*refused));
-  send_command(self, job, std::move(std::get<domain::JobCommand>(command)), call.request, call.reply);
+  const std::string task = domain::task_name_of(param(params, "job_id"), param(params, "task_id"));
+  send_command(self, job, Command{party_of(params), task, task_version_of(params), 0}, call.request,
+               call.reply);
+}
+
+}  // namespace
+
+void apply_task_resources(Self self, ApiCallMsg& call) {
+  task_resources<domain::ApplyTaskResources>(self, call);
+}
+
+void return_task_resources(Self self, ApiCallMsg& call) {
+  task_resources<domain::ReturnTaskResources>(self, call);
 }
 
 // /v2/job/queue/clean: every job waiting here is stopped as canceled by its scheduler (spec 1.6);

@@ -216,102 +216,117 @@ Json site_info(const Environment& env) {
   return Json{{"party_id", env.config.party_id}, {"partners", std::move(partners)}};
 }
 
-// A job whose stream cannot be replayed (an event that does not decode) is never shown as if it were sound:
-// its rows carry `damaged` with why, and the answer's message says so.
-void report_damage(const Environment& env, ApiCallMsg& call) {
-  call.reply = [damaged = env.damaged, done = std::move(call.reply)](ApiReply answer) {
-    if (answer.data.is_array())
-      for (Json& row : answer.data) {
-        std::string why = damaged->Why("job:" + row.value("job_id", ""));
-        if (why.empty()) continue;
-        row["damaged"] = why;
-        answer.message = "job stream damaged: " + why;
-      }
-    done(std::move(answer));
-  };
+// ---- client routes answered here -------------------------------------------------------------------------
+
+void site_info_route(Self self, ApiCallMsg& call) {
+  call.reply(reply(RetCode::success, "success", site_info(*self->state.env)));
 }
 
-void handle(Self self, ApiCallMsg& call) {
-  auto& st = self->state;
-  const std::string& route = call.request.route;
+// `flow server info`: the flow instances, as FATE lists them ({instance_id: FlowInstance}); a Flowstone site
+// is one instance.
+void server_info(Self self, ApiCallMsg& call) {
+  const Environment& env = *self->state.env;
+  const std::string instance = "flow-" + env.config.host + "-" + std::to_string(env.http_port);
+  call.reply(reply(RetCode::success, "success",
+                   Json{{instance,
+                         {{"instance_id", instance},
+                          {"timestamp", env.started_ms},
+                          {"version", kBuiltinProviderVersion},
+                          {"host", env.config.host},
+                          {"grpc_port", env.config.grpc_port},
+                          {"http_port", env.http_port},
+                          {"party_id", env.config.party_id},
+                          {"server", "flowstone"}}}}));
+}
+
+namespace {
+
+// The job a client route names at this site and its scheduler; false (with the reply given) when the job
+// is not here.
+struct ClientJob {
+  std::string job_id;
+  job_actor job;
+  std::string scheduler;
+  bool remote_scheduler = false;
+};
+
+bool client_job(Self self, ApiCallMsg& call, ClientJob* out) {
+  out->job_id = param(call.request.params, "job_id");
+  out->job = find_job(self, out->job_id);
+  if (!out->job) {
+    call.reply(reply(RetCode::job_not_found, "No found job: job_id[" + out->job_id + "]"));
+    return false;
+  }
+  out->scheduler = scheduler_of(self, out->job_id);
+  out->remote_scheduler = !is_local_party(self->state.env->config, out->scheduler);
+  return true;
+}
+
+Json cancel_body(const std::string& job_id) {
+  return Json{{"job_id", job_id}, {"stop_status", "canceled"}};
+}
+
+}  // namespace
+
+// This party's runs are canceled first, then the scheduler stops the job everywhere (spec 4.6).
+void stop_job(Self self, ApiCallMsg& call) {
+  ClientJob at;
+  if (!client_job(self, call, &at)) return;
+  domain::StopJob stop{domain::Status::canceled, "stopped by user", 0};
+  if (!at.remote_scheduler) return send_command(self, at.job, stop, call.request, call.reply);
+  auto done = call.reply;
+  // The callback runs in this actor (a response handler), so it may use `self`.
+  send_command(self, at.job, stop, call.request, [self, at, done](ApiReply local) {
+    if (!ok(local.code)) return done(std::move(local));
+    forward(self, at.scheduler, "scheduler/job/stop", cancel_body(at.job_id), done);
+  });
+}
+
+void rerun_job(Self self, ApiCallMsg& call) {
+  ClientJob at;
+  if (!client_job(self, call, &at)) return;
+  std::string task_name = param(call.request.params, "task_name");  // Flowstone's addition: rerun from it
+  if (!at.remote_scheduler)
+    return send_command(self, at.job, domain::RerunJob{task_name, 0}, call.request, call.reply);
+  Json body{{"job_id", at.job_id}};
+  if (!task_name.empty()) body["task_name"] = task_name;
+  forward(self, at.scheduler, "scheduler/job/rerun", std::move(body), call.reply);
+}
+
+// Stopped here and (through its scheduler) everywhere, then its views and outputs go (spec 1.6).
+void clean_job(Self self, ApiCallMsg& call) {
+  ClientJob at;
+  if (!client_job(self, call, &at)) return;
+  if (at.remote_scheduler)
+    forward(self, at.scheduler, "scheduler/job/stop", cancel_body(at.job_id), [](ApiReply) {});
+  send_command(self, at.job, domain::CleanJob{0}, call.request, call.reply);
+}
+
+void add_notes(Self self, ApiCallMsg& call) {
+  ClientJob at;
+  if (!client_job(self, call, &at)) return;
   const Json& params = call.request.params;
+  domain::AddNotes notes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
+  send_command(self, at.job, std::move(notes), call.request, call.reply);
+}
 
-  if (route == "job/submit") return submit(self, call);
-  if (route == "job/queue/clean") return clean_queue(self, call);
-  if (route == "site/info/query") return call.reply(reply(RetCode::success, "success", site_info(*st.env)));
-  // `flow server info`: the flow instances, as FATE lists them ({instance_id: FlowInstance}); a Flowstone
-  // site is one instance.
-  if (route == "server/fateflow") {
-    const std::string instance = "flow-" + st.env->config.host + "-" + std::to_string(st.env->http_port);
-    return call.reply(reply(RetCode::success, "success",
-                            Json{{instance,
-                                  {{"instance_id", instance},
-                                   {"timestamp", st.env->started_ms},
-                                   {"version", kBuiltinProviderVersion},
-                                   {"host", st.env->config.host},
-                                   {"grpc_port", st.env->config.grpc_port},
-                                   {"http_port", st.env->http_port},
-                                   {"party_id", st.env->config.party_id},
-                                   {"server", "flowstone"}}}}));
-  }
-  if (handle_server_registry(self, call) || handle_tracking_route(self, call)) return;
-  if (route.rfind("partner/", 0) == 0 || route.rfind("scheduler/", 0) == 0) return site_route(self, call);
-
-  if (route == "job/stop" || route == "job/rerun" || route == "job/notes/add" || route == "job/clean") {
-    std::string job_id = param(params, "job_id");
-    job_actor job = find_job(self, job_id);
-    if (!job) return call.reply(reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]"));
-    std::string scheduler = scheduler_of(self, job_id);
-    bool remote_scheduler = !is_local_party(st.env->config, scheduler);
-    if (route == "job/rerun") {
-      std::string task_name = param(params, "task_name");  // Flowstone's addition: rerun from this task
-      if (!remote_scheduler)
-        return send_command(self, job, domain::RerunJob{task_name, 0}, call.request, call.reply);
-      Json body{{"job_id", job_id}};
-      if (!task_name.empty()) body["task_name"] = task_name;
-      return forward(self, scheduler, "scheduler/job/rerun", std::move(body), call.reply);
-    }
-    if (route == "job/clean") {
-      // Stopped here and (through its scheduler) everywhere, then its views and outputs go (spec 1.6).
-      if (remote_scheduler)
-        forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
-                [](ApiReply) {});
-      return send_command(self, job, domain::CleanJob{0}, call.request, call.reply);
-    }
-    if (route == "job/stop") {
-      // This party's runs are canceled first, then the scheduler stops the job everywhere (spec 4.6).
-      domain::StopJob stop{domain::Status::canceled, "stopped by user", 0};
-      if (!remote_scheduler) return send_command(self, job, stop, call.request, call.reply);
-      auto done = call.reply;
-      // The callback runs in this actor (a response handler), so it may use `self`.
-      return send_command(self, job, stop, call.request, [self, scheduler, job_id, done](ApiReply local) {
-        if (!ok(local.code)) return done(std::move(local));
-        forward(self, scheduler, "scheduler/job/stop", Json{{"job_id", job_id}, {"stop_status", "canceled"}},
-                done);
-      });
-    }
-    domain::AddNotes notes{{param(params, "role"), param(params, "party_id")}, param(params, "notes"), 0};
-    return send_command(self, job, std::move(notes), call.request, call.reply);
-  }
-  if (route == "worker/task/status") {
-    std::string execution_id = param(params, "execution_id");
-    auto status = domain::parse_status(param(params, "status"));
-    if (!status || !domain::is_task_status(*status))
-      return call.reply(net::invalid_request("json", "status",
-                                             "Must be one of: waiting, running, canceled, timeout, "
-                                             "failed, pass, success."));
-    std::string job_id;
-    if (!st.env->log->GetView(domain::kExecutionsView, execution_id, &job_id).ok())
-      return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
-    job_actor job = find_job(self, job_id);
-    if (!job)
-      return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
-    return send_command(self, job, domain::ReportTaskStatus{execution_id, *status, param(params, "error"), 0},
-                        call.request, call.reply);
-  }
-
-  if (route == "job/query") report_damage(*st.env, call);
-  self->send(st.env->queries, std::move(call));  // read-only routes
+// A worker reports its run's status (spec 1.9).
+void worker_task_status(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  std::string execution_id = param(params, "execution_id");
+  auto status = domain::parse_status(param(params, "status"));
+  if (!status || !domain::is_task_status(*status))
+    return call.reply(net::invalid_request("json", "status",
+                                           "Must be one of: waiting, running, canceled, timeout, "
+                                           "failed, pass, success."));
+  std::string job_id;
+  job_actor job;
+  if (self->state.env->log->GetView(domain::kExecutionsView, execution_id, &job_id).ok())
+    job = find_job(self, job_id);
+  if (!job)
+    return call.reply(reply(RetCode::task_not_found, "No found task: execution_id[" + execution_id + "]"));
+  send_command(self, job, domain::ReportTaskStatus{execution_id, *status, param(params, "error"), 0},
+               call.request, call.reply);
 }
 
 // Jobs whose copies have not all ended are brought back, so their runs are adopted or failed.
@@ -344,7 +359,7 @@ registry_actor::behavior_type registry_impl(Self self, std::shared_ptr<Environme
   });
   recover(self);
   return {
-      [=](ApiCallMsg& call) { handle(self, call); },
+      [=](ApiCallMsg& call) { call.route->answer.command(self, call); },  // the route table names the handler
   };
 }
 

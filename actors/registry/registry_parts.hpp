@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <variant>
 
+#include "actors/api_routes.hpp"
 #include "actors/job/job_actor.hpp"
 #include "actors/outputs.hpp"
 #include "actors/registry/registry.hpp"
@@ -36,8 +37,6 @@ struct RegistryState {
   int counter = 0;
   static inline const char* name = "flowstone.registry";
 };
-
-using Self = registry_actor::stateful_pointer<RegistryState>;
 
 using net::param;
 using net::reply;
@@ -65,12 +64,61 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
                 std::optional<RetCode> refused_code);
 domain::PartyRef party_of(const Json& params);
 
-// ---- route families: each answers the call and returns true, or returns false when the route is not its --
+// ---- the command routes' handlers (the route table in actors/api_routes.cpp names them) ------------------
 
-void submit(Self self, ApiCallMsg& call);       // registry.cpp
-void site_route(Self self, ApiCallMsg& call);   // partner_routes.cpp: /v2/partner/*, /v2/scheduler/*
-void clean_queue(Self self, ApiCallMsg& call);  // partner_routes.cpp
-bool handle_server_registry(Self self, ApiCallMsg& call);  // run_routes.cpp
-bool handle_tracking_route(Self self, ApiCallMsg& call);   // run_routes.cpp: worker saves, tables, models...
+// registry.cpp: submit and the client routes of a job.
+void submit(Self self, ApiCallMsg& call);
+void site_info_route(Self self, ApiCallMsg& call);
+void server_info(Self self, ApiCallMsg& call);
+void stop_job(Self self, ApiCallMsg& call);
+void rerun_job(Self self, ApiCallMsg& call);
+void clean_job(Self self, ApiCallMsg& call);
+void add_notes(Self self, ApiCallMsg& call);
+void worker_task_status(Self self, ApiCallMsg& call);
+
+// partner_routes.cpp: what other parties ask of this site's job copies (spec 1.7, 1.8).
+void join(Self self, ApiCallMsg& call);
+void scheduler_job_create(Self self, ApiCallMsg& call);
+void partner_job_status_update(Self self, ApiCallMsg& call);
+void partner_job_start(Self self, ApiCallMsg& call);
+void partner_job_stop(Self self, ApiCallMsg& call);
+void partner_job_update(Self self, ApiCallMsg& call);
+void partner_task_status_update(Self self, ApiCallMsg& call);
+void partner_task_start(Self self, ApiCallMsg& call);
+void partner_task_stop(Self self, ApiCallMsg& call);
+void partner_task_collect(Self self, ApiCallMsg& call);
+void partner_task_rerun(Self self, ApiCallMsg& call);
+void scheduler_task_report(Self self, ApiCallMsg& call);
+void scheduler_job_stop(Self self, ApiCallMsg& call);
+void scheduler_job_rerun(Self self, ApiCallMsg& call);
+void apply_job_resources(Self self, ApiCallMsg& call);
+void return_job_resources(Self self, ApiCallMsg& call);
+void apply_task_resources(Self self, ApiCallMsg& call);
+void return_task_resources(Self self, ApiCallMsg& call);
+void clean_queue(Self self, ApiCallMsg& call);
+
+// run_routes.cpp: what runs save, the catalog's writes, the server registry's writes.
+void save_metrics(Self self, ApiCallMsg& call);
+void track_data(Self self, ApiCallMsg& call);
+void save_model(Self self, ApiCallMsg& call);
+void relay_send(Self self, ApiCallMsg& call);
+void relay_receive(Self self, ApiCallMsg& call);
+void relay_deliver(Self self, ApiCallMsg& call);
+void delete_metrics(Self self, ApiCallMsg& call);
+void delete_task_models(Self self, ApiCallMsg& call);
+void delete_models(Self self, ApiCallMsg& call);
+void import_models(Self self, ApiCallMsg& call);
+void register_provider(Self self, ApiCallMsg& call);
+void delete_providers(Self self, ApiCallMsg& call);
+void delete_table(Self self, ApiCallMsg& call);
+void bind_table(Self self, ApiCallMsg& call);
+void upload_server_file(Self self, ApiCallMsg& call);
+void upload_file(Self self, ApiCallMsg& call);
+void transform_table(Self self, ApiCallMsg& call);
+void download_table(Self self, ApiCallMsg& call);
+void register_server(Self self, ApiCallMsg& call);
+void delete_server(Self self, ApiCallMsg& call);
+void register_service(Self self, ApiCallMsg& call);
+void delete_service(Self self, ApiCallMsg& call);
 
 }  // namespace flowstone::actors::registry_parts

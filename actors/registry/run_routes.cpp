@@ -479,97 +479,84 @@ void upload_file(Self self, ApiCallMsg& call) {
           });
 }
 
-// The server registry's writes (spec 1.6); its reads are the query actor's. False if `route` is none of them.
-bool handle_server_registry(Self self, ApiCallMsg& call) {
-  const std::string& route = call.request.route;
-  const Json& params = call.request.params;
-  const std::string server = param(params, "server_name");
-  auto text_or = [&](const char* key, const char* fallback) {
-    std::string value = param(params, key);
-    return value.empty() ? std::string(fallback) : value;
-  };
-  auto object_of = [&](const char* key) {
-    auto it = params.find(key);
-    return it != params.end() && it->is_object() ? *it : Json::object();
-  };
-  if (route == "server/registry") {
-    catalog_command(self,
-                    domain::RegisterServer{server, param(params, "host"), text_or("protocol", "http"),
-                                           params.value("port", int64_t{0}), 0},
-                    call.reply);
-  } else if (route == "server/delete") {
-    catalog_command(self, domain::DeleteServer{server, 0}, call.reply);
-  } else if (route == "server/service/registry") {
-    catalog_command(self,
-                    domain::RegisterService{server, param(params, "service_name"), param(params, "uri"),
-                                            text_or("method", "POST"), text_or("protocol", "http"),
-                                            object_of("params"), object_of("data"), object_of("headers"), 0},
-                    call.reply);
-  } else if (route == "server/service/delete") {
-    catalog_command(self, domain::DeleteService{server, param(params, "service_name"), 0}, call.reply);
-  } else {
-    return false;
-  }
-  return true;
+// ---- the server registry's writes (spec 1.6); its reads are the query actor's ---------------------------
+
+namespace {
+
+std::string text_or(const Json& params, const char* key, const char* fallback) {
+  std::string value = param(params, key);
+  return value.empty() ? std::string(fallback) : value;
 }
 
-// The routes above, by name; false if `route` is none of them.
-bool handle_tracking_route(Self self, ApiCallMsg& call) {
-  const std::string& route = call.request.route;
+Json object_of(const Json& params, const char* key) {
+  auto it = params.find(key);
+  return it != params.end() && it->is_object() ? *it : Json::object();
+}
+
+}  // namespace
+
+void register_server(Self self, ApiCallMsg& call) {
   const Json& params = call.request.params;
-  if (route == "worker/metric/save") {
-    Json metrics = params.contains("data") ? params["data"] : Json::array();
-    if (metrics.is_object()) metrics = Json::array({metrics});
-    std::string field;
-    if (std::string problem = domain::metric_problem(metrics, &field); !problem.empty()) {
-      call.reply(net::invalid_request("json", field, problem));
-      return true;
-    }
-    to_run_job(
-        self, call,
-        [&](const RunRef&) {
-          return domain::SaveMetrics{param(params, "execution_id"), metrics, 0};
-        },
-        call.reply);
-  } else if (route == "worker/data/tracking/save") {
-    track_data(self, call);
-  } else if (route == "worker/model/save") {
-    save_model(self, call);
-  } else if (route == "worker/relay/send") {
-    relay_send(self, call);
-  } else if (route == "worker/relay/receive") {
-    relay_receive(self, call);
-  } else if (route == "partner/relay/receive") {
-    relay_deliver(self, call);
-  } else if (route == "output/metric/delete") {
-    delete_task_tracking(self, call, "metric");
-  } else if (route == "output/model/delete") {
-    delete_task_tracking(self, call, "model");
-  } else if (route == "model/delete") {
-    delete_models(self, call);
-  } else if (route == "model/import") {
-    import_models(self, call);
-  } else if (route == "provider/register") {
-    register_provider(self, call);
-  } else if (route == "provider/delete") {
-    delete_providers(self, call);
-  } else if (route == "table/delete") {
-    catalog_command(self, domain::DeleteTable{param(params, "namespace"), param(params, "name"), 0},
-                    call.reply);
-  } else if (route == "table/bind/path") {
-    bind_table(self, call);
-  } else if (route == "data/component/upload") {
-    upload(self, call, param(params, "file"));
-  } else if (route == "data/component/dataframe/transformer") {
-    transform_table(self, call);
-  } else if (route == "data/component/upload/file") {
-    upload_file(self, call);
-  } else if (route == "data/component/download") {
-    download_table(self, call);
-  } else {
-    return false;
-  }
-  return true;
+  catalog_command(
+      self,
+      domain::RegisterServer{param(params, "server_name"), param(params, "host"),
+                             text_or(params, "protocol", "http"), params.value("port", int64_t{0}), 0},
+      call.reply);
+}
+
+void delete_server(Self self, ApiCallMsg& call) {
+  catalog_command(self, domain::DeleteServer{param(call.request.params, "server_name"), 0}, call.reply);
+}
+
+void register_service(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  catalog_command(self,
+                  domain::RegisterService{param(params, "server_name"), param(params, "service_name"),
+                                          param(params, "uri"), text_or(params, "method", "POST"),
+                                          text_or(params, "protocol", "http"), object_of(params, "params"),
+                                          object_of(params, "data"), object_of(params, "headers"), 0},
+                  call.reply);
+}
+
+void delete_service(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  catalog_command(self, domain::DeleteService{param(params, "server_name"), param(params, "service_name"), 0},
+                  call.reply);
+}
+
+// ---- saves of task runs and catalog writes
+// -----------------------------------------------------------------
+
+void save_metrics(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  Json metrics = params.contains("data") ? params["data"] : Json::array();
+  if (metrics.is_object()) metrics = Json::array({metrics});
+  std::string field;
+  if (std::string problem = domain::metric_problem(metrics, &field); !problem.empty())
+    return call.reply(net::invalid_request("json", field, problem));
+  to_run_job(
+      self, call,
+      [&](const RunRef&) {
+        return domain::SaveMetrics{param(params, "execution_id"), metrics, 0};
+      },
+      call.reply);
+}
+
+void delete_metrics(Self self, ApiCallMsg& call) {
+  delete_task_tracking(self, call, "metric");
+}
+void delete_task_models(Self self, ApiCallMsg& call) {
+  delete_task_tracking(self, call, "model");
+}
+
+void delete_table(Self self, ApiCallMsg& call) {
+  const Json& params = call.request.params;
+  catalog_command(self, domain::DeleteTable{param(params, "namespace"), param(params, "name"), 0},
+                  call.reply);
+}
+
+void upload_server_file(Self self, ApiCallMsg& call) {
+  upload(self, call, param(call.request.params, "file"));
 }
 
 // FATE answers {party_id}; `partners` adds what this site's Party actors saw of each remote party.

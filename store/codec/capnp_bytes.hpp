@@ -30,7 +30,13 @@ auto read_message(std::string_view bytes, const std::string& what, std::string* 
   auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), bytes.data(), bytes.size());
   try {
-    capnp::FlatArrayMessageReader reader(words.asPtr());
+    // Reading is bounded by what the bytes hold: a list of empty elements costs no bytes but one word of
+    // traversal each, so a few damaged bytes cannot decode into millions of elements (the default limit,
+    // 64 MiB of traversal, would let them). A sound event is read about once, so four times its words is room
+    // enough.
+    capnp::ReaderOptions options;
+    options.traversalLimitInWords = words.size() * 4 + 64;
+    capnp::FlatArrayMessageReader reader(words.asPtr(), options);
     return read(reader.getRoot<Root>());
   } catch (const std::exception& e) {
     if (error) *error = "undecodable " + what + ": " + e.what();

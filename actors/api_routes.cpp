@@ -1,0 +1,334 @@
+#include "actors/api_routes.hpp"
+
+#include "actors/registry/registry_parts.hpp"
+
+namespace flowstone::actors {
+namespace {
+
+using net::Field;
+using net::FieldKind;
+using namespace registry_parts;
+
+constexpr RouteAnswer cmd(RegistryHandler handler) {
+  return RouteAnswer{handler, nullptr};
+}
+constexpr RouteAnswer rd(ReadHandler handler) {
+  return RouteAnswer{nullptr, handler};
+}
+
+std::vector<Field> JobFields(std::vector<Field> more) {
+  std::vector<Field> fields = {
+      {"job_id", FieldKind::str, true}, {"role", FieldKind::str, true}, {"party_id", FieldKind::str, true}};
+  fields.insert(fields.end(), more.begin(), more.end());
+  return fields;
+}
+
+std::vector<Field> TaskFields(std::vector<Field> more) {
+  std::vector<Field> fields =
+      JobFields({{"task_id", FieldKind::str, true}, {"task_version", FieldKind::integer, true}});
+  fields.insert(fields.end(), more.begin(), more.end());
+  return fields;
+}
+
+std::vector<Field> OutputFields() {
+  return JobFields({{"task_name", FieldKind::str, true}});
+}
+
+}  // namespace
+
+const std::vector<ApiRoute>& api_routes() {
+  static const std::vector<ApiRoute> table = {
+      {"POST", "job/submit", {{"dag_schema", FieldKind::object, true}}, cmd(submit)},
+      {"GET",
+       "job/query",
+       {{"job_id", FieldKind::str, false},
+        {"role", FieldKind::str, false},
+        {"party_id", FieldKind::str, false},
+        {"status", FieldKind::str, false}},
+       rd(reads::query_jobs)},
+      {"GET",
+       "job/list/query",
+       {{"limit", FieldKind::integer, false}, {"page", FieldKind::integer, false}},
+       rd(reads::list_jobs)},
+      {"POST", "job/stop", {{"job_id", FieldKind::str, true}}, cmd(stop_job)},
+      {"POST", "job/rerun", {{"job_id", FieldKind::str, true}}, cmd(rerun_job)},
+      {"GET", "job/task/query", {{"task_version", FieldKind::integer, false}}, rd(reads::query_tasks)},
+      {"GET",
+       "job/task/list/query",
+       {{"limit", FieldKind::integer, false}, {"page", FieldKind::integer, false}},
+       rd(reads::list_tasks)},
+      {"GET",
+       "job/dag/dependency",
+       {{"job_id", FieldKind::str, true}, {"role", FieldKind::str, true}, {"party_id", FieldKind::str, true}},
+       rd(reads::dag_dependency)},
+      {"POST",
+       "job/notes/add",
+       {{"job_id", FieldKind::str, true},
+        {"role", FieldKind::str, true},
+        {"party_id", FieldKind::str, true},
+        {"notes", FieldKind::str, true}},
+       cmd(add_notes)},
+      {"POST",
+       "worker/task/status",
+       {{"execution_id", FieldKind::str, true},
+        {"status", FieldKind::str, true},
+        {"error", FieldKind::any, false}},
+       cmd(worker_task_status)},
+      {"GET", "site/info/query", {}, cmd(site_info_route)},
+      {"GET", "server/fateflow", {}, cmd(server_info)},
+      // The server registry (spec 1.6): other servers by name, and their services.
+      {"GET", "server/query/all", {}, rd(reads::server_query_all)},
+      {"GET", "server/query", {{"server_name", FieldKind::str, true}}, rd(reads::server_query)},
+      {"POST",
+       "server/registry",
+       {{"server_name", FieldKind::str, true},
+        {"host", FieldKind::str, true},
+        {"port", FieldKind::integer, true},
+        {"protocol", FieldKind::str, false}},
+       cmd(register_server)},
+      {"POST", "server/delete", {{"server_name", FieldKind::str, true}}, cmd(delete_server)},
+      {"GET",
+       "server/service/query",
+       {{"server_name", FieldKind::str, true}, {"service_name", FieldKind::str, true}},
+       rd(reads::service_query)},
+      {"POST",
+       "server/service/registry",
+       {{"server_name", FieldKind::str, true},
+        {"service_name", FieldKind::str, true},
+        {"uri", FieldKind::str, true},
+        {"method", FieldKind::str, false},
+        {"params", FieldKind::object, false},
+        {"data", FieldKind::object, false},
+        {"headers", FieldKind::object, false},
+        {"protocol", FieldKind::str, false}},
+       cmd(register_service)},
+      {"POST",
+       "server/service/delete",
+       {{"server_name", FieldKind::str, true}, {"service_name", FieldKind::str, true}},
+       cmd(delete_service)},
+      // Worker routes (spec 1.9); worker/metric/save/<execution_id> arrives here with the id as a field.
+      {"POST",
+       "worker/metric/save",
+       {{"execution_id", FieldKind::str, true}, {"data", FieldKind::any, false}},
+       cmd(save_metrics)},
+      {"POST",
+       "worker/data/tracking/save",
+       {{"execution_id", FieldKind::str, true},
+        {"meta_data", FieldKind::object, true},
+        {"uri", FieldKind::str, true},
+        {"output_key", FieldKind::str, true},
+        {"namespace", FieldKind::str, true},
+        {"name", FieldKind::str, true},
+        {"overview", FieldKind::object, true},
+        {"partitions", FieldKind::integer, false},
+        {"source", FieldKind::object, true},
+        {"data_type", FieldKind::str, true},
+        {"index", FieldKind::integer, true}},
+       cmd(track_data)},
+      {"GET", "worker/data/tracking/query", {}, rd(reads::tracking_query)},
+      {"POST",
+       "worker/model/save",
+       {{"model_id", FieldKind::str, true},
+        {"model_version", FieldKind::str, true},
+        {"execution_id", FieldKind::str, true},
+        {"output_key", FieldKind::str, true},
+        {"type_name", FieldKind::str, true}},
+       cmd(save_model)},
+      {"GET",
+       "worker/model/download",
+       {{"model_id", FieldKind::str, true},
+        {"model_version", FieldKind::str, true},
+        {"role", FieldKind::str, true},
+        {"party_id", FieldKind::str, true},
+        {"task_name", FieldKind::str, true},
+        {"output_key", FieldKind::str, true}},
+       rd(reads::worker_model_download)},
+      // Flowstone's relay between the parties of one federated task run (apps/components/psi.cpp uses it).
+      {"POST",
+       "worker/relay/send",
+       {{"execution_id", FieldKind::str, true},
+        {"dest_role", FieldKind::str, true},
+        {"dest_party_id", FieldKind::str, true},
+        {"key", FieldKind::str, true},
+        {"payload", FieldKind::any, false}},
+       cmd(relay_send)},
+      {"GET",
+       "worker/relay/receive",
+       {{"execution_id", FieldKind::str, true},
+        {"src_role", FieldKind::str, true},
+        {"src_party_id", FieldKind::str, true},
+        {"key", FieldKind::str, true}},
+       cmd(relay_receive)},
+      {"POST",
+       "partner/relay/receive",
+       {{"job_id", FieldKind::str, true},
+        {"federation_id", FieldKind::str, true},
+        {"src_role", FieldKind::str, true},
+        {"src_party_id", FieldKind::str, true},
+        {"dest_role", FieldKind::str, true},
+        {"dest_party_id", FieldKind::str, true},
+        {"key", FieldKind::str, true},
+        {"payload", FieldKind::any, false}},
+       cmd(relay_deliver)},
+      // Outputs (spec 1.6): the task is the latest version of job_id/role/party_id/task_name.
+      {"GET", "output/metric/key/query", OutputFields(), rd(reads::metric_keys)},
+      {"GET", "output/metric/query", OutputFields(), rd(reads::metrics)},
+      {"POST", "output/metric/delete", OutputFields(), cmd(delete_metrics)},
+      {"GET", "output/model/query", OutputFields(), rd(reads::model_query)},
+      {"GET", "output/model/download", OutputFields(), rd(reads::model_download)},
+      {"POST", "output/model/delete", OutputFields(), cmd(delete_task_models)},
+      {"GET", "output/data/download", OutputFields(), rd(reads::data_download)},
+      {"GET", "output/data/table", OutputFields(), rd(reads::data_table)},
+      {"GET", "output/data/display", OutputFields(), rd(reads::data_display)},
+      {"GET",
+       "log/count",
+       {{"log_type", FieldKind::str, true}, {"job_id", FieldKind::str, true}},
+       rd(reads::log_count)},
+      {"GET",
+       "log/query",
+       {{"log_type", FieldKind::str, true},
+        {"job_id", FieldKind::str, true},
+        {"role", FieldKind::str, true},
+        {"party_id", FieldKind::str, true},
+        {"begin", FieldKind::integer, false},
+        {"end", FieldKind::integer, false}},
+       rd(reads::log_query)},
+      {"POST", "job/log/download", {{"job_id", FieldKind::str, true}}, rd(reads::log_download)},
+      {"GET", "job/data/view", JobFields({}), rd(reads::data_view)},
+      {"POST",
+       "model/export",
+       {{"model_id", FieldKind::str, true},
+        {"model_version", FieldKind::str, true},
+        {"party_id", FieldKind::str, true},
+        {"role", FieldKind::str, true},
+        {"path", FieldKind::str, true}},
+       rd(reads::model_export)},
+      {"POST",
+       "model/import",
+       {{"model_id", FieldKind::str, true}, {"model_version", FieldKind::str, true}},
+       cmd(import_models)},
+      {"POST",
+       "model/delete",
+       {{"model_id", FieldKind::str, true}, {"model_version", FieldKind::str, true}},
+       cmd(delete_models)},
+      {"POST",
+       "data/component/upload",
+       {{"file", FieldKind::str, true},
+        {"head", FieldKind::any, true},
+        {"partitions", FieldKind::integer, true},
+        {"meta", FieldKind::object, true},
+        {"namespace", FieldKind::str, false},
+        {"name", FieldKind::str, false}},
+       cmd(upload_server_file)},
+      {"POST",
+       "data/component/upload/file",
+       {{"head", FieldKind::any, true},
+        {"partitions", FieldKind::integer, true},
+        {"meta", FieldKind::any, true},
+        {"namespace", FieldKind::str, false},
+        {"name", FieldKind::str, false}},
+       cmd(upload_file)},
+      {"POST",
+       "data/component/dataframe/transformer",
+       {{"data_warehouse", FieldKind::object, true},
+        {"namespace", FieldKind::str, true},
+        {"name", FieldKind::str, true},
+        {"drop", FieldKind::any, false}},
+       cmd(transform_table)},
+      {"GET",
+       "data/download",
+       {{"name", FieldKind::str, true}, {"namespace", FieldKind::str, true}},
+       rd(reads::table_download)},
+      {"POST",
+       "data/component/download",
+       {{"name", FieldKind::str, true}, {"namespace", FieldKind::str, true}, {"path", FieldKind::str, false}},
+       cmd(download_table)},
+      {"GET",
+       "table/query",
+       {{"namespace", FieldKind::str, true}, {"name", FieldKind::str, true}},
+       rd(reads::table_query)},
+      {"POST",
+       "table/delete",
+       {{"namespace", FieldKind::str, true}, {"name", FieldKind::str, true}},
+       cmd(delete_table)},
+      {"POST",
+       "table/bind/path",
+       {{"namespace", FieldKind::str, true}, {"name", FieldKind::str, true}, {"path", FieldKind::str, true}},
+       cmd(bind_table)},
+      {"POST",
+       "provider/register",
+       {{"name", FieldKind::str, true},
+        {"device", FieldKind::str, true},
+        {"version", FieldKind::str, true},
+        {"metadata", FieldKind::object, true},
+        {"protocol", FieldKind::str, false},
+        {"components_description", FieldKind::any, false}},
+       cmd(register_provider)},
+      {"GET", "provider/query", {}, rd(reads::provider_query)},
+      {"POST", "provider/delete", {}, cmd(delete_providers)},
+      {"GET",
+       "job/history/query",
+       {{"job_id", FieldKind::str, true}},
+       rd(reads::job_history)},  // Flowstone: a job's audit history
+      {"POST", "job/queue/clean", {}, cmd(clean_queue)},
+      {"POST", "job/clean", {{"job_id", FieldKind::str, true}}, cmd(clean_job)},
+      // Scheduler routes (spec 1.7).
+      {"POST",
+       "scheduler/job/create",
+       {{"dag", FieldKind::object, true}, {"schema_version", FieldKind::str, true}},
+       cmd(scheduler_job_create)},
+      {"POST", "scheduler/task/report",
+       TaskFields({{"status", FieldKind::str, false}, {"error", FieldKind::any, false}}),
+       cmd(scheduler_task_report)},
+      {"POST",
+       "scheduler/job/stop",
+       {{"job_id", FieldKind::str, true}, {"stop_status", FieldKind::str, false}},
+       cmd(scheduler_job_stop)},
+      {"POST", "scheduler/job/rerun", {{"job_id", FieldKind::str, true}}, cmd(scheduler_job_rerun)},
+      // Partner routes (spec 1.8): every body names the job copy; task routes name the run too.
+      {"POST", "partner/job/create",
+       JobFields({{"dag", FieldKind::object, true}, {"schema_version", FieldKind::str, true}}), cmd(join)},
+      {"POST", "partner/job/start", JobFields({{"extra_info", FieldKind::any, false}}),
+       cmd(partner_job_start)},
+      {"POST", "partner/job/status/update", JobFields({{"status", FieldKind::str, true}}),
+       cmd(partner_job_status_update)},
+      {"POST", "partner/job/update", JobFields({{"progress", FieldKind::any, false}}),
+       cmd(partner_job_update)},
+      {"POST", "partner/job/resource/apply", JobFields({}), cmd(apply_job_resources)},
+      {"POST", "partner/job/resource/return", JobFields({}), cmd(return_job_resources)},
+      {"POST", "partner/job/stop", JobFields({{"stop_status", FieldKind::str, false}}),
+       cmd(partner_job_stop)},
+      {"POST", "partner/task/resource/apply", TaskFields({}), cmd(apply_task_resources)},
+      {"POST", "partner/task/resource/return", TaskFields({}), cmd(return_task_resources)},
+      {"POST", "partner/task/start", TaskFields({}), cmd(partner_task_start)},
+      {"POST", "partner/task/collect", TaskFields({}), cmd(partner_task_collect)},
+      {"POST", "partner/task/status/update", TaskFields({{"status", FieldKind::str, true}}),
+       cmd(partner_task_status_update)},
+      {"POST", "partner/task/stop", TaskFields({{"status", FieldKind::str, false}}), cmd(partner_task_stop)},
+      {"POST", "partner/task/rerun", TaskFields({{"new_version", FieldKind::integer, true}}),
+       cmd(partner_task_rerun)},
+  };
+  return table;
+}
+
+std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
+  std::vector<net::Route> bound;
+  for (const ApiRoute& route : api_routes())
+    bound.push_back(net::Route{
+        route.method, route.path, route.fields,
+        [targets, route = &route](net::ApiRequest request, net::ApiCallback reply) {
+          if (!targets->ready.load(std::memory_order_acquire)) {
+            net::ApiReply starting;
+            starting.raw = net::HttpResponse{
+                503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
+            return reply(std::move(starting));
+          }
+          if (route->answer.read)
+            return caf::anon_send(targets->queries,
+                                  ReadCallMsg{std::move(request), std::move(reply), route->answer.read});
+          caf::anon_send(targets->registry, ApiCallMsg{std::move(request), std::move(reply), route});
+        }});
+  return bound;
+}
+
+}  // namespace flowstone::actors
