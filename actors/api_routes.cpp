@@ -307,6 +307,47 @@ const std::vector<ApiRoute>& api_routes() {
       {"POST", "partner/task/stop", TaskFields({{"status", FieldKind::str, false}}), cmd(partner_task_stop)},
       {"POST", "partner/task/rerun", TaskFields({{"new_version", FieldKind::integer, true}}),
        cmd(partner_task_rerun)},
+      // Apps and permissions (spec 1.6; FATE's client_app.py and permission_app.py).
+      {"POST", "app/client/create", {{"app_name", FieldKind::str, true}}, cmd(create_client_app)},
+      {"POST", "app/client/delete", {{"app_id", FieldKind::str, true}}, cmd(delete_client_app)},
+      {"GET",
+       "app/client/query",
+       {{"app_id", FieldKind::str, false}, {"app_name", FieldKind::str, false}},
+       cmd(query_client_apps)},
+      {"POST", "app/site/create", {{"party_id", FieldKind::str, true}}, cmd(create_site_app)},
+      {"POST", "app/site/delete", {{"party_id", FieldKind::str, true}}, cmd(delete_site_app)},
+      {"GET", "app/site/query", {{"party_id", FieldKind::str, true}}, cmd(query_site_apps)},
+      {"POST",
+       "app/partner/create",
+       {{"party_id", FieldKind::str, true},
+        {"app_id", FieldKind::str, true},
+        {"app_token", FieldKind::str, true}},
+       cmd(create_partner_app)},
+      {"POST", "app/partner/delete", {{"party_id", FieldKind::str, true}}, cmd(delete_partner_app)},
+      {"GET", "app/partner/query", {{"party_id", FieldKind::str, false}}, cmd(query_partner_apps)},
+      {"POST",
+       "permission/grant",
+       {{"app_id", FieldKind::str, true}, {"role", FieldKind::str, true}},
+       cmd(grant_role)},
+      {"POST",
+       "permission/delete",
+       {{"app_id", FieldKind::str, true}, {"role", FieldKind::str, true}},
+       cmd(revoke_role)},
+      {"GET", "permission/query", {{"app_id", FieldKind::str, true}}, cmd(query_permissions)},
+      {"GET", "permission/role/query", {}, cmd(query_roles)},
+      {"POST",
+       "permission/resource/grant",
+       {{"party_id", FieldKind::str, true},
+        {"component", FieldKind::str, false},
+        {"dataset", FieldKind::list, false}},
+       cmd(grant_resources)},
+      {"POST",
+       "permission/resource/delete",
+       {{"party_id", FieldKind::str, true},
+        {"component", FieldKind::str, false},
+        {"dataset", FieldKind::list, false}},
+       cmd(revoke_resources)},
+      {"GET", "permission/resource/query", {{"party_id", FieldKind::str, true}}, cmd(query_resources)},
   };
   return table;
 }
@@ -323,6 +364,8 @@ std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
                 503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
             return reply(std::move(starting));
           }
+          if (targets->auth)
+            if (auto refused = targets->auth->Check(request, route->path)) return reply(std::move(*refused));
           if (route->answer.read)
             return caf::anon_send(targets->queries,
                                   ReadCallMsg{std::move(request), std::move(reply), route->answer.read});

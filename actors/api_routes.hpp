@@ -10,6 +10,7 @@
 #include <memory>
 #include <vector>
 
+#include "actors/access/authenticator.hpp"
 #include "actors/messages.hpp"
 #include "actors/queries.hpp"
 #include "actors/registry/registry.hpp"
@@ -40,6 +41,7 @@ struct RouteTargets {
   std::atomic<bool> ready{false};
   registry_actor registry;
   query_actor queries;
+  std::shared_ptr<Authenticator> auth;  // null when client and site authentication are off
 };
 
 // The table as the HTTP edge takes it: each route's answer sends the request to its handler's actor.

@@ -69,6 +69,15 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
         warnings->push_back("fateflow.proxy_name '" + proxy_name +
                             "' is not supported (only nginx); federation.nginx ignored");
     }
+    if (auto a = root["authentication"]) {
+      if (a["client"]) c.auth.client = a["client"].as<bool>();
+      if (a["site"]) c.auth.site = a["site"].as<bool>();
+      if (a["permission"]) c.auth.permission = a["permission"].as<bool>();
+      if (a["signature_method"]) c.auth.signature_method = a["signature_method"].as<std::string>();
+      if (c.auth.signature_method != "md5" && c.auth.signature_method != "hmac-sha256")
+        throw std::runtime_error("authentication.signature_method must be md5 or hmac-sha256, not '" +
+                                 c.auth.signature_method + "'");
+    }
     if (auto std_conf = root["computing"]["standalone"]; std_conf && std_conf["cores"])
       c.computing_cores = std_conf["cores"].as<int>();
     if (auto d = root["job_default_config"]) {

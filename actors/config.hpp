@@ -27,6 +27,16 @@ struct FederationConfig {
   int64_t reconcile_after_ms = 10000;               // callback mode: collect a run not heard of for this long
 };
 
+// FATE's `authentication` switches (spec 1.4); all off by default. `signature_method` is what this site signs
+// its own calls with: "md5" (FATE's) or "hmac-sha256" (Flowstone peers only).
+struct AuthConfig {
+  bool client = false;
+  bool site = false;
+  bool permission = false;
+  std::string signature_method = "md5";
+  bool any() const { return client || site; }
+};
+
 struct ServerConfig {
   std::string party_id = "9999";
   std::string host = "127.0.0.1";
@@ -41,6 +51,7 @@ struct ServerConfig {
   int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this
   domain::JobDefaults defaults;
   FederationConfig federation;
+  AuthConfig auth;
   // Where server-side paths named in requests may lie, besides the data dir and <data_dir>/upload
   // (flowstone.file_roots), and where a local provider's package or entrypoint may lie
   // (flowstone.provider_roots; none by default, so a local provider needs the operator's say-so).

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "actors/access/access_board.hpp"
 #include "actors/clock.hpp"
 #include "actors/config.hpp"
 #include "actors/messages.hpp"
@@ -50,6 +51,8 @@ struct Environment {
   query_actor queries;
   resource_actor resources;
   catalog_actor catalog;
+  access_actor access;
+  std::shared_ptr<AccessBoard> access_board = std::make_shared<AccessBoard>();
   reader_actor reader;
   schedule_log_actor schedule_logs;
   std::shared_ptr<spdlog::logger> server_log;

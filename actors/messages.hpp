@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 
+#include "events/access/access.hpp"
 #include "events/catalog/catalog.hpp"
 #include "events/job/job.hpp"
 #include "net/api.hpp"
@@ -118,6 +119,11 @@ using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, ca
 
 // The catalog actor (actors/catalog/catalog_actor.hpp): tables, providers, imported models, and the files
 // behind models. A command answers like a job command.
+// A command for the access aggregate (apps, roles, grants: events/access/access.hpp).
+struct AccessCommandMsg {
+  domain::AccessCommand command;
+};
+
 struct CatalogCommandMsg {
   domain::CatalogCommand command;
 };
@@ -152,6 +158,10 @@ using catalog_actor =
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
 using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
 
+// The owner of the access stream; it publishes each new state to the AccessBoard the edge reads.
+using access_actor =
+    caf::typed_actor<caf::replies_to<AccessCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>>;
+
 // Answers read-only routes from the projections.
 using query_actor = caf::typed_actor<caf::reacts_to<ReadCallMsg>>;
 
@@ -171,6 +181,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::KillMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CheckMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::DeleteOutputsMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::CatalogCommandMsg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::AccessCommandMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreModelMsg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::StoreModelReply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(flowstone::actors::ImportModelsMsg)

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <caf/all.hpp>
 #include <filesystem>
+#include <random>
 
+#include "actors/access/access_actor.hpp"
 #include "actors/api_routes.hpp"
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/environment.hpp"
@@ -17,6 +19,7 @@
 #include "actors/resources/resource_manager.hpp"
 #include "net/api.hpp"
 #include "net/http_server.hpp"
+#include "net/signature.hpp"
 #include "net/stop_signals.hpp"
 #include "store/projections.hpp"
 
@@ -32,6 +35,32 @@ std::shared_ptr<spdlog::logger> make_server_log(const ServerConfig& config) {
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
   return logger;
+}
+
+// Site authentication of this server's own calls (spec 1.4): each is signed with the partner app of its
+// destination (party "0" is this site), with a fresh nonce and timestamp per attempt.
+std::function<void(const net::PartyCall&, std::map<std::string, std::string>*)> site_signer(
+    const ServerConfig& config, std::shared_ptr<AccessBoard> board, std::shared_ptr<const Clock> clock) {
+  if (!config.auth.site) return nullptr;
+  return [board, clock, self_party = config.party_id, hmac = config.auth.signature_method == "hmac-sha256"](
+             const net::PartyCall& call, std::map<std::string, std::string>* headers) {
+    auto state = board->Snapshot();
+    auto app = state->partner_apps.find(call.dest_party_id == "0" ? self_party : call.dest_party_id);
+    if (app == state->partner_apps.end()) return;  // unsigned: the partner answers that appId is missing
+    thread_local std::mt19937 random{std::random_device{}()};
+    const std::string nonce = std::to_string(1000 + random() % 9000);
+    const std::string timestamp = std::to_string(clock->now_ms());
+    const auto& [party, partner] = *app;
+    (*headers)["appId"] = partner.app_id;
+    (*headers)["Nonce"] = nonce;
+    (*headers)["Timestamp"] = timestamp;
+    (*headers)["initiatorPartyId"] = call.initiator_party_id;
+    (*headers)["Signature"] = hmac ? net::hmac_sha256_signature(partner.app_id, call.initiator_party_id,
+                                                                nonce, timestamp, partner.app_token)
+                                   : net::fate_signature(partner.app_id, call.initiator_party_id, nonce,
+                                                         timestamp, partner.app_token);
+    if (hmac) (*headers)["Signature-Method"] = "hmac-sha256";
+  };
 }
 
 }  // namespace
@@ -84,11 +113,13 @@ int run_server(const ServerConfig& config) {
     env->queries = spawn_queries(system, env);
     env->resources = spawn_resource_manager(system, env);
     env->catalog = spawn_catalog(system, env);
+    env->access = spawn_access(system, env);
     net::PartyClientOptions party_options;
     party_options.routes = config.federation.routes;
     party_options.proxy = config.federation.proxy;
     party_options.self = net::PartyAddress{config.host, http.port()};
     party_options.threads = config.federation.threads;
+    party_options.sign = site_signer(config, env->access_board, env->clock);
     PartyActorDeps party_deps;
     party_deps.transport = std::make_shared<net::PartyClient>(party_options);
     party_deps.clock = env->clock;
@@ -98,6 +129,8 @@ int run_server(const ServerConfig& config) {
     auto transport = party_deps.transport;
     env->parties = std::make_shared<PartyDirectory>(system, std::move(party_deps));
     targets->queries = env->queries;
+    if (config.auth.any())
+      targets->auth = std::make_shared<Authenticator>(config.auth, env->access_board, env->clock);
     targets->registry = spawn_registry(system, env);
     targets->ready.store(true, std::memory_order_release);
     server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
@@ -112,6 +145,7 @@ int run_server(const ServerConfig& config) {
     caf::anon_send_exit(env->queries, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->resources, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->catalog, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->access, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->reader, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->schedule_logs, caf::exit_reason::user_shutdown);
     targets->registry = nullptr;
@@ -120,6 +154,7 @@ int run_server(const ServerConfig& config) {
     env->queries = nullptr;
     env->resources = nullptr;
     env->catalog = nullptr;
+    env->access = nullptr;
     env->reader = nullptr;
     env->schedule_logs = nullptr;
     env->timers.reset();

@@ -34,7 +34,7 @@ std::string describe_call(const Job& job) {
 
 using Outcome = PartyAttempt;
 
-Outcome attempt(KeepAliveClient& http, const Job& job, std::chrono::milliseconds timeout) {
+Outcome attempt(KeepAliveClient& http, const Job& job, const PartyClientOptions& options) {
   HttpCall request;
   request.method = "POST";
   request.host = job.address->host;
@@ -49,7 +49,8 @@ Outcome attempt(KeepAliveClient& http, const Job& job, std::chrono::milliseconds
   if (!job.call->idempotency_key.empty()) {
     request.headers["x-flowstone-idempotency-key"] = job.call->idempotency_key;
   }
-  request.timeout = timeout;
+  if (options.sign) options.sign(*job.call, &request.headers);
+  request.timeout = options.attempt_timeout;
 
   Outcome out;
   HttpResult result = http.Call(request);
@@ -115,7 +116,7 @@ struct PartyClient::Impl {
       if (!job.address) {
         outcome.error = "no route to party " + job.call->dest_party_id;
       } else {
-        outcome = attempt(http, job, options.attempt_timeout);
+        outcome = attempt(http, job, options);
         if (!outcome.answer) outcome.error = describe_call(job) + ": " + outcome.error;
       }
       lock.lock();

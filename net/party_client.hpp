@@ -28,12 +28,17 @@ struct PartyAddress {
   uint16_t port = 0;
 };
 
+struct PartyCall;
+
 struct PartyClientOptions {
   std::map<std::string, PartyAddress> routes;  // party_id -> direct address of its server (route table)
   std::optional<PartyAddress> proxy;  // every party without a route goes here, with header dest-party-id
   PartyAddress self;                  // this server: party "0" always goes here directly
   int threads = 4;
   std::chrono::milliseconds attempt_timeout{10000};
+  // Adds the signature headers of site authentication to a call (spec 1.4); none when site auth is off.
+  // Runs on the transport's threads for every attempt, so each attempt has a fresh nonce and timestamp.
+  std::function<void(const PartyCall& call, std::map<std::string, std::string>* headers)> sign;
 };
 
 struct PartyCall {

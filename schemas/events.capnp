@@ -391,3 +391,44 @@ struct CatalogEvent {
     serviceDeleted @10 :ServiceKey;
   }
 }
+
+# ---- the access stream ("access"): apps, partner apps, roles, resource grants (/v2/app, /v2/permission) ----
+
+struct AccessApp {                 # an app a client or a site signs its requests with
+  appId @0 :Text;
+  appName @1 :Text;
+  appToken @2 :Text;
+  appType @3 :Text;                # admin | client | site
+  createTime @4 :Int64;
+}
+
+struct PartnerApp {                # the app this site signs its calls to a partner party with
+  partyId @0 :Text;
+  appId @1 :Text;
+  appToken @2 :Text;
+}
+
+struct AppRole {
+  appId @0 :Text;
+  role @1 :Text;
+}
+
+struct ResourceGrant {             # what an initiator party may run here
+  partyId @0 :Text;
+  kind @1 :Text;                   # component | dataset
+  value @2 :Text;                  # a component name, "*", or a dataset as FATE writes it
+}
+
+struct AccessEvent {
+  atMs @0 :Int64;
+  union {
+    appCreated @1 :AccessApp;
+    appDeleted @2 :Text;           # app id
+    partnerAppSaved @3 :PartnerApp;
+    partnerAppDeleted @4 :Text;    # party id
+    roleGranted @5 :AppRole;
+    roleRevoked @6 :AppRole;
+    resourceGranted @7 :ResourceGrant;
+    resourceRevoked @8 :ResourceGrant;
+  }
+}

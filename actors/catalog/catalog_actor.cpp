@@ -7,6 +7,7 @@
 
 #include "actors/outputs.hpp"
 #include "actors/persistence/aggregate_parts.hpp"
+#include "actors/persistence/detached_owner.hpp"
 #include "actors/persistence/event_sourced.hpp"
 #include "events/common/ids.hpp"
 #include "net/archive.hpp"
@@ -19,21 +20,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CatalogAggregate {
-  using State = domain::CatalogState;
-  using Event = domain::CatalogEvent;
-  using Command = domain::CatalogCommand;
-  struct Decision : domain::CatalogDecision {
-    bool ok() const { return flowstone::ok(code); }
-  };
-
-  static Decision decide(const State& state, Command& command, int64_t now_ms, State* next) {
-    std::visit([now_ms](auto& c) { c.now_ms = now_ms; }, command);
-    Decision d{domain::decide(state, command)};
-    *next = advanced(state, d.events, [](State& s, const Event& e) { domain::apply(s, e); });
-    return d;
-  }
-  static void apply(State& state, const Event& event) { domain::apply(state, event); }
+struct CatalogAggregate : StampedAggregate<domain::CatalogState, domain::CatalogEvent, domain::CatalogCommand,
+                                           domain::CatalogDecision> {
   static std::string encode(const Event& event) { return store::encode_catalog_event(event); }
   static std::optional<Event> decode(std::string_view bytes, std::string* error) {
     return store::decode_catalog_event(bytes, error);
@@ -42,8 +30,6 @@ struct CatalogAggregate {
                                                     const std::vector<Event>& events) {
     return view_writes(domain::catalog_view_changes(before, after, events));
   }
-  static std::string result_of(const Decision& d) { return envelope_of(d); }
-  static Decision from_result(const std::string& stored) { return decision_of_envelope<Decision>(stored); }
   static Decision storage_error(const std::string& why) {
     Decision d;
     d.code = RetCode::server_exception;
@@ -55,12 +41,9 @@ struct CatalogAggregate {
 struct CatalogActorState;
 using Self = catalog_actor::stateful_pointer<CatalogActorState>;
 
-class CatalogOwner : public EventSourced<CatalogAggregate>::Owner {
+class CatalogOwner : public DetachedOwner<CatalogAggregate, catalog_actor> {
  public:
-  explicit CatalogOwner(Self self) : self_(self) {}
-  int64_t now_ms() override;
-  void read_stream(const std::string& stream) override;
-  void append(store::AppendRequest request, uint64_t ticket) override;
+  explicit CatalogOwner(Self self);
   void recovered() override {}
   void persisted(const CatalogAggregate::Decision& decision) override;
   void damaged(const std::string& why) override;
@@ -76,23 +59,7 @@ struct CatalogActorState {
   static inline const char* name = "flowstone.catalog";
 };
 
-int64_t CatalogOwner::now_ms() {
-  return self_->state.env->now_ms();
-}
-
-// This actor is detached: it may read its stream itself.
-void CatalogOwner::read_stream(const std::string& stream) {
-  std::vector<store::StoredEvent> events;
-  store::Status status = self_->state.env->log->ReadStream(stream, 1, &events);
-  self_->state.host->replayed(status, events);
-}
-
-void CatalogOwner::append(store::AppendRequest request, uint64_t ticket) {
-  auto handle = caf::actor_cast<catalog_actor>(self_);
-  self_->state.env->log->AppendAsync(std::move(request), [handle, ticket](store::AppendResult result) {
-    caf::anon_send(handle, AppendDoneMsg{ticket, std::move(result)});
-  });
-}
+CatalogOwner::CatalogOwner(Self self) : DetachedOwner(self, self->state.env), self_(self) {}
 
 void CatalogOwner::persisted(const CatalogAggregate::Decision& decision) {
   for (const auto& event : decision.events)
@@ -222,6 +189,7 @@ catalog_actor::behavior_type catalog_impl(Self self, std::shared_ptr<Environment
   st.env = std::move(env);
   st.owner = std::make_unique<CatalogOwner>(self);
   st.host = std::make_unique<EventSourced<CatalogAggregate>>(store::kCatalogStream, st.owner.get());
+  st.owner->bind(st.host.get());
   st.host->start();
   return {
       [=](CatalogCommandMsg& msg) -> caf::result<JobReply> {

@@ -1,4 +1,5 @@
 // Partner and scheduler routes (spec 1.7, 1.8): what other parties ask of this site's job copies.
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -28,6 +29,43 @@ ApiReply bad_status(const char* field) {
       "json", field, "Must be one of: waiting, ready, running, canceled, timeout, failed, pass, success.");
 }
 
+namespace {
+
+// FATE's resource permission (spec 1.4, `authentication.permission`): an initiator other than this site may
+// have this party run only the components and read only the datasets granted to it. Components of the
+// fate_flow provider need no grant.
+std::optional<ApiReply> resource_refusal(Self self, const ApiCallMsg& call) {
+  const Environment& env = *self->state.env;
+  if (!env.config.auth.permission) return std::nullopt;
+  auto header = call.request.headers.find("initiator-party-id");
+  const std::string initiator = header == call.request.headers.end() ? "" : header->second;
+  if (initiator.empty() || initiator == "0" || initiator == env.config.party_id) return std::nullopt;
+  const Json& params = call.request.params;
+  auto parsed = domain::parse_dag(
+      Json{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}});
+  const auto* dag = std::get_if<domain::Dag>(&parsed);
+  if (!dag) return std::nullopt;  // refused as invalid before
+  static const std::set<std::string> fate_flow_components = {"upload", "download", "dataframe_transformer"};
+  const domain::PartyRef party = party_of(params);
+  std::vector<std::string> components, datasets;
+  for (const domain::TaskSpec& task : dag->tasks) {
+    const auto parties = domain::task_parties(*dag, task.name);
+    if (std::find(parties.begin(), parties.end(), party) == parties.end()) continue;
+    if (!fate_flow_components.count(task.component_ref)) components.push_back(task.component_ref);
+    if (task.component_ref == "reader") {
+      const Json parameters = domain::task_parameters(*dag, task.name, party);
+      datasets.push_back(
+          domain::dataset_key(parameters.value("name", ""), parameters.value("namespace", "")));
+    }
+  }
+  const std::string why =
+      domain::resources_refused(*env.access_board->Snapshot(), initiator, components, datasets);
+  if (why.empty()) return std::nullopt;
+  return reply(RetCode::no_permission, "No permission: " + why);
+}
+
+}  // namespace
+
 // partner/job/create: this server's copies of a job another party schedules.
 void join(Self self, ApiCallMsg& call) {
   auto& st = self->state;
@@ -36,6 +74,7 @@ void join(Self self, ApiCallMsg& call) {
   if (auto refused =
           dag_refusal(*st.env, params["dag"], "", RetCode::create_job_failed, "Create job failed: "))
     return call.reply(std::move(*refused));
+  if (auto refused = resource_refusal(self, call)) return call.reply(std::move(*refused));
   job_actor job = find_job(self, job_id);
   const bool existed = static_cast<bool>(job);
   if (!existed) job = start_job(self, job_id);

@@ -97,6 +97,24 @@ void apply_task_resources(Self self, ApiCallMsg& call);
 void return_task_resources(Self self, ApiCallMsg& call);
 void clean_queue(Self self, ApiCallMsg& call);
 
+// access_routes.cpp: apps and permissions (FATE's /v2/app and /v2/permission).
+void create_client_app(Self self, ApiCallMsg& call);
+void delete_client_app(Self self, ApiCallMsg& call);
+void query_client_apps(Self self, ApiCallMsg& call);
+void create_site_app(Self self, ApiCallMsg& call);
+void delete_site_app(Self self, ApiCallMsg& call);
+void query_site_apps(Self self, ApiCallMsg& call);
+void create_partner_app(Self self, ApiCallMsg& call);
+void delete_partner_app(Self self, ApiCallMsg& call);
+void query_partner_apps(Self self, ApiCallMsg& call);
+void grant_role(Self self, ApiCallMsg& call);
+void revoke_role(Self self, ApiCallMsg& call);
+void query_permissions(Self self, ApiCallMsg& call);
+void query_roles(Self self, ApiCallMsg& call);
+void grant_resources(Self self, ApiCallMsg& call);
+void revoke_resources(Self self, ApiCallMsg& call);
+void query_resources(Self self, ApiCallMsg& call);
+
 // run_routes.cpp: what runs save, the catalog's writes, the server registry's writes.
 void save_metrics(Self self, ApiCallMsg& call);
 void track_data(Self self, ApiCallMsg& call);

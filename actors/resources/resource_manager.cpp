@@ -1,5 +1,6 @@
 #include "actors/resources/resource_manager.hpp"
 
+#include "actors/persistence/detached_owner.hpp"
 #include "actors/persistence/event_sourced.hpp"
 #include "events/job/views.hpp"
 #include "store/codec/party_codec.hpp"
@@ -48,12 +49,9 @@ struct LedgerAggregate {
 struct ResourceState;
 using Self = resource_actor::stateful_pointer<ResourceState>;
 
-class LedgerOwner : public EventSourced<LedgerAggregate>::Owner {
+class LedgerOwner : public DetachedOwner<LedgerAggregate, resource_actor> {
  public:
-  explicit LedgerOwner(Self self) : self_(self) {}
-  int64_t now_ms() override;
-  void read_stream(const std::string& stream) override;
-  void append(store::AppendRequest request, uint64_t ticket) override;
+  explicit LedgerOwner(Self self);
   void recovered() override;
   void persisted(const LedgerAggregate::Decision& decision) override;
   void damaged(const std::string& why) override;
@@ -70,22 +68,7 @@ struct ResourceState {
   static inline const char* name = "flowstone.resources";
 };
 
-int64_t LedgerOwner::now_ms() {
-  return self_->state.env->now_ms();
-}
-
-void LedgerOwner::read_stream(const std::string& stream) {
-  std::vector<store::StoredEvent> events;
-  store::Status status = self_->state.env->log->ReadStream(stream, 1, &events);
-  self_->state.host->replayed(status, events);
-}
-
-void LedgerOwner::append(store::AppendRequest request, uint64_t ticket) {
-  auto handle = caf::actor_cast<resource_actor>(self_);
-  self_->state.env->log->AppendAsync(std::move(request), [handle, ticket](store::AppendResult result) {
-    caf::anon_send(handle, AppendDoneMsg{ticket, std::move(result)});
-  });
-}
+LedgerOwner::LedgerOwner(Self self) : DetachedOwner(self, self->state.env), self_(self) {}
 
 // The holdings the jobs recorded (the "resources" view, written with their events).
 std::map<std::string, int> recorded_holdings(Environment& env) {
@@ -149,6 +132,7 @@ resource_actor::behavior_type resources_impl(Self self, std::shared_ptr<Environm
   st.owner = std::make_unique<LedgerOwner>(self);
   st.host = std::make_unique<EventSourced<LedgerAggregate>>(store::party_stream(st.env->config.party_id),
                                                             st.owner.get());
+  st.owner->bind(st.host.get());
   st.host->start();
   return {
       [=](const ReserveMsg& msg) -> caf::result<ReserveReply> {

@@ -244,6 +244,7 @@ std::string PartyServer::start() {
         net::HttpCall c;
         c.port = port_;
         c.target = "/v2/site/info/query";
+        if (options_.sign) c.headers = options_.sign();
         c.timeout = 2000ms;
         auto r = net::http_call(c);
         if (!r.ok) return false;
@@ -320,11 +321,13 @@ Json as_json(const net::HttpResult& r) {
 Json PartyServer::get(const std::string& route, const Query& query) {
   std::string target = "/v2/" + route;
   if (!query.empty()) target += "?" + net::encode_query(query);
-  return as_json(raw("GET", target, ""));
+  return as_json(raw("GET", target, "", options_.sign ? options_.sign() : Headers{}));
 }
 
 Json PartyServer::post(const std::string& route, const Json& body, const Headers& headers) {
-  return as_json(raw("POST", "/v2/" + route, body.dump(), headers));
+  Headers all = options_.sign ? options_.sign() : Headers{};
+  for (const auto& [name, value] : headers) all[name] = value;
+  return as_json(raw("POST", "/v2/" + route, body.dump(), all));
 }
 
 std::string PartyServer::submit(const Json& dag_schema, Json* reply) {

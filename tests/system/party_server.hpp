@@ -34,6 +34,9 @@ struct ServerOptions {
   std::string job_default_yaml;  // body of job_default_config (YAML flow mapping), empty: none
   std::string flowstone_yaml;    // more entries of the flowstone: flow mapping, e.g. "route_table: {...}"
   std::string extra_yaml;        // more top-level lines, e.g. "federation: {nginx: {...}}"
+  // With client authentication on: the signature headers get() and post() add to each request (fresh each
+  // time); raw() sends only what it is given.
+  std::function<std::map<std::string, std::string>()> sign;
 };
 
 // Polls `condition` every `period` until it holds or `deadline` passes. True if it held.
