@@ -137,8 +137,10 @@ int main(int argc, char** argv) {
   int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out < 0 || err < 0) {
-    report_exit(args,
-                "launcher cannot open the task log files in " + args.log_dir + ": " + std::strerror(errno));
+    const std::string why =
+        "launcher cannot open the task log files in " + args.log_dir + ": " + std::strerror(errno);
+    write_atomically(args.task_dir + "/exit_status", why);  // what the server reads if this report is lost
+    report_exit(args, why);
     return 1;
   }
   dup2(err, 2);  // the launcher's own complaints go to the task's stderr log
@@ -153,7 +155,9 @@ int main(int argc, char** argv) {
 
   pid_t worker = fork();
   if (worker < 0) {
-    report_exit(args, std::string("launcher cannot fork the worker: ") + std::strerror(errno));
+    const std::string why = std::string("launcher cannot fork the worker: ") + std::strerror(errno);
+    write_atomically(args.task_dir + "/exit_status", why);
+    report_exit(args, why);
     return 1;
   }
   if (worker == 0) {
@@ -204,6 +208,7 @@ int main(int argc, char** argv) {
   (void)!write(err, tail.data(), tail.size());
   // A worker that got its final report accepted leaves this marker; then there is nothing to add.
   if (access((args.task_dir + "/status_reported").c_str(), F_OK) != 0)
-    report_exit(args, stopping ? "worker stopped: " + exit : "worker " + exit + " without reporting its status");
+    report_exit(args,
+                stopping ? "worker stopped: " + exit : "worker " + exit + " without reporting its status");
   return 0;
 }
