@@ -364,6 +364,13 @@ std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
                 503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
             return reply(std::move(starting));
           }
+          // Workers are never signed (as in FATE), so where they call from is what keeps others out.
+          if (route_group(route->path) == RouteGroup::worker &&
+              !targets->worker_networks.Allows(request.remote_address))
+            return reply(
+                net::reply(RetCode::no_permission, "No permission: worker routes answer only calls from " +
+                                                       targets->worker_networks.Describe() + ", not " +
+                                                       request.remote_address));
           if (targets->auth)
             if (auto refused = targets->auth->Check(request, route->path)) return reply(std::move(*refused));
           if (route->answer.read)

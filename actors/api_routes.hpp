@@ -42,6 +42,7 @@ struct RouteTargets {
   registry_actor registry;
   query_actor queries;
   std::shared_ptr<Authenticator> auth;  // null when client and site authentication are off
+  net::Networks worker_networks;        // besides loopback, where worker routes may be called from
 };
 
 // The table as the HTTP edge takes it: each route's answer sends the request to its handler's actor.

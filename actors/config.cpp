@@ -94,9 +94,10 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
     }
     if (auto f = root["flowstone"]) {
       static const std::set<std::string> known = {
-          "data_dir",     "log_dir",        "bin_dir",        "body_limit_mb",
-          "http_threads", "route_table",    "federation",     "queue_starvation_ms",
-          "file_roots",   "provider_roots", "archive_max_mb", "archive_max_entries"};
+          "data_dir",       "log_dir",        "bin_dir",        "body_limit_mb",
+          "http_threads",   "route_table",    "federation",     "queue_starvation_ms",
+          "file_roots",     "provider_roots", "archive_max_mb", "archive_max_entries",
+          "worker_networks"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
@@ -114,6 +115,15 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
             throw std::runtime_error(std::string("flowstone.") + key + " must be a list of folders");
           for (const auto& root : roots) list->push_back(resolve(base, root.as<std::string>()));
         }
+      if (auto networks = f["worker_networks"]) {
+        if (!networks.IsSequence())
+          throw std::runtime_error("flowstone.worker_networks must be a list of CIDR blocks");
+        std::vector<std::string> blocks;
+        for (const auto& block : networks) blocks.push_back(block.as<std::string>());
+        if (std::string bad = c.worker_networks.Add(blocks); !bad.empty())
+          throw std::runtime_error("flowstone.worker_networks entry '" + bad +
+                                   "' is not a CIDR block or an address");
+      }
       if (f["archive_max_mb"]) c.archive_limits.max_bytes = f["archive_max_mb"].as<size_t>() << 20;
       if (f["archive_max_entries"]) c.archive_limits.max_entries = f["archive_max_entries"].as<size_t>();
       if (auto table = f["route_table"]) {

@@ -12,6 +12,7 @@
 #include "events/job/job.hpp"
 #include "net/archive.hpp"
 #include "net/file_roots.hpp"
+#include "net/networks.hpp"
 #include "net/party_client.hpp"
 
 namespace flowstone::actors {
@@ -58,6 +59,9 @@ struct ServerConfig {
   std::vector<std::string> extra_file_roots;
   std::vector<std::string> provider_roots;
   net::ArchiveLimits archive_limits;  // flowstone.archive_max_mb, flowstone.archive_max_entries
+  // Where worker routes may be called from besides loopback (flowstone.worker_networks, CIDR blocks): the
+  // site's compute network when workers run on other machines.
+  net::Networks worker_networks;
 
   std::string db_dir() const { return data_dir + "/db"; }
   std::string job_dir() const { return data_dir + "/jobs"; }

@@ -84,6 +84,7 @@ int run_server(const ServerConfig& config) {
   // The HTTP edge starts before the actors (the launcher must know the bound port); until they exist,
   // requests are answered "starting".
   auto targets = std::make_shared<RouteTargets>();
+  targets->worker_networks = config.worker_networks;
   net::HttpServerOptions http_options;
   http_options.host = config.host;
   http_options.port = config.http_port;
