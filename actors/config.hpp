@@ -47,6 +47,8 @@ struct ServerConfig {
   std::string log_dir;                      // default: <data_dir>/logs
   std::string bin_dir;                      // launcher and component executables; default: beside flowstone
   size_t body_limit = 64u << 20;
+  int64_t header_timeout_s = 20;  // flowstone.header_timeout_s: a request's header (and idle keep-alive)
+  int64_t read_timeout_s = 60;    // flowstone.read_timeout_s: a request's body, a response's write
   int http_threads = 1;
   int computing_cores = 32;             // computing.standalone.cores: the party's total
   int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this

@@ -90,6 +90,8 @@ int run_server(const ServerConfig& config) {
   http_options.port = config.http_port;
   http_options.threads = config.http_threads;
   http_options.body_limit = config.body_limit;
+  http_options.header_timeout = std::chrono::seconds(config.header_timeout_s);
+  http_options.io_timeout = std::chrono::seconds(config.read_timeout_s);
   net::HttpServer http(http_options, net::make_api_handler(bind_api_routes(targets)));
   if (std::string error = http.Start(); !error.empty()) {
     server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);

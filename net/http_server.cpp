@@ -57,7 +57,6 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 constexpr uint32_t kHeaderLimit = 64 * 1024;
-constexpr std::chrono::seconds kIoTimeout{60};     // reading a request, writing a response, idling
 constexpr std::chrono::seconds kLingerTimeout{2};  // discarding input after an error response
 constexpr size_t kLingerLimit = size_t{4} << 20;   // bytes discarded at most before closing
 
@@ -242,7 +241,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     parser_->body_limit(core_->options.body_limit);  // checked against Content-Length after the header
-    stream_.expires_after(kIoTimeout);
+    stream_.expires_after(core_->options.header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
@@ -265,7 +264,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    stream_.expires_after(kIoTimeout);
+    stream_.expires_after(core_->options.io_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
   }
@@ -344,7 +343,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void write_response(HttpResponse response) {
     auto out = std::make_shared<http::response<http::string_body>>();
     fill(*out, response, keep_alive_ && !core_->is_draining());
-    stream_.expires_after(kIoTimeout);
+    stream_.expires_after(core_->options.io_timeout);
     http::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, size_t) {
       self->core_->end_request();
       if (ec) return self->close();
@@ -368,7 +367,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
     auto out = std::make_shared<http::response<http::string_body>>();
     fill(*out, response, false);
-    stream_.expires_after(kIoTimeout);
+    stream_.expires_after(core_->options.io_timeout);
     http::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, size_t) {
       if (ec) return self->close();
       self->linger();

@@ -53,6 +53,11 @@ struct HttpServerOptions {
   int threads = 1;
   size_t body_limit = 64 << 20;
   std::chrono::milliseconds drain{3000};
+  // How long a connection may take to send a request's header, waiting for it included: an idle keep-alive
+  // connection, or one that dribbles its header (slowloris), is closed after this.
+  std::chrono::milliseconds header_timeout{20000};
+  // How long the body may take after its header (uploads are large), and writing a response.
+  std::chrono::milliseconds io_timeout{60000};
 };
 
 class HttpServer {

@@ -341,6 +341,24 @@ TEST(HttpServer, OversizedHeaderIsRefused) {
   EXPECT_EQ(body_json(response.body)["code"], 5001);
 }
 
+// Slowloris: a header dribbled a line at a time, and a connection that sends nothing, are closed once the
+// header deadline passes, while a normal client is answered meanwhile.
+TEST(HttpServer, SlowAndSilentConnectionsAreClosedAtTheHeaderDeadline) {
+  HttpServerOptions options = local_options();
+  options.header_timeout = 400ms;
+  HttpServer server(options, [](HttpRequest&&, Responder respond) { respond(json_response(nullptr)); });
+  ASSERT_EQ(server.Start(), "");
+  RawConnection dribbler(server.port()), silent(server.port());
+  ASSERT_TRUE(dribbler.send("GET / HTTP/1.1\r\nHost: x\r\n"));
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(dribbler.send("X-Slow: 1\r\n"));
+  }
+  EXPECT_EQ(http_call(call_to(server.port(), "GET", "/")).status, 200);
+  EXPECT_TRUE(dribbler.closed_by_peer(3000ms));
+  EXPECT_TRUE(silent.closed_by_peer(3000ms));
+}
+
 TEST(HttpServer, ResponderCalledFromAnotherThreadAfterADelay) {
   std::vector<std::thread> workers;
   std::mutex mu;
