@@ -1,6 +1,7 @@
 #include "actors/api_routes.hpp"
 
 #include "actors/registry/registry_parts.hpp"
+#include "net/json_io.hpp"
 
 namespace flowstone::actors {
 namespace {
@@ -352,6 +353,35 @@ const std::vector<ApiRoute>& api_routes() {
   return table;
 }
 
+namespace {
+
+std::string header_or(const net::ApiRequest& request, const char* name, const std::string& fallback) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() || it->second.empty() ? fallback : it->second;
+}
+
+// A caller is its app when authentication is on (checked before: the appId is verified), else its address
+// (an unsigned appId could be anyone's, and initiator-party-id names a job's initiator, not the caller).
+std::optional<net::ApiReply> over_rate(RouteTargets& targets, const net::ApiRequest& request,
+                                       RouteGroup group) {
+  net::RateLimiter* limiter = group == RouteGroup::client ? targets.client_rate.get()
+                              : group == RouteGroup::site ? targets.site_rate.get()
+                                                          : nullptr;
+  if (!limiter) return std::nullopt;
+  const std::string caller =
+      targets.auth ? header_or(request, "appid", request.remote_address) : request.remote_address;
+  if (limiter->Allow(caller, targets.clock->now_ms())) return std::nullopt;
+  net::ApiReply refused = net::reply(RetCode::too_many_requests,
+                                     "Too many requests from " + caller + ": past this site's rate limit");
+  refused.raw = net::HttpResponse{429,
+                                  "application/json",
+                                  net::envelope_text(to_int(RetCode::too_many_requests), refused.message),
+                                  {{"Retry-After", "1"}}};
+  return refused;
+}
+
+}  // namespace
+
 std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
   std::vector<net::Route> bound;
   for (const ApiRoute& route : api_routes())
@@ -373,6 +403,8 @@ std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
                                                        request.remote_address));
           if (targets->auth)
             if (auto refused = targets->auth->Check(request, route->path)) return reply(std::move(*refused));
+          if (auto refused = over_rate(*targets, request, route_group(route->path)))
+            return reply(std::move(*refused));
           if (route->answer.read)
             return caf::anon_send(targets->queries,
                                   ReadCallMsg{std::move(request), std::move(reply), route->answer.read});

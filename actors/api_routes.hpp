@@ -15,6 +15,7 @@
 #include "actors/queries.hpp"
 #include "actors/registry/registry.hpp"
 #include "net/api.hpp"
+#include "net/rate_limiter.hpp"
 
 namespace flowstone::actors {
 
@@ -43,6 +44,9 @@ struct RouteTargets {
   query_actor queries;
   std::shared_ptr<Authenticator> auth;  // null when client and site authentication are off
   net::Networks worker_networks;        // besides loopback, where worker routes may be called from
+  // Per client and per partner site (null: no limit), with the clock they count on.
+  std::unique_ptr<net::RateLimiter> client_rate, site_rate;
+  std::shared_ptr<const Clock> clock;
 };
 
 // The table as the HTTP edge takes it: each route's answer sends the request to its handler's actor.

@@ -97,7 +97,7 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
           "data_dir",        "log_dir",          "bin_dir",        "body_limit_mb",
           "http_threads",    "route_table",      "federation",     "queue_starvation_ms",
           "file_roots",      "provider_roots",   "archive_max_mb", "archive_max_entries",
-          "worker_networks", "header_timeout_s", "read_timeout_s"};
+          "worker_networks", "header_timeout_s", "read_timeout_s", "rate_limit"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
@@ -105,6 +105,11 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (f["log_dir"]) c.log_dir = resolve(base, f["log_dir"].as<std::string>());
       if (f["bin_dir"]) c.bin_dir = resolve(base, f["bin_dir"].as<std::string>());
       if (f["body_limit_mb"]) c.body_limit = f["body_limit_mb"].as<size_t>() << 20;
+      if (auto limit = f["rate_limit"]) {
+        if (limit["client_per_s"]) c.client_rate_per_s = std::max(0.0, limit["client_per_s"].as<double>());
+        if (limit["site_per_s"]) c.site_rate_per_s = std::max(0.0, limit["site_per_s"].as<double>());
+        if (limit["burst"]) c.rate_burst = std::max(1.0, limit["burst"].as<double>());
+      }
       if (f["header_timeout_s"])
         c.header_timeout_s = std::max<int64_t>(1, f["header_timeout_s"].as<int64_t>());
       if (f["read_timeout_s"]) c.read_timeout_s = std::max<int64_t>(1, f["read_timeout_s"].as<int64_t>());

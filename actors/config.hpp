@@ -48,7 +48,11 @@ struct ServerConfig {
   std::string bin_dir;                      // launcher and component executables; default: beside flowstone
   size_t body_limit = 64u << 20;
   int64_t header_timeout_s = 20;  // flowstone.header_timeout_s: a request's header (and idle keep-alive)
-  int64_t read_timeout_s = 60;    // flowstone.read_timeout_s: a request's body, a response's write
+  int64_t read_timeout_s = 60;
+  // flowstone.rate_limit: requests a second per client (appId, else address) and per partner site (party
+  // id) on average, with bursts up to `burst` times that; 0: no limit.
+  double client_rate_per_s = 0, site_rate_per_s = 0,
+         rate_burst = 2;  // flowstone.read_timeout_s: a request's body, a response's write
   int http_threads = 1;
   int computing_cores = 32;             // computing.standalone.cores: the party's total
   int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this

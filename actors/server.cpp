@@ -85,6 +85,13 @@ int run_server(const ServerConfig& config) {
   // requests are answered "starting".
   auto targets = std::make_shared<RouteTargets>();
   targets->worker_networks = config.worker_networks;
+  targets->clock = system_clock();
+  if (config.client_rate_per_s > 0)
+    targets->client_rate = std::make_unique<net::RateLimiter>(config.client_rate_per_s,
+                                                              config.client_rate_per_s * config.rate_burst);
+  if (config.site_rate_per_s > 0)
+    targets->site_rate = std::make_unique<net::RateLimiter>(config.site_rate_per_s,
+                                                            config.site_rate_per_s * config.rate_burst);
   net::HttpServerOptions http_options;
   http_options.host = config.host;
   http_options.port = config.http_port;

@@ -54,6 +54,7 @@ enum class RetCode : int {
   response_exception = 6002,
   server_not_found = 6003,  // also: an unknown route
   instance_not_found = 6004,
+  too_many_requests = 6005,  // Flowstone: a client or a partner site past its request rate (HTTP 429)
 
   // Table
   table_not_found = 7001,

@@ -36,3 +36,24 @@ TEST(Networks, AnEntryThatIsNoBlockIsNamed) {
 
 }  // namespace
 }  // namespace flowstone::net
+
+#include "net/rate_limiter.hpp"
+
+namespace flowstone::net {
+namespace {
+
+TEST(RateLimiter, ABurstThenTheRatePerCallerIndependently) {
+  RateLimiter limiter(/*rate_per_s=*/10, /*burst=*/3);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Allow("a", 1000)) << i;
+  EXPECT_FALSE(limiter.Allow("a", 1000)) << "past the burst";
+  EXPECT_TRUE(limiter.Allow("b", 1000)) << "another caller has its own bucket";
+  EXPECT_FALSE(limiter.Allow("a", 1050)) << "half a token after 50 ms";
+  EXPECT_TRUE(limiter.Allow("a", 1100)) << "one token after 100 ms";
+  EXPECT_TRUE(limiter.Allow("a", 5000));
+  EXPECT_TRUE(limiter.Allow("a", 5000));
+  EXPECT_TRUE(limiter.Allow("a", 5000));
+  EXPECT_FALSE(limiter.Allow("a", 5000)) << "a long pause refills only up to the burst";
+}
+
+}  // namespace
+}  // namespace flowstone::net

@@ -178,3 +178,31 @@ TEST_F(SiteAuth, TwoSitesThatExchangedAppsRunAJobAndAForgedPartnerCallIsRefused)
 
 }  // namespace
 }  // namespace flowstone::systest
+
+namespace flowstone::systest {
+namespace {
+
+TEST(RateLimit, AClientPastItsRateGets429AndWorkersAreNotCounted) {
+  ServerOptions options;
+  options.flowstone_yaml = "rate_limit: {client_per_s: 2, burst: 2}";
+  PartyServer site(options);
+  ASSERT_EQ(site.start(), "");
+  int refused = 0;
+  net::HttpResult last;
+  for (int i = 0; i < 12; ++i) {
+    net::HttpResult r = site.raw("GET", "/v2/job/list/query", "", {{"appId", "busy"}});
+    if (r.status == 429) {
+      ++refused;
+      last = r;
+    }
+  }
+  EXPECT_GE(refused, 6) << "2 a second with bursts of 4: most of 12 calls at once are refused";
+  EXPECT_EQ(code_of(json_of(last)), 6005) << last.body;
+  EXPECT_TRUE(contains(last.body, "127.0.0.1")) << "unsigned: the caller is its address " << last.body;
+  Json worker = json_of(site.raw("POST", "/v2/worker/task/status",
+                                 Json{{"execution_id", "x"}, {"status", "running"}}.dump(), {}));
+  EXPECT_NE(code_of(worker), 6005) << "workers are not clients: " << worker.dump();
+}
+
+}  // namespace
+}  // namespace flowstone::systest
