@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "apps/flowstone/party_process.hpp"
+#include "bench/load_driver.hpp"
 #include "net/http_client.hpp"
 
 namespace {
@@ -29,19 +30,9 @@ namespace {
 using flowstone::Json;
 using Clock = std::chrono::steady_clock;
 
-Json one_task_job(const std::string& component) {
-  return Json{{"schema_version", "2.1.0"},
-              {"dag",
-               {{"parties", Json::array({{{"role", "guest"}, {"party_id", {"9999"}}}})},
-                {"tasks", {{"a_0", {{"component_ref", component}}}}}}}};
-}
+using flowstone::bench::one_task_job;
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using flowstone::bench::percentile;
 
 void print(const char* what, const std::vector<double>& ms) {
   std::printf("  %-28s p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms  max %7.2f ms  (%zu calls)\n", what,

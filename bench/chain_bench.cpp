@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "apps/flowstone/party_process.hpp"
+#include "bench/load_driver.hpp"
 
 namespace {
 
@@ -44,12 +45,7 @@ Json chain_job(double sleep_s) {
                   {"c_0", consumer("b_0")}}}}}};
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using flowstone::bench::percentile;
 
 }  // namespace
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "apps/flowstone/party_process.hpp"
+#include "bench/load_driver.hpp"
 
 namespace {
 
@@ -63,12 +64,7 @@ Json chain_job(const std::string& component, const std::string& sync_type) {
                 {"tasks", {{"a_0", task(nullptr)}, {"b_0", task("a_0")}, {"c_0", task("b_0")}}}}}};
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using flowstone::bench::percentile;
 
 bool is_end(const std::string& s) {
   return s == "success" || s == "failed" || s == "canceled" || s == "timeout";

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "apps/flowstone/party_process.hpp"
+#include "bench/load_driver.hpp"
 #include "net/http_client.hpp"
 
 namespace {
@@ -34,12 +35,7 @@ namespace {
 using flowstone::Json;
 using Clock = std::chrono::steady_clock;
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
+using flowstone::bench::percentile;
 
 void print(const char* what, const std::vector<double>& ms) {
   std::printf("  %-40s p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms  (%zu calls)\n", what, percentile(ms, .5),
@@ -105,11 +101,7 @@ int main(int argc, char** argv) {
     std::cerr << e << "\n";
     return 1;
   }
-  Json job{{"schema_version", "2.1.0"},
-           {"dag",
-            {{"parties", Json::array({{{"role", "guest"}, {"party_id", {"9999"}}}})},
-             {"tasks", {{"a_0", {{"component_ref", "native_noop"}}}}}}}};
-  auto submitted = party.Post("job/submit", Json{{"dag_schema", job}});
+  auto submitted = party.Post("job/submit", Json{{"dag_schema", flowstone::bench::one_task_job()}});
   if (!submitted || submitted->value("code", -1) != 0) {
     std::cerr << "submit failed\n";
     return 1;

@@ -5,11 +5,34 @@
 
 #include "events/catalog/catalog.hpp"
 #include "events/job/views.hpp"
+#include "store/codec/access_codec.hpp"
 #include "store/codec/catalog_codec.hpp"
 #include "store/codec/job_codec.hpp"
 
 namespace flowstone::store {
 namespace {
+
+// Replays one of the server's single streams into *state, counting it in the report; stops at an event
+// that does not decode and names it.
+template <class State, class Decode>
+void replay_singleton(EventLog& log, const char* stream, Decode decode, State* state,
+                      ProjectionReport* report) {
+  std::vector<StoredEvent> events;
+  Status s = log.ReadStream(stream, 1, &events);
+  if (!s.ok()) report->errors.push_back(std::string(stream) + ": " + s.ToString());
+  if (!events.empty()) ++report->streams;
+  for (const StoredEvent& stored : events) {
+    std::string error;
+    auto event = decode(stored.payload, &error);
+    if (!event) {
+      report->errors.push_back(std::string(stream) + " event " + std::to_string(stored.version) + ": " +
+                               error);
+      return;
+    }
+    domain::apply(*state, *event);
+    ++report->events;
+  }
+}
 
 const char* kJobStreamPrefix = "job:";
 
@@ -57,23 +80,12 @@ Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
       }
     for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
   }
-  // The catalog: tables, providers, imported models.
-  std::vector<StoredEvent> events;
-  s = log.ReadStream(kCatalogStream, 1, &events);
-  if (!s.ok()) report->errors.push_back(std::string(kCatalogStream) + ": " + s.ToString());
-  if (!events.empty()) ++report->streams;
+  // The catalog (tables, providers, imported models) and the access stream (apps, roles, grants: no views,
+  // but a stream that does not decode is reported as the job streams are).
   domain::CatalogState catalog;
-  for (const StoredEvent& stored : events) {
-    std::string error;
-    auto event = decode_catalog_event(stored.payload, &error);
-    if (!event) {
-      report->errors.push_back(std::string(kCatalogStream) + " event " + std::to_string(stored.version) +
-                               ": " + error);
-      break;
-    }
-    domain::apply(catalog, *event);
-    ++report->events;
-  }
+  replay_singleton(log, kCatalogStream, decode_catalog_event, &catalog, report);
+  domain::AccessState access;
+  replay_singleton(log, kAccessStream, decode_access_event, &access, report);
   for (auto& row : domain::catalog_views(catalog)) (*rows)[row.family][row.key] = std::move(row.value);
   for (const auto& family : job_view_families()) report->rows += (*rows)[family].size();
   return Status::OK();
