@@ -380,36 +380,61 @@ std::optional<net::ApiReply> over_rate(RouteTargets& targets, const net::ApiRequ
   return refused;
 }
 
+// With TLS on, what a request's transport may reach; nullopt when it may go on. Worker routes have their
+// own rule (where they are called from).
+std::optional<net::ApiReply> off_transport(const RouteTargets& targets, const net::ApiRequest& request,
+                                           RouteGroup group) {
+  if (!targets.tls || group == RouteGroup::worker) return std::nullopt;
+  if (group == RouteGroup::client) {
+    if (request.tls || request.from_loopback()) return std::nullopt;
+    return net::reply(RetCode::no_permission, "No permission: this site takes client calls from " +
+                                                  request.remote_address +
+                                                  " over HTTPS only (flowstone.tls)");
+  }
+  if (!request.tls)
+    return net::reply(
+        RetCode::no_permission,
+        "No permission: partner and scheduler routes are served over HTTPS only (flowstone.tls)");
+  if (targets.client_certificates && request.peer_certificate.empty())
+    return net::reply(
+        RetCode::no_permission,
+        "No permission: partner and scheduler routes need a TLS client certificate signed by this "
+        "site's CA (flowstone.tls.verify_clients)");
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
   std::vector<net::Route> bound;
-  for (const ApiRoute& route : api_routes())
-    bound.push_back(net::Route{
-        route.method, route.path, route.fields,
-        [targets, route = &route](net::ApiRequest request, net::ApiCallback reply) {
-          if (!targets->ready.load(std::memory_order_acquire)) {
-            net::ApiReply starting;
-            starting.raw = net::HttpResponse{
-                503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
-            return reply(std::move(starting));
-          }
-          // Workers are never signed (as in FATE), so where they call from is what keeps others out.
-          if (route_group(route->path) == RouteGroup::worker &&
-              !targets->worker_networks.Allows(request.remote_address))
-            return reply(
-                net::reply(RetCode::no_permission, "No permission: worker routes answer only calls from " +
-                                                       targets->worker_networks.Describe() + ", not " +
-                                                       request.remote_address));
-          if (targets->auth)
-            if (auto refused = targets->auth->Check(request, route->path)) return reply(std::move(*refused));
-          if (auto refused = over_rate(*targets, request, route_group(route->path)))
-            return reply(std::move(*refused));
-          if (route->answer.read)
-            return caf::anon_send(targets->queries,
-                                  ReadCallMsg{std::move(request), std::move(reply), route->answer.read});
-          caf::anon_send(targets->registry, ApiCallMsg{std::move(request), std::move(reply), route});
-        }});
+  for (const ApiRoute& route : api_routes()) {
+    const RouteGroup group = route_group(route.path);
+    auto admit = [targets, group, path = std::string(route.path)](
+                     const net::ApiRequest& request) -> std::optional<net::ApiReply> {
+      if (!targets->ready.load(std::memory_order_acquire)) {
+        net::ApiReply starting;
+        starting.raw =
+            net::HttpResponse{503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
+        return starting;
+      }
+      // Workers are never signed (as in FATE), so where they call from is what keeps others out.
+      if (group == RouteGroup::worker && !targets->worker_networks.Allows(request.remote_address))
+        return net::reply(RetCode::no_permission, "No permission: worker routes answer only calls from " +
+                                                      targets->worker_networks.Describe() + ", not " +
+                                                      request.remote_address);
+      if (auto refused = off_transport(*targets, request, group)) return refused;
+      if (targets->auth)
+        if (auto refused = targets->auth->Check(request, path)) return refused;
+      return over_rate(*targets, request, group);
+    };
+    auto answer = [targets, route = &route](net::ApiRequest request, net::ApiCallback reply) {
+      if (route->answer.read)
+        return caf::anon_send(targets->queries,
+                              ReadCallMsg{std::move(request), std::move(reply), route->answer.read});
+      caf::anon_send(targets->registry, ApiCallMsg{std::move(request), std::move(reply), route});
+    };
+    bound.push_back(net::Route{route.method, route.path, route.fields, std::move(answer), std::move(admit)});
+  }
   return bound;
 }
 

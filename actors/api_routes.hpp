@@ -44,6 +44,9 @@ struct RouteTargets {
   query_actor queries;
   std::shared_ptr<Authenticator> auth;  // null when client and site authentication are off
   net::Networks worker_networks;        // besides loopback, where worker routes may be called from
+  // flowstone.tls: partner and scheduler routes only over TLS (with a verified client certificate when
+  // `client_certificates`); client routes over plain HTTP only from this machine.
+  bool tls = false, client_certificates = false;
   // Per client and per partner site (null: no limit), with the clock they count on.
   std::unique_ptr<net::RateLimiter> client_rate, site_rate;
   std::shared_ptr<const Clock> clock;

@@ -18,14 +18,26 @@ const std::set<std::string> kFateKeys = {
     "encrypt_module",  "private_key",       "private_key_file", "public_key", "public_key_file",
     "api_version",     "job_default_config"};
 
-// "host:port" as a route table entry.
-net::PartyAddress parse_address(const std::string& key, const std::string& text) {
+// "host:port" (plain HTTP), "http://host:port" or "https://host:port" as a route table entry.
+net::PartyAddress parse_address(const std::string& key, const std::string& entry) {
+  std::string text = entry;
+  bool tls = false;
+  for (const auto& [scheme, secure] : {std::pair{"http://", false}, std::pair{"https://", true}})
+    if (text.rfind(scheme, 0) == 0) {
+      text = text.substr(std::string(scheme).size());
+      tls = secure;
+    }
   auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0)
-    throw std::runtime_error(key + ": '" + text + "' is not host:port");
-  int port = std::stoi(text.substr(colon + 1));
-  if (port <= 0 || port > 65535) throw std::runtime_error(key + ": port out of range in '" + text + "'");
-  return net::PartyAddress{text.substr(0, colon), static_cast<uint16_t>(port)};
+    throw std::runtime_error(key + ": '" + entry +
+                             "' is not host:port, http://host:port or https://host:port");
+  int port = 0;
+  try {
+    port = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (port <= 0 || port > 65535) throw std::runtime_error(key + ": port out of range in '" + entry + "'");
+  return net::PartyAddress{text.substr(0, colon), static_cast<uint16_t>(port), tls};
 }
 
 std::string resolve(const fs::path& base, const std::string& p) {
@@ -93,11 +105,24 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (d["admission_timeout"]) c.defaults.admission_timeout_s = d["admission_timeout"].as<int64_t>();
     }
     if (auto f = root["flowstone"]) {
-      static const std::set<std::string> known = {
-          "data_dir",        "log_dir",          "bin_dir",        "body_limit_mb",
-          "http_threads",    "route_table",      "federation",     "queue_starvation_ms",
-          "file_roots",      "provider_roots",   "archive_max_mb", "archive_max_entries",
-          "worker_networks", "header_timeout_s", "read_timeout_s", "rate_limit"};
+      static const std::set<std::string> known = {"data_dir",
+                                                  "log_dir",
+                                                  "bin_dir",
+                                                  "body_limit_mb",
+                                                  "http_threads",
+                                                  "route_table",
+                                                  "federation",
+                                                  "queue_starvation_ms",
+                                                  "file_roots",
+                                                  "provider_roots",
+                                                  "archive_max_mb",
+                                                  "archive_max_entries",
+                                                  "worker_networks",
+                                                  "header_timeout_s",
+                                                  "read_timeout_s",
+                                                  "rate_limit",
+                                                  "tls",
+                                                  "max_waiting_jobs"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
@@ -109,6 +134,25 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
         if (limit["client_per_s"]) c.client_rate_per_s = std::max(0.0, limit["client_per_s"].as<double>());
         if (limit["site_per_s"]) c.site_rate_per_s = std::max(0.0, limit["site_per_s"].as<double>());
         if (limit["burst"]) c.rate_burst = std::max(1.0, limit["burst"].as<double>());
+      }
+      if (f["max_waiting_jobs"])
+        c.max_waiting_jobs = std::max<int64_t>(0, f["max_waiting_jobs"].as<int64_t>());
+      if (auto tls = f["tls"]) {
+        const std::pair<const char*, std::string*> files[] = {
+            {"cert", &c.tls.files.cert}, {"key", &c.tls.files.key}, {"ca", &c.tls.files.ca}};
+        for (const auto& [key, file] : files)
+          if (tls[key]) *file = resolve(base, tls[key].as<std::string>());
+        if (tls["verify_clients"]) c.tls.verify_clients = tls["verify_clients"].as<bool>();
+        for (const auto& entry : tls)
+          if (!std::set<std::string>{"cert", "key", "ca", "verify_clients"}.count(
+                  entry.first.as<std::string>()))
+            warnings->push_back("unknown config key 'flowstone.tls." + entry.first.as<std::string>() +
+                                "' ignored");
+        if (c.tls.files.cert.empty() || c.tls.files.key.empty())
+          throw std::runtime_error("flowstone.tls needs both cert and key");
+        if (c.tls.verify_clients && c.tls.files.ca.empty())
+          throw std::runtime_error(
+              "flowstone.tls.verify_clients needs tls.ca, the CA that signs partners' certificates");
       }
       if (f["header_timeout_s"])
         c.header_timeout_s = std::max<int64_t>(1, f["header_timeout_s"].as<int64_t>());

@@ -14,6 +14,7 @@
 #include "net/file_roots.hpp"
 #include "net/networks.hpp"
 #include "net/party_client.hpp"
+#include "net/tls.hpp"
 
 namespace flowstone::actors {
 
@@ -38,6 +39,14 @@ struct AuthConfig {
   bool any() const { return client || site; }
 };
 
+// flowstone.tls: HTTPS on the API port (plain HTTP stays for loopback clients and workers), and for calls
+// to partners whose route is "https://host:port".
+struct TlsConfig {
+  net::TlsFiles files;          // cert + key: this site's identity, served and shown to partners; ca: theirs
+  bool verify_clients = false;  // partner and scheduler routes need a client certificate signed by ca
+  bool enabled() const { return !files.cert.empty(); }
+};
+
 struct ServerConfig {
   std::string party_id = "9999";
   std::string host = "127.0.0.1";
@@ -48,11 +57,13 @@ struct ServerConfig {
   std::string bin_dir;                      // launcher and component executables; default: beside flowstone
   size_t body_limit = 64u << 20;
   int64_t header_timeout_s = 20;  // flowstone.header_timeout_s: a request's header (and idle keep-alive)
-  int64_t read_timeout_s = 60;
+  int64_t read_timeout_s = 60;    // flowstone.read_timeout_s: a request's body, a response's write
   // flowstone.rate_limit: requests a second per client (appId, else address) and per partner site (party
   // id) on average, with bursts up to `burst` times that; 0: no limit.
-  double client_rate_per_s = 0, site_rate_per_s = 0,
-         rate_burst = 2;  // flowstone.read_timeout_s: a request's body, a response's write
+  double client_rate_per_s = 0, site_rate_per_s = 0, rate_burst = 2;
+  // flowstone.max_waiting_jobs: submissions are refused while this many jobs wait at this site; 0: no cap.
+  int64_t max_waiting_jobs = 0;
+  TlsConfig tls;
   int http_threads = 1;
   int computing_cores = 32;             // computing.standalone.cores: the party's total
   int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this

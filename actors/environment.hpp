@@ -12,6 +12,7 @@
 #include "actors/access/access_board.hpp"
 #include "actors/clock.hpp"
 #include "actors/config.hpp"
+#include "actors/job/job_board.hpp"
 #include "actors/messages.hpp"
 #include "actors/party/party_directory.hpp"
 #include "actors/persistence/schedule_log.hpp"
@@ -53,6 +54,7 @@ struct Environment {
   catalog_actor catalog;
   access_actor access;
   std::shared_ptr<AccessBoard> access_board = std::make_shared<AccessBoard>();
+  std::shared_ptr<JobBoard> job_board = std::make_shared<JobBoard>();
   reader_actor reader;
   schedule_log_actor schedule_logs;
   std::shared_ptr<spdlog::logger> server_log;

@@ -21,6 +21,7 @@
 #include "net/http_server.hpp"
 #include "net/signature.hpp"
 #include "net/stop_signals.hpp"
+#include "net/tls.hpp"
 #include "store/projections.hpp"
 
 namespace flowstone::actors {
@@ -92,7 +93,20 @@ int run_server(const ServerConfig& config) {
   if (config.site_rate_per_s > 0)
     targets->site_rate = std::make_unique<net::RateLimiter>(config.site_rate_per_s,
                                                             config.site_rate_per_s * config.rate_burst);
+  std::shared_ptr<net::TlsContext> tls_server, tls_client;
+  if (config.tls.enabled()) {
+    std::string error;
+    tls_server = net::TlsContext::Server(config.tls.files, config.tls.verify_clients, &error);
+    if (tls_server) tls_client = net::TlsContext::Client(config.tls.files, &error);
+    if (!tls_server || !tls_client) {
+      server_log->critical("flowstone.tls: {}", error);
+      return 1;
+    }
+    targets->tls = true;
+    targets->client_certificates = config.tls.verify_clients;
+  }
   net::HttpServerOptions http_options;
+  http_options.tls = tls_server;
   http_options.host = config.host;
   http_options.port = config.http_port;
   http_options.threads = config.http_threads;
@@ -127,7 +141,8 @@ int run_server(const ServerConfig& config) {
     net::PartyClientOptions party_options;
     party_options.routes = config.federation.routes;
     party_options.proxy = config.federation.proxy;
-    party_options.self = net::PartyAddress{config.host, http.port()};
+    party_options.self = net::PartyAddress{config.host, http.port(), config.tls.enabled()};
+    party_options.tls = tls_client;
     party_options.threads = config.federation.threads;
     party_options.sign = site_signer(config, env->access_board, env->clock);
     PartyActorDeps party_deps;
@@ -143,8 +158,8 @@ int run_server(const ServerConfig& config) {
       targets->auth = std::make_shared<Authenticator>(config.auth, env->access_board, env->clock);
     targets->registry = spawn_registry(system, env);
     targets->ready.store(true, std::memory_order_release);
-    server_log->info("party {} serving on {}:{} (data {})", config.party_id, config.host, http.port(),
-                     config.data_dir);
+    server_log->info("party {} serving on {}:{}{} (data {})", config.party_id, config.host, http.port(),
+                     config.tls.enabled() ? " (HTTPS; plain HTTP for local clients and workers)" : "", config.data_dir);
 
     int signal_number = stop_signals.Wait();
     server_log->info("signal {}: stopping (running workers keep running)", signal_number);

@@ -149,6 +149,13 @@ Handler make_api_handler(std::vector<Route> table) {
     request.route = name;
     request.headers = http.headers;
     request.remote_address = http.remote_address;
+    request.tls = http.tls;
+    request.peer_certificate = http.peer_certificate;
+    if (route->admit)
+      if (std::optional<ApiReply> refused = route->admit(request)) {
+        respond(to_http(*refused));
+        return;
+      }
     for (const auto& [key, value] : http.query) request.params[key] = value;
     bool has_body = http.body.find_first_not_of(" \t\r\n") != std::string::npos;
     const std::string* content_type = http.header("content-type");

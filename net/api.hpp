@@ -26,6 +26,8 @@ struct ApiRequest {
   std::map<std::string, std::string> headers;
   std::map<std::string, FormPart> files;  // the file parts of a multipart/form-data body
   std::string remote_address;             // the caller's IP address ("" if unknown)
+  bool tls = false;                       // arrived over TLS
+  std::string peer_certificate;           // subject of the caller's verified TLS client certificate, or ""
 
   // True when the caller is on this machine (127.0.0.0/8 or ::1).
   bool from_loopback() const;
@@ -56,6 +58,9 @@ struct Route {
   const char* path;
   std::vector<Field> fields;
   std::function<void(ApiRequest, ApiCallback)> answer;
+  // Who may call at all (authentication, transport, rate), asked before the body is parsed or any field
+  // checked, as FATE-Flow's before_request hook is: a refusal is the reply. Empty: everyone.
+  std::function<std::optional<ApiReply>(const ApiRequest&)> admit;
 };
 
 Handler make_api_handler(std::vector<Route> routes);

@@ -12,10 +12,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cctype>
 #include <exception>
+#include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
+
+#include "net/tls.hpp"
 
 namespace flowstone::net {
 namespace {
@@ -24,6 +29,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using Clock = std::chrono::steady_clock;
 
 constexpr uint64_t kResponseBodyLimit = uint64_t{256} << 20;
@@ -58,6 +65,9 @@ std::string describe(const beast::error_code& ec, std::string_view stage) {
   if (ec == http::error::body_limit) {
     return "response body exceeds the limit of " + std::to_string(kResponseBodyLimit) + " bytes";
   }
+  // TLS 1.3 reports a refused client certificate on the first read, not in the handshake.
+  if (ec.category() == asio::error::get_ssl_category())
+    return std::string(stage) + ": TLS: " + ec.message();
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == http::error::partial_message) {
     return std::string(stage) + ": connection closed by server";
   }
@@ -131,12 +141,12 @@ void take_response(http::response<http::string_body>&& response, HttpResult* out
   out->body = std::move(response.body());
 }
 
-// One client connection, opened on the first request and kept while both sides allow it.
+// One client connection, opened on the first request and kept while both sides allow it; TLS when the
+// call says so.
 class Connection {
  public:
   // cancelled (may be null): once set, a failed request is not sent again on a new connection.
-  Connection(asio::io_context& ioc, const std::atomic<bool>* cancelled)
-      : ioc_(ioc), cancelled_(cancelled), stream_(ioc) {}
+  Connection(asio::io_context& ioc, const std::atomic<bool>* cancelled) : ioc_(ioc), cancelled_(cancelled) {}
 
   // Sends `call` and reads its response before call.timeout, connecting first when not connected.
   // keep_alive: asks the server to keep the connection open, and keeps it when the response agrees.
@@ -159,21 +169,48 @@ class Connection {
   }
 
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    if (beast::tcp_stream* stream = lowest()) {
+      beast::error_code ignored;
+      stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream->close();
+    }
     open_ = false;
   }
 
  private:
+  beast::tcp_stream* lowest() {
+    if (tls_) return &beast::get_lowest_layer(*tls_);
+    return plain_ ? &*plain_ : nullptr;
+  }
+
+  // Runs `step` on the open stream, whichever it is.
+  template <class Step>
+  beast::error_code on_stream(Step&& step) {
+    return run_step(ioc_, [&](auto done) {
+      if (tls_) {
+        step(*tls_, done);
+      } else {
+        step(*plain_, done);
+      }
+    });
+  }
+
   bool Connect(const HttpCall& call, Clock::time_point deadline, std::string* error) {
     Close();
+    tls_.reset();
+    plain_.reset();
     std::vector<tcp::endpoint> endpoints;
     if (!resolve(ioc_, call.host, call.port, &endpoints, error)) return false;
-    stream_.expires_at(deadline);
+    if (call.tls) {
+      tls_.emplace(ioc_, call.tls->native());
+      if (!expect_peer_host(tls_->native_handle(), call.host, error)) return false;
+    } else {
+      plain_.emplace(ioc_);
+    }
+    beast::tcp_stream& stream = *lowest();
+    stream.expires_at(deadline);
     beast::error_code ec = run_step(ioc_, [&](auto done) {
-      stream_.async_connect(endpoints,
-                            [done](beast::error_code e, const tcp::endpoint&) mutable { done(e); });
+      stream.async_connect(endpoints, [done](beast::error_code e, const tcp::endpoint&) mutable { done(e); });
     });
     if (ec) {
       *error = describe(ec, "connect");
@@ -182,7 +219,18 @@ class Connection {
     }
     // Requests and responses are single writes; small ones must not wait for delayed ACKs.
     beast::error_code ignored;
-    stream_.socket().set_option(tcp::no_delay(true), ignored);
+    stream.socket().set_option(tcp::no_delay(true), ignored);
+    if (tls_) {
+      ec = run_step(ioc_, [&](auto done) {
+        tls_->async_handshake(ssl::stream_base::client, [done](beast::error_code e) mutable { done(e); });
+      });
+      if (ec) {
+        *error =
+            ec == beast::error::timeout ? "timeout" : handshake_failure(tls_->native_handle(), ec.message());
+        Close();
+        return false;
+      }
+    }
     buffer_.clear();
     open_ = true;
     return true;
@@ -192,9 +240,9 @@ class Connection {
                        beast::error_code* failure) {
     HttpResult out;
     http::request<http::string_body> request = build_request(call, keep_alive);
-    stream_.expires_at(deadline);
-    beast::error_code ec = run_step(ioc_, [&](auto done) {
-      http::async_write(stream_, request, [done](beast::error_code e, size_t) mutable { done(e); });
+    lowest()->expires_at(deadline);
+    beast::error_code ec = on_stream([&](auto& stream, auto done) {
+      http::async_write(stream, request, [done](beast::error_code e, size_t) mutable { done(e); });
     });
     // A server may refuse a request before reading it whole (413 after the header) and close the
     // connection while the body is still being sent: the answer may still be there to read.
@@ -211,9 +259,9 @@ class Connection {
     parser.header_limit(kResponseHeaderLimit);
     // HEAD responses announce a length but carry no body.
     if (request.method() == http::verb::head) parser.skip(true);
-    stream_.expires_at(deadline);
-    ec = run_step(ioc_, [&](auto done) {
-      http::async_read(stream_, buffer_, parser, [done](beast::error_code e, size_t) mutable { done(e); });
+    lowest()->expires_at(deadline);
+    ec = on_stream([&](auto& stream, auto done) {
+      http::async_read(stream, buffer_, parser, [done](beast::error_code e, size_t) mutable { done(e); });
     });
     if (ec) {
       *failure = write_error ? write_error : ec;
@@ -231,7 +279,8 @@ class Connection {
 
   asio::io_context& ioc_;
   const std::atomic<bool>* cancelled_;
-  beast::tcp_stream stream_;
+  std::optional<beast::tcp_stream> plain_;  // exactly one of the two while connected
+  std::optional<TlsStream> tls_;
   beast::flat_buffer buffer_;
   bool open_ = false;
 };
@@ -253,7 +302,7 @@ HttpResult http_call(const HttpCall& call) {
 struct KeepAliveClient::Impl {
   asio::io_context ioc;  // first: outlives the sockets of the connections
   std::atomic<bool> cancelled{false};
-  std::map<std::pair<std::string, uint16_t>, std::unique_ptr<Connection>> connections;
+  std::map<std::tuple<std::string, uint16_t, const TlsContext*>, std::unique_ptr<Connection>> connections;
 };
 
 KeepAliveClient::KeepAliveClient() : impl_(std::make_unique<Impl>()) {}
@@ -266,7 +315,7 @@ HttpResult KeepAliveClient::Call(const HttpCall& call) {
     out.error = "cancelled";
     return out;
   }
-  std::unique_ptr<Connection>& connection = impl_->connections[{call.host, call.port}];
+  std::unique_ptr<Connection>& connection = impl_->connections[{call.host, call.port, call.tls.get()}];
   if (!connection) connection = std::make_unique<Connection>(impl_->ioc, &impl_->cancelled);
   try {
     return connection->Exchange(call, /*keep_alive=*/true);

@@ -14,6 +14,8 @@
 
 namespace flowstone::net {
 
+class TlsContext;
+
 struct HttpResult {
   bool ok = false;    // a response arrived (any status)
   std::string error;  // transport error when !ok (e.g. "connection refused")
@@ -32,6 +34,7 @@ struct HttpCall {
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
   std::chrono::milliseconds timeout{10000};
+  std::shared_ptr<const TlsContext> tls;  // null: plain HTTP; else HTTPS with this context (net/tls.hpp)
 };
 
 // One request on a connection of its own ("Connection: close").

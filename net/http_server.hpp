@@ -1,6 +1,6 @@
-// HttpServer: the Boost.Beast HTTP/1.1 edge. One session object per connection (lifetime held by
-// shared_from_this), keep-alive, a body size limit enforced while reading (a larger body is refused with
-// 413 and a JSON envelope, without reading it whole), and any request handed to one Handler.
+// HttpServer: the Boost.Beast HTTP/1.1 edge, plain or TLS. One session object per connection (lifetime held
+// by shared_from_this), keep-alive, header and body limits enforced while reading (a larger body is refused
+// with 413 and a JSON envelope, without reading it whole), and any request handed to one Handler.
 //
 // Thread rules: the handler runs on an I/O thread and must not block: it hands the request to actors and
 // returns. The Responder it gets may be called exactly once, from any thread; it posts the response to
@@ -19,6 +19,8 @@
 
 namespace flowstone::net {
 
+class TlsContext;
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as sent, e.g. "/v2/job/query?job_id=1"
@@ -27,6 +29,8 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;     // names lower-cased
   std::string body;
   std::string remote_address;  // the peer's IP address as text ("127.0.0.1", "::1"); "" if unknown
+  bool tls = false;            // arrived over TLS
+  std::string peer_certificate;  // subject of the client's verified TLS certificate; "" when none
 
   // First value of a query parameter, or nullptr.
   const std::string* query_param(const std::string& name) const;
@@ -58,6 +62,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds header_timeout{20000};
   // How long the body may take after its header (uploads are large), and writing a response.
   std::chrono::milliseconds io_timeout{60000};
+  // Null: plain HTTP. Set: a connection whose first bytes are a TLS handshake speaks TLS with this context,
+  // any other plain HTTP; requests say which (HttpRequest::tls), and the handler decides what each may do.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 class HttpServer {

@@ -28,7 +28,7 @@ struct Job {
 };
 
 std::string describe_call(const Job& job) {
-  return "POST " + job.address->host + ":" + std::to_string(job.address->port) + "/v2/" + job.call->endpoint +
+  return std::string("POST ") + (job.address->tls ? "https://" : "") + job.address->host + ":" + std::to_string(job.address->port) + "/v2/" + job.call->endpoint +
          " (party " + job.call->dest_party_id + ")";
 }
 
@@ -51,6 +51,10 @@ Outcome attempt(KeepAliveClient& http, const Job& job, const PartyClientOptions&
   }
   if (options.sign) options.sign(*job.call, &request.headers);
   request.timeout = options.attempt_timeout;
+  if (job.address->tls) {
+    if (!options.tls) return Outcome{std::nullopt, "no TLS configured to call an https address (flowstone.tls)"};
+    request.tls = options.tls;
+  }
 
   Outcome out;
   HttpResult result = http.Call(request);

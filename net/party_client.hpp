@@ -23,9 +23,12 @@
 
 namespace flowstone::net {
 
+class TlsContext;
+
 struct PartyAddress {
   std::string host;
   uint16_t port = 0;
+  bool tls = false;  // HTTPS ("https://host:port" in the route table), with PartyClientOptions::tls
 };
 
 struct PartyCall;
@@ -39,6 +42,8 @@ struct PartyClientOptions {
   // Adds the signature headers of site authentication to a call (spec 1.4); none when site auth is off.
   // Runs on the transport's threads for every attempt, so each attempt has a fresh nonce and timestamp.
   std::function<void(const PartyCall& call, std::map<std::string, std::string>* headers)> sign;
+  // How calls to a TLS address verify the party (its CA) and prove this one (a client certificate).
+  std::shared_ptr<const TlsContext> tls;
 };
 
 struct PartyCall {

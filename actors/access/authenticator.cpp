@@ -37,7 +37,9 @@ std::vector<std::string> roles_for(const std::string& path) {
     case RouteGroup::client:
       break;
   }
-  if (starts_with(path, "app/") || starts_with(path, "permission/")) return {domain::kRoleSuperClient};
+  // Beyond FATE: a provider names executables this server will run, so registering one is an admin action.
+  if (starts_with(path, "app/") || starts_with(path, "permission/") || path == "provider/register")
+    return {domain::kRoleSuperClient};
   return {domain::kRoleClient, domain::kRoleSuperClient};
 }
 

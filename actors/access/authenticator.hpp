@@ -4,7 +4,7 @@
 // route needs appId, Timestamp, Nonce, Signature and initiatorPartyId, signed with this site's own app.
 // Then the app's roles must allow the route (FATE's casbin policy: client routes for client and
 // super_client, app and permission routes for super_client, partner and scheduler routes for site; admin
-// may call everything). Worker routes are never signed, as in FATE.
+// may call everything; beyond FATE, provider/register for super_client only). Worker routes are never signed, as in FATE.
 //
 // Beyond FATE: a nonce seen within the expiry window is refused (FATE accepts the replay), a timestamp more
 // than the window ahead is refused, and a `Signature-Method: hmac-sha256` header selects HMAC-SHA256.

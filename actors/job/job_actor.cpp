@@ -68,6 +68,12 @@ void log_events(JobSelf self, const std::vector<domain::JobEvent>& events) {
   caf::anon_send(st.env->schedule_logs, std::move(msg));
 }
 
+// The board shows the schedule record of the jobs this site schedules.
+void publish_status(JobSelf self) {
+  auto& st = self->state;
+  if (st.job().is_scheduler) st.env->job_board->Set(st.job_id, st.job().schedule_status);
+}
+
 }  // namespace
 
 int64_t JobOwner::now_ms() {
@@ -93,6 +99,7 @@ void JobOwner::append(store::AppendRequest request, uint64_t ticket) {
 void JobOwner::recovered() {
   auto& st = self_->state;
   if (!st.job().exists) return;  // a new job: its create or join comes as a command
+  publish_status(self_);
   // Recovery after a restart: adopt or fail runs left running, repeat what was not answered, then let the
   // scheduler look again.
   caf::anon_send(st.env->schedule_logs,
@@ -108,6 +115,7 @@ void JobOwner::recovered() {
 void JobOwner::persisted(const domain::Decision& decision) {
   auto& st = self_->state;
   log_events(self_, decision.events);
+  publish_status(self_);
   carry_out(self_, decision.effects,
             decision.events.empty() ? "" : st.job_id + "#" + std::to_string(st.host->version()));
   keep_supervising(self_);

@@ -246,6 +246,7 @@ void scheduler_job_create(Self self, ApiCallMsg& call) {
   Json schema{{"dag", params["dag"]}, {"schema_version", params.value("schema_version", Json("2.0.0"))}};
   if (auto refused = dag_refusal(*self->state.env, params["dag"], "", RetCode::create_job_failed, ""))
     return call.reply(std::move(*refused));
+  if (auto refused = waiting_cap_refusal(*self->state.env)) return call.reply(std::move(*refused));
   create_job(self, std::move(schema), initiator, "", call.reply, RetCode::create_job_failed);
 }
 

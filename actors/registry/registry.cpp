@@ -184,6 +184,18 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
           });
 }
 
+std::optional<ApiReply> waiting_cap_refusal(const Environment& env) {
+  const int64_t cap = env.config.max_waiting_jobs;
+  if (cap <= 0) return std::nullopt;
+  const size_t waiting = env.job_board->Count(domain::Status::waiting);
+  if (waiting < static_cast<size_t>(cap)) return std::nullopt;
+  return reply(RetCode::create_job_failed,
+               "Create job failed: " + std::to_string(waiting) + " jobs already wait at party " +
+                   env.config.party_id +
+                   ", the most it queues (flowstone.max_waiting_jobs); submit again when "
+                   "some have started");
+}
+
 // Submit (spec 4.1): validate what only this server can know (its components), then create the job
 // here, or hand it to the scheduler party named in dag.conf.
 void submit(Self self, ApiCallMsg& call) {
@@ -198,8 +210,10 @@ void submit(Self self, ApiCallMsg& call) {
   std::string scheduler;
   if (dag.is_object() && dag.contains("conf") && dag["conf"].is_object())
     scheduler = param(dag["conf"], "scheduler_party_id");
-  if (is_local_party(st.env->config, scheduler))
+  if (is_local_party(st.env->config, scheduler)) {
+    if (auto refused = waiting_cap_refusal(*st.env)) return call.reply(std::move(*refused));
     return create_job(self, schema, "", user, call.reply, std::nullopt);
+  }
   Json forwarded = dag;
   forwarded["conf"]["initiator_party_id"] = st.env->config.party_id;
   Json body{{"dag", forwarded},

@@ -58,6 +58,9 @@ std::string scheduler_of(Self self, const std::string& job_id);
 bool is_local_party(const ServerConfig& config, const std::string& party_id);
 std::optional<ApiReply> dag_refusal(const Environment& env, const Json& dag, const std::string& at,
                                     RetCode missing_code, const std::string& missing_prefix);
+// Why a job this site would schedule is refused for now: as many jobs as flowstone.max_waiting_jobs already
+// wait here. Null when it may be created.
+std::optional<ApiReply> waiting_cap_refusal(const Environment& env);
 std::shared_ptr<const domain::JobState> inherited_job(Self self, const Json& dag);
 std::string new_job_id(Self self);
 void create_job(Self self, Json schema, std::string initiator, std::string user, net::ApiCallback done,

@@ -289,9 +289,9 @@ void register_provider(Self self, ApiCallMsg& call) {
   if (params.contains("components_description") && params["components_description"].is_object())
     for (const auto& [component, description] : params["components_description"].items())
       p.components.push_back(component);
-  // A provider names what this server will run: only an operator on this machine registers one (until
-  // authentication says who is an admin).
-  if (!call.request.from_loopback())
+  // A provider names what this server will run. With client authentication on, the edge lets only the
+  // admin app and super_clients call this route (roles_for); without it, only an operator on this machine.
+  if (!self->state.env->config.auth.client && !call.request.from_loopback())
     return call.reply(reply(RetCode::no_permission,
                             "No permission: providers are registered from this machine only (the call "
                             "came from " +

@@ -254,6 +254,27 @@ int run_client_command(const std::string& group, const std::string& action, cons
   return -1;
 }
 
+// What `flow client query-site` and `flow client create-partner` do by hand at every pair of parties: each
+// party's own site app becomes a partner app at every other party. Error message, empty on success.
+std::string exchange_site_apps(const std::vector<std::unique_ptr<PartyProcess>>& parties) {
+  for (const auto& from : parties) {
+    auto own = from->Get("app/site/query", {{"party_id", from->party_id()}});
+    if (!own || own->value("code", -1) != 0 || (*own)["data"].empty())
+      return "party " + from->party_id() + " has no site app: " + (own ? own->dump() : "no answer");
+    const Json& app = (*own)["data"][0];
+    for (const auto& to : parties) {
+      if (to == from) continue;
+      auto saved = to->Post(
+          "app/partner/create",
+          Json{{"party_id", from->party_id()}, {"app_id", app["app_id"]}, {"app_token", app["app_token"]}});
+      if (!saved || saved->value("code", -1) != 0)
+        return "party " + to->party_id() + " did not take the partner app of " + from->party_id() + ": " +
+               (saved ? saved->dump() : "no answer");
+    }
+  }
+  return "";
+}
+
 // Starts three party servers (guest 9999, host 10000, arbiter 10001, each with its own data folder and a
 // route table to the others), submits the demo job at the guest and follows it at every party.
 int run_demo(const Flags& flags) {
@@ -270,17 +291,36 @@ int run_demo(const Flags& flags) {
   const std::vector<Site> sites = {{"guest", "9999", base},
                                    {"host", "10000", static_cast<uint16_t>(base + 1)},
                                    {"arbiter", "10001", static_cast<uint16_t>(base + 2)}};
+  // --secure: a throwaway PKI (one CA, a certificate per party), HTTPS between the parties with client
+  // certificates verified, and FATE's site authentication with partner apps exchanged once they run.
+  const bool secure = flags.count("secure") > 0;
+  const fs::path pki = dir / "pki";
+  if (secure) {
+    std::string command = self_dir() + "/flowstone-make-certs '" + pki.string() + "'";
+    for (const Site& site : sites) command += " " + site.party_id;
+    if (std::system(command.c_str()) != 0) {
+      std::cerr << "demo: could not make the certificates (" << command << "; is openssl installed?)\n";
+      return 1;
+    }
+  }
   std::string routes;
   for (const Site& site : sites)
-    routes += (routes.empty() ? "" : ", ") +
-              ("\"" + site.party_id + "\": \"127.0.0.1:" + std::to_string(site.port) + "\"");
+    routes += (routes.empty() ? "" : ", ") + ("\"" + site.party_id + "\": \"" + (secure ? "https://" : "") +
+                                              "127.0.0.1:" + std::to_string(site.port) + "\"");
   std::vector<std::unique_ptr<PartyProcess>> parties;
   for (const Site& site : sites) {
     std::string folder = (dir / (site.role + "-" + site.party_id)).string();
     std::cout << "demo: starting party " << site.role << " " << site.party_id << " on 127.0.0.1:" << site.port
               << ", data in " << folder << "\n";
+    std::string flowstone_yaml = "route_table: {" + routes + "}", extra_yaml;
+    if (secure) {
+      const std::string identity = (pki / ("site-" + site.party_id)).string();
+      flowstone_yaml += ", tls: {cert: '" + identity + ".pem', key: '" + identity + ".key', ca: '" +
+                        (pki / "ca.pem").string() + "', verify_clients: true}";
+      extra_yaml = "authentication: {client: false, site: true, permission: false}";
+    }
     parties.push_back(std::make_unique<PartyProcess>(self_dir() + "/flowstone", folder, site.party_id,
-                                                     site.port, "", "route_table: {" + routes + "}"));
+                                                     site.port, extra_yaml, flowstone_yaml));
     if (std::string e = parties.back()->Start(); !e.empty()) {
       std::cerr << "demo: " << e << "\n";
       return 1;
@@ -289,6 +329,15 @@ int run_demo(const Flags& flags) {
   auto stop_servers = [&] {
     for (auto& party : parties) party->Stop();
   };
+  if (secure) {
+    if (std::string e = exchange_site_apps(parties); !e.empty()) {
+      std::cerr << "demo: " << e << "\n";
+      stop_servers();
+      return 1;
+    }
+    std::cout << "demo: the parties talk HTTPS with client certificates (certificates in " << pki.string()
+              << ") and sign their calls with the site apps they exchanged (flow client create-partner)\n";
+  }
   Address guest{"127.0.0.1", sites[0].port};
   std::string error;
   // Real data: the guest's ids 1..30 with two features, the host's ids 21..50 with two others; each is

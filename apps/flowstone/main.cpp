@@ -77,15 +77,23 @@ int usage() {
          "  flowstone store export [--out FILE] | import --in FILE | views [--out FILE] --config "
          "service_conf.yaml\n"
          "      (every event as JSON lines; into an empty data dir, then the views rebuilt; every view row)\n"
-         "  flowstone demo [--dir DIR] [--port PORT]   (three parties on PORT, PORT+1, PORT+2; default "
-         "9999)\n"
+         "  flowstone demo [--dir DIR] [--port PORT] [--secure]   (three parties on PORT, PORT+1, PORT+2; "
+         "default 9999;\n      --secure: HTTPS with client certificates and site authentication between "
+         "them)\n"
          "  flowstone proxy --port PORT --route PARTY_ID=HOST:PORT... [--host HOST] [--threads N]\n"
          "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
   return 2;
 }
 
+// Options that take no value.
+const std::map<std::string, std::string> kSwitches = {{"--secure", "secure"}};
+
 bool parse_flags(int argc, char** argv, int first, Flags* flags) {
   for (int i = first; i < argc; ++i) {
+    if (auto on = kSwitches.find(argv[i]); on != kSwitches.end()) {
+      (*flags)[on->second] = "true";
+      continue;
+    }
     auto alias = kFlagAliases.find(argv[i]);
     if (alias == kFlagAliases.end() || i + 1 >= argc) {
       std::cerr << "unknown or incomplete option: " << argv[i] << "\n";

@@ -28,6 +28,7 @@ class PartyProcess {
   bool running() const { return pid_ > 0; }
 
   uint16_t port() const { return port_; }
+  const std::string& party_id() const { return party_id_; }
   const std::string& dir() const { return dir_; }
   std::string config_path() const { return dir_ + "/service_conf.yaml"; }
   std::string data_dir() const { return dir_ + "/data"; }

@@ -38,11 +38,26 @@ class ApiEdge : public ::testing::Test {
                               [this](ApiRequest request, ApiCallback reply) {
                                 ++answered;
                                 reply(net::reply(RetCode::success, "success", request.params));
+                              },
+                              [](const ApiRequest& request) -> std::optional<ApiReply> {
+                                if (!request.headers.count("x-deny")) return std::nullopt;
+                                return net::reply(RetCode::no_permission, "denied");
                               }}});
   }
   Handler edge;
   int answered = 0;
 };
+
+TEST_F(ApiEdge, AdmissionComesBeforeAnyFieldIsChecked) {
+  HttpRequest request = get("/v2/job/query", {{"limit", "not a number"}});
+  request.headers["x-deny"] = "1";
+  Json refused = call(edge, request);
+  EXPECT_EQ(refused.value("code", -1), 5005)
+      << "refused as a caller, not told about its fields: " << refused.dump();
+  EXPECT_EQ(answered, 0);
+  request.headers.clear();
+  EXPECT_EQ(call(edge, request).value("code", -1), 5001);
+}
 
 TEST_F(ApiEdge, TheRouteTableAnswersItsRouteAndRefusesOthers) {
   Json ok = call(edge, get("/v2/job/query", {{"job_id", "1"}, {"limit", "5"}}));

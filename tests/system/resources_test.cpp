@@ -260,6 +260,31 @@ TEST_F(Resources, HigherPriorityWaitingJobGoesFirst) {
   expect_nothing_held(guest, {a, b, c});
 }
 
+TEST_F(Resources, SubmissionsPastTheWaitingCapAreRefusedUntilAWaitingJobStarts) {
+  PartyServer& guest = add(kGuest, 8);
+  guest.options().flowstone_yaml = "max_waiting_jobs: 2";
+  ASSERT_NO_FATAL_FAILURE(start(guest));
+
+  std::string a = submit_ok(guest, one_party_dag(kGuest, 8, 4));
+  ASSERT_FALSE(a.empty());
+  wait_running(guest, a);
+  std::string b = submit_ok(guest, one_party_dag(kGuest, 8, 0));
+  std::string c = submit_ok(guest, one_party_dag(kGuest, 8, 0));
+  ASSERT_FALSE(b.empty() || c.empty());
+  Json refused;
+  EXPECT_EQ(guest.submit(one_party_dag(kGuest, 8, 0), &refused), "") << refused.dump(2);
+  EXPECT_EQ(code_of(refused), 1002) << refused.dump(2);
+  EXPECT_TRUE(contains(refused.value("message", ""), "max_waiting_jobs")) << refused.dump(2);
+
+  // Once A ends and B starts, one job waits: there is room again.
+  wait_success(guest, a);
+  std::string d;
+  EXPECT_TRUE(
+      poll_until([&] { return !(d = guest.submit(one_party_dag(kGuest, 8, 0))).empty(); }, 30s, 200ms))
+      << diagnostics(b);
+  for (const auto& job : {b, c, d}) wait_success(guest, job);
+}
+
 // 5 -----------------------------------------------------------------------------------------------------
 TEST_F(Resources, RestartWhileJobsWaitAndRunKeepsTheLedger) {
   PartyServer& guest = add(kGuest, 8);

@@ -72,11 +72,11 @@ PartyServer& SitesTest::add(const std::string& party_id, int cores) {
   return *servers.back();
 }
 
-void SitesTest::connect(const std::string& federation) {
+void SitesTest::connect(const std::string& federation, const std::string& scheme) {
   std::string table;
   for (const auto& s : servers)
-    table += (table.empty() ? "\"" : ", \"") + s->party_id() +
-             "\": \"127.0.0.1:" + std::to_string(s->port()) + "\"";
+    table += (table.empty() ? "\"" : ", \"") + s->party_id() + "\": \"" + scheme +
+             "127.0.0.1:" + std::to_string(s->port()) + "\"";
   for (auto& s : servers) s->options().flowstone_yaml = "route_table: {" + table + "}, " + federation;
 }
 

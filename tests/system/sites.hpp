@@ -54,8 +54,9 @@ class SitesTest : public ::testing::Test {
  protected:
   // A server for `party_id` (not started); `cores` > 0 gives it computing.standalone.cores (its total).
   PartyServer& add(const std::string& party_id, int cores = 0);
-  // Every server gets a route to every server (by its party id) and the federation settings.
-  void connect(const std::string& federation = federation_yaml());
+  // Every server gets a route to every server (by its party id) and the federation settings; `scheme`
+  // "https://" makes the routes HTTPS.
+  void connect(const std::string& federation = federation_yaml(), const std::string& scheme = "");
   void start(PartyServer& server);
   void start_all();
   void TearDown() override { servers.clear(); }
