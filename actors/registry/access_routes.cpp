@@ -77,7 +77,7 @@ void create_client_app(Self self, ApiCallMsg& call) {
 
 void delete_client_app(Self self, ApiCallMsg& call) {
   access_command(self, call,
-                 domain::DeleteApp{caller_of(call), param(call.request.params, "app_id"), "", "", 0});
+                 domain::DeleteApp{caller_of(call), param(call.request.params, "app_id"), "", "client", 0});
 }
 
 void query_client_apps(Self self, ApiCallMsg& call) {
@@ -120,9 +120,9 @@ void delete_partner_app(Self self, ApiCallMsg& call) {
 void query_partner_apps(Self self, ApiCallMsg& call) {
   if (restricted(self, call)) return;
   const std::string party = param(call.request.params, "party_id");
-  Json rows = Json::array();
+  Json rows = Json::array();  // FATE's query without a filter answers nothing
   for (const auto& [id, app] : access_state(self)->partner_apps)
-    if (party.empty() || id == party) rows.push_back(domain::partner_app_row(app));
+    if (!party.empty() && id == party) rows.push_back(domain::partner_app_row(app));
   call.reply(reply(RetCode::success, "success", rows));
 }
 

@@ -77,6 +77,8 @@ AccessDecision delete_app(const AccessState& state, const DeleteApp& c) {
         (*role == kRoleSuperClient && target_role(state, c.app_id) == kAdminAppId) || *role == kRoleClient)
       return no_permission();
   }
+  // `flow client delete-client` deletes client apps only (FATE deletes by app_id and app_type).
+  if (target && !c.app_type.empty() && target->app_type != c.app_type) target = nullptr;
   AccessDecision d;
   d.data = Json{{"status", target != nullptr && target->app_id != kAdminAppId}};
   if (!target || target->app_id == kAdminAppId) return d;
@@ -124,6 +126,8 @@ AccessDecision revoke_role(const AccessState& state, const RevokeRole& c) {
     if (*role == target || (*role == kRoleSuperClient && target != kRoleClient) || *role == kRoleClient)
       return no_permission();
   }
+  if (!known_role(c.role)) return refuse(RetCode::invalid_parameter, "role " + c.role + " is not a role");
+  if (!state.app(c.app_id)) return refuse(RetCode::no_found_appid, "No found appid: " + c.app_id);
   AccessDecision d;
   const bool held = state.has_role(c.app_id, c.role);
   if (held) d.events.push_back(at(c.now_ms, RoleRevoked{c.app_id, c.role}));
@@ -217,7 +221,11 @@ void apply(AccessState& state, const AccessEvent& event) {
         } else if constexpr (std::is_same_v<T, AppDeleted>) {
           state.apps.erase(e.app_id);
         } else if constexpr (std::is_same_v<T, PartnerAppSaved>) {
-          state.partner_apps[e.app.party_id] = e.app;
+          PartnerApp& saved = state.partner_apps[e.app.party_id];
+          const int64_t created = saved.create_time != 0 ? saved.create_time : event.at_ms;
+          saved = e.app;
+          saved.create_time = created;
+          saved.update_time = event.at_ms;
         } else if constexpr (std::is_same_v<T, PartnerAppDeleted>) {
           state.partner_apps.erase(e.party_id);
         } else if constexpr (std::is_same_v<T, RoleGranted>) {
@@ -238,11 +246,16 @@ Json app_row(const App& app) {
               {"app_id", app.app_id},
               {"app_token", app.app_token},
               {"app_type", app.app_type},
-              {"create_time", app.create_time}};
+              {"create_time", app.create_time},
+              {"update_time", app.create_time}};  // an app never changes
 }
 
 Json partner_app_row(const PartnerApp& app) {
-  return Json{{"party_id", app.party_id}, {"app_id", app.app_id}, {"app_token", app.app_token}};
+  return Json{{"party_id", app.party_id},
+              {"app_id", app.app_id},
+              {"app_token", app.app_token},
+              {"create_time", app.create_time},
+              {"update_time", app.update_time}};
 }
 
 AccessDecision query_apps(const AccessState& state, const Caller& caller, const std::string& app_id,
@@ -258,6 +271,7 @@ AccessDecision query_apps(const AccessState& state, const Caller& caller, const 
   }
   AccessDecision d;
   d.data = Json::array();
+  if (app_id.empty() && app_name.empty()) return d;  // FATE's query without a filter answers nothing
   for (const auto& [id, app] : state.apps)
     if ((app_id.empty() || id == app_id) && (app_name.empty() || app.app_name == app_name) &&
         (app_type.empty() || app.app_type == app_type))
@@ -273,6 +287,7 @@ AccessDecision query_permissions(
     if (!role) return no_permission();
     if (*role == kRoleClient && caller.app_id != app_id) return no_permission();
   }
+  if (!state.app(app_id)) return refuse(RetCode::no_found_appid, "No found appid: " + app_id);
   AccessDecision d;
   d.data = Json::object();
   if (auto held = state.roles.find(app_id); held != state.roles.end())

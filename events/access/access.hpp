@@ -37,6 +37,7 @@ struct App {
 
 struct PartnerApp {
   std::string party_id, app_id, app_token;
+  int64_t create_time = 0, update_time = 0;  // from the events' times (not stored in PartnerAppSaved)
 };
 
 // ---- events ---------------------------------------------------------------------------------------

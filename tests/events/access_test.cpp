@@ -44,6 +44,10 @@ TEST(Access, FatesRulesForCreatingAndDeletingApps) {
   run(state, DeleteApp{Caller{"22222222"}, "33333333", "", "", 7}, RetCode::no_permission);
   run(state, DeleteApp{Caller{"11111111"}, "33333333", "", "", 7});
   EXPECT_EQ(state.app("33333333"), nullptr);
+  // `flow client delete-client` names a client app: the site's own app is not one, and stays.
+  AccessDecision site = decide(state, DeleteApp{Caller{"admin"}, "9999", "", "client", 8});
+  EXPECT_EQ(site.data["status"], false);
+  EXPECT_TRUE(site.events.empty());
 }
 
 TEST(Access, GrantReplacesRolesAndChecksTheAppsType) {
@@ -62,7 +66,25 @@ TEST(Access, QueriesFollowFatesRules) {
   EXPECT_EQ(query_apps(state, Caller{"22222222"}, "22222222", "", "").code, RetCode::success);
   EXPECT_EQ(query_apps(state, Caller{"22222222"}, "11111111", "", "").code, RetCode::no_permission);
   EXPECT_EQ(query_apps(state, Caller{"11111111"}, "22222222", "", "").code, RetCode::success);
-  EXPECT_EQ(query_apps(state, Caller{"admin"}, "", "", "").data.size(), 4u);
+  EXPECT_EQ(query_apps(state, Caller{"admin"}, "", "", "client").data.size(), 0u)
+      << "FATE's query without a filter answers nothing (no list of every token)";
+  Json boss = query_apps(state, Caller{"admin"}, "", "boss", "").data;
+  ASSERT_EQ(boss.size(), 1u);
+  EXPECT_EQ(boss[0]["create_time"], 2);
+  EXPECT_EQ(boss[0]["update_time"], 2);
+  EXPECT_EQ(query_permissions(state, Caller{"admin"}, "99999999", {}).code, RetCode::no_found_appid);
+  run(state, RevokeRole{Caller{"admin"}, "22222222", "boss", 6}, RetCode::invalid_parameter);
+  run(state, RevokeRole{Caller{"admin"}, "99999999", kRoleClient, 6}, RetCode::no_found_appid);
+}
+
+TEST(Access, APartnerAppKeepsWhenItWasFirstSaved) {
+  AccessState state = with_clients();
+  run(state, SavePartnerApp{"10000", "10000", "first", 10});
+  run(state, SavePartnerApp{"10000", "10000", "second", 20});
+  Json row = partner_app_row(state.partner_apps.at("10000"));
+  EXPECT_EQ(row["app_token"], "second");
+  EXPECT_EQ(row["create_time"], 10);
+  EXPECT_EQ(row["update_time"], 20);
 }
 
 TEST(Access, ResourceGrantsAreCheckedPerInitiatorWithTheWildcard) {

@@ -70,8 +70,12 @@ TEST_F(ClientAuth, SignedRequestsPassAndEveryBadOneGetsFatesCodeAndChangesNothin
   EXPECT_EQ(code_of(signed_call(site, peer, "GET", "job/list/query")), 0);
   // A client may not create apps (super_client and admin only), nor call the app pages at all.
   EXPECT_EQ(code_of(signed_call(site, peer, "POST", "app/client/create", Json{{"app_name", "x"}})), 5004);
+  // Nor register a provider: it names executables this server runs (beyond FATE: admin and super_client).
+  EXPECT_EQ(code_of(signed_call(site, peer, "POST", "provider/register",
+                                Json{{"name", "evil"}, {"version", "1"}, {"device", "docker"}})),
+            5004);
 
-  const Json apps_before = signed_call(site, kAdmin, "GET", "app/client/query");
+  const Json apps_before = signed_call(site, kAdmin, "GET", "app/client/query?app_name=intruder");
   ASSERT_EQ(code_of(apps_before), 0) << apps_before.dump();
   const Json body{{"app_name", "intruder"}};
   Headers expired = client_headers(kAdmin, now_ms() - 120000, "1111");
@@ -89,7 +93,7 @@ TEST_F(ClientAuth, SignedRequestsPassAndEveryBadOneGetsFatesCodeAndChangesNothin
   Json replayed = call(site, "POST", "app/client/create", body, once);
   EXPECT_EQ(code_of(replayed), 5003) << replayed.dump();
   EXPECT_TRUE(contains(replayed.value("message", ""), "replayed")) << replayed.dump();
-  const Json apps_after = signed_call(site, kAdmin, "GET", "app/client/query");
+  const Json apps_after = signed_call(site, kAdmin, "GET", "app/client/query?app_name=intruder");
   EXPECT_EQ(apps_after["data"].size(), apps_before["data"].size() + 1) << "only the first of the two stored";
 
   // Roles and resources through the permission routes, as `flow permission` calls them.
