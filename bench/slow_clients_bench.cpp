@@ -2,9 +2,11 @@
 // One party server; first a keep-alive client times /v2/job/query alone, then again while N other
 // connections are held open: half send a request header one line per second and never finish it, half
 // connect and send nothing. Prints p50, p99 and max of both phases and how many slow connections the server
-// still holds at the end (it closes a request that has not arrived within its read timeout).
+// still holds at the end (it closes a request that has not arrived within its read timeout). With `--wrk C`,
+// wrk (Debian's `wrk`) also loads job/query with C connections during the second phase, and its latency
+// distribution and request rate are printed too: the server's throughput beside the slow connections.
 //
-//   ./build/slow_clients_bench [--slow 500] [--seconds 15] [--gap-ms 5]
+//   ./build/slow_clients_bench [--slow 500] [--seconds 15] [--gap-ms 5] [--wrk 8]
 //
 // The server and this driver share the machine's 2 cores.
 #include <arpa/inet.h>
@@ -87,12 +89,13 @@ std::vector<double> time_queries(flowstone::net::KeepAliveClient& client, uint16
 }  // namespace
 
 int main(int argc, char** argv) {
-  int slow = 500, seconds = 15, gap_ms = 5;
+  int slow = 500, seconds = 15, gap_ms = 5, wrk_connections = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--slow") slow = std::atoi(argv[i + 1]);
     if (flag == "--seconds") seconds = std::atoi(argv[i + 1]);
     if (flag == "--gap-ms") gap_ms = std::atoi(argv[i + 1]);
+    if (flag == "--wrk") wrk_connections = std::atoi(argv[i + 1]);
   }
   std::string dir =
       std::filesystem::temp_directory_path() / ("flowstone-slow-bench-" + std::to_string(getpid()));
@@ -134,8 +137,23 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
   });
+  std::string wrk_report;
+  std::thread wrk;
+  if (wrk_connections > 0)
+    wrk = std::thread([&] {
+      const std::string command = "wrk -t1 -c" + std::to_string(wrk_connections) + " -d" +
+                                  std::to_string(seconds) +
+                                  "s --latency 'http://127.0.0.1:" + std::to_string(party.port()) +
+                                  "/v2/job/query?job_id=" + job_id + "' 2>&1";
+      if (FILE* out = popen(command.c_str(), "r")) {
+        char line[512];
+        while (fgets(line, sizeof line, out)) wrk_report += line;
+        if (pclose(out) != 0) wrk_report += "(wrk failed: is it installed? apt-get install wrk)\n";
+      }
+    });
   std::vector<double> beside =
       time_queries(client, party.port(), job_id, std::chrono::seconds(seconds), gap_ms);
+  if (wrk.joinable()) wrk.join();
   dribbling = false;
   dribbler.join();
   size_t open = 0;
@@ -151,5 +169,7 @@ int main(int argc, char** argv) {
   print(label.c_str(), beside);
   std::cout << "  slow and idle connections the server still held after " << seconds << " s: " << open
             << " of " << connections.size() << "\n";
+  if (!wrk_report.empty())
+    std::cout << "wrk, " << wrk_connections << " connections, same phase:\n" << wrk_report;
   return 0;
 }
