@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,13 +13,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <random>
 #include <thread>
 
 #include "actors/config.hpp"
 #include "apps/flowstone/party_process.hpp"
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
+#include "net/signature.hpp"
 #include "net/yaml_json.hpp"
 
 namespace flowstone::cli {
@@ -29,10 +33,50 @@ namespace fs = std::filesystem;
 struct Address {
   std::string host = "127.0.0.1";
   uint16_t port = 9380;
+  // A server with client authentication on: requests are signed as the flow CLI signs them, with this app.
+  std::string app_id, app_token;
 };
+
+// A server on this machine (the demo's parties).
+Address loopback(uint16_t port) {
+  Address a;
+  a.port = port;
+  return a;
+}
+
+// --app-id/--app-token, else $FLOWSTONE_APP_ID/$FLOWSTONE_APP_TOKEN: the app the CLI signs with.
+void take_app(const Flags& flags, Address* a) {
+  const std::pair<const char*, std::string*> parts[] = {{"app_id", &a->app_id}, {"app_token", &a->app_token}};
+  for (const auto& [name, value] : parts) {
+    std::string env = std::string("FLOWSTONE_") + name;
+    for (char& c : env) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (flags.count(name)) {
+      *value = flags.at(name);
+    } else if (const char* set = std::getenv(env.c_str())) {
+      *value = set;
+    }
+  }
+}
+
+// FATE's client signature headers (appId, userName, Timestamp, Nonce, Signature), fresh for each request.
+std::map<std::string, std::string> signature_headers(const Address& a) {
+  const char* user = std::getenv("USER");
+  const std::string user_name = user ? user : "flowstone";
+  const std::string timestamp = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count());
+  static std::mt19937 random(std::random_device{}());
+  const std::string nonce = std::to_string(1000 + random() % 9000);
+  return {{"appId", a.app_id},
+          {"userName", user_name},
+          {"Timestamp", timestamp},
+          {"Nonce", nonce},
+          {"Signature", net::fate_signature(a.app_id, user_name, nonce, timestamp, a.app_token)}};
+}
 
 Address server_address(const Flags& flags) {
   Address a;
+  take_app(flags, &a);
   std::string spec;
   if (flags.count("server")) {
     spec = flags.at("server");
@@ -68,6 +112,7 @@ std::optional<Json> call(const Address& a, const std::string& method, const std:
   c.target = "/v2/" + route;
   if (!query.empty()) c.target += "?" + net::encode_query(query);
   if (method == "POST") c.body = body.dump();
+  if (!a.app_id.empty()) c.headers = signature_headers(a);
   auto result = net::http_call(c);
   if (!result.ok) {
     *error = "cannot reach the server at " + a.host + ":" + std::to_string(a.port) + ": " + result.error;
@@ -338,7 +383,7 @@ int run_demo(const Flags& flags) {
     std::cout << "demo: the parties talk HTTPS with client certificates (certificates in " << pki.string()
               << ") and sign their calls with the site apps they exchanged (flow client create-partner)\n";
   }
-  Address guest{"127.0.0.1", sites[0].port};
+  Address guest = loopback(sites[0].port);
   std::string error;
   // Real data: the guest's ids 1..30 with two features, the host's ids 21..50 with two others; each is
   // uploaded at its own party (a local upload job there), so psi_0 finds 10 ids in common.
@@ -352,7 +397,7 @@ int run_demo(const Flags& flags) {
     const fs::path upload_dir = dir / (sites[i].role + "-" + sites[i].party_id) / "data" / "upload";
     fs::create_directories(upload_dir);
     std::ofstream(upload_dir / file) << csv;
-    Address at{"127.0.0.1", sites[i].port};
+    Address at = loopback(sites[i].port);
     auto up = call(at, "POST", "data/component/upload", {},
                    Json{{"file", file},
                         {"head", true},
@@ -393,8 +438,7 @@ int run_demo(const Flags& flags) {
   while (std::chrono::steady_clock::now() < deadline) {
     bool all_ended = true;
     for (size_t i = 0; i < sites.size(); ++i) {
-      auto q =
-          call(Address{"127.0.0.1", sites[i].port}, "GET", "job/query", {{"job_id", job_id}}, {}, &error);
+      auto q = call(loopback(sites[i].port), "GET", "job/query", {{"job_id", job_id}}, {}, &error);
       if (q && q->value("code", -1) == 0 && !(*q)["data"].empty())
         status[i] = (*q)["data"][0].value("status", "");
       if (status[i] != shown[i]) {
@@ -408,8 +452,7 @@ int run_demo(const Flags& flags) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (const Site& site : sites) {
-    auto tasks =
-        call(Address{"127.0.0.1", site.port}, "GET", "job/task/list/query", {{"job_id", job_id}}, {}, &error);
+    auto tasks = call(loopback(site.port), "GET", "job/task/list/query", {{"job_id", job_id}}, {}, &error);
     if (!tasks || tasks->value("code", -1) != 0) continue;
     std::cout << "demo: tasks at " << site.role << " " << site.party_id << "\n";
     for (const auto& t : (*tasks)["data"]["data"])
@@ -418,7 +461,7 @@ int run_demo(const Flags& flags) {
                 << t["elapsed"].dump() << " ms\n";
   }
   for (size_t i = 0; i < 2; ++i) {
-    Address at{"127.0.0.1", sites[i].port};
+    Address at = loopback(sites[i].port);
     for (const char* task : {"psi_0", "statistics_0"}) {
       auto m = call(
           at, "GET", "output/metric/query",

@@ -49,6 +49,8 @@ const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
                                                          {"--task-version", "task_version"},
                                                          {"--page", "page"},
                                                          {"--server", "server"},
+                                                         {"--app-id", "app_id"},
+                                                         {"--app-token", "app_token"},
                                                          {"--json", "json"},
                                                          {"--config", "config"},
                                                          {"--description", "description"},
@@ -81,7 +83,10 @@ int usage() {
          "default 9999;\n      --secure: HTTPS with client certificates and site authentication between "
          "them)\n"
          "  flowstone proxy --port PORT --route PARTY_ID=HOST:PORT... [--host HOST] [--threads N]\n"
-         "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER)\n";
+         "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER), and with client authentication "
+         "on\n"
+         "  --app-id ID --app-token TOKEN (or FLOWSTONE_APP_ID, FLOWSTONE_APP_TOKEN): requests signed as "
+         "flow signs them\n";
   return 2;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "net/signature.hpp"
@@ -206,6 +207,76 @@ TEST(RateLimit, AClientPastItsRateGets429AndWorkersAreNotCounted) {
   Json worker = json_of(site.raw("POST", "/v2/worker/task/status",
                                  Json{{"execution_id", "x"}, {"status", "running"}}.dump(), {}));
   EXPECT_NE(code_of(worker), 6005) << "workers are not clients: " << worker.dump();
+}
+
+}  // namespace
+}  // namespace flowstone::systest
+
+namespace flowstone::systest {
+namespace {
+
+// The requests the flow CLI's client, permission, site and server groups send (reference/client-api.md, each
+// body as recorded from fate_client 2.2.0), signed as the CLI signs them, against a site with client
+// authentication and permissions on: every one is answered, and does what the command says.
+TEST_F(ClientAuth, TheFlowCliGroupsClientPermissionSiteAndServerWorkAsRecorded) {
+  PartyServer& site = add(kGuest);
+  site.options().extra_yaml += "\nauthentication: {client: true, site: true, permission: true}\n";
+  site.options().sign = [] { return client_headers(kAdmin, now_ms(), std::to_string(++next_nonce)); };
+  ASSERT_NO_FATAL_FAILURE(start(site));
+  auto flow = [&](const std::string& method, const std::string& route, const Json& body = Json::object()) {
+    Json answer = signed_call(site, kAdmin, method, route, body);
+    EXPECT_EQ(code_of(answer), 0) << method << " " << route << ": " << answer.dump();
+    return answer;
+  };
+
+  // flow client create-client --app-name peer; query-client --app-id; permission grant/query/delete.
+  const std::string app =
+      flow("POST", "app/client/create", Json{{"app_name", "peer"}})["data"].value("app_id", "");
+  ASSERT_FALSE(app.empty());
+  EXPECT_EQ(flow("GET", "app/client/query?app_id=" + app)["data"].size(), 1u);
+  flow("POST", "permission/grant", Json{{"app_id", app}, {"role", "client"}});
+  EXPECT_TRUE(flow("GET", "permission/query?app_id=" + app)["data"].contains("client"));
+  EXPECT_EQ(flow("POST", "permission/delete", Json{{"app_id", app}, {"role", "client"}})["data"]["status"],
+            true);
+
+  // flow permission grant-resource / query-resource / delete-resource -c permission_resource.json.
+  const Json resource{{"component", "noop"},
+                      {"dataset", Json::array({Json{{"name", "tiny_guest"}, {"namespace", "demo"}}})},
+                      {"party_id", "9999"}};
+  flow("POST", "permission/resource/grant", resource);
+  Json granted = flow("GET", "permission/resource/query?party_id=9999")["data"];
+  EXPECT_EQ(granted["component"], Json::array({"noop"})) << granted.dump();
+  EXPECT_EQ(granted["dataset"], resource["dataset"]) << granted.dump();
+  flow("POST", "permission/resource/delete", resource);
+  EXPECT_EQ(flow("GET", "permission/resource/query?party_id=9999")["data"]["component"], Json::array());
+
+  // flow site query; flow server info.
+  EXPECT_EQ(flow("GET", "site/info/query")["data"].value("party_id", ""), kGuest);
+  EXPECT_FALSE(flow("GET", "server/fateflow")["data"].empty());
+
+  // flow client create-site / query-site / delete-site -p 10000.
+  flow("POST", "app/site/create", Json{{"party_id", "10000"}});
+  EXPECT_EQ(flow("GET", "app/site/query?party_id=10000")["data"].size(), 1u);
+  flow("POST", "app/site/delete", Json{{"party_id", "10000"}});
+  EXPECT_EQ(flow("GET", "app/site/query?party_id=10000")["data"].size(), 0u);
+
+  // flow client create-partner -p 10000 --app-id a --app-token t / query-partner / delete-partner.
+  flow("POST", "app/partner/create", Json{{"app_id", "a"}, {"app_token", "t"}, {"party_id", "10000"}});
+  Json partner = flow("GET", "app/partner/query?party_id=10000")["data"];
+  ASSERT_EQ(partner.size(), 1u);
+  EXPECT_EQ(partner[0].value("app_token", ""), "t");
+  flow("POST", "app/partner/delete", Json{{"party_id", "10000"}});
+  EXPECT_EQ(flow("GET", "app/partner/query?party_id=10000")["data"].size(), 0u);
+
+  // flow client delete-client --app-id.
+  EXPECT_EQ(flow("POST", "app/client/delete", Json{{"app_id", app}})["data"]["status"], true);
+  EXPECT_EQ(flow("GET", "app/client/query?app_id=" + app)["data"].size(), 0u);
+
+  // Flowstone's own CLI signs as flow does when given an app; unsigned, the site refuses it.
+  const std::string cli = std::string(FLOWSTONE_BIN_DIR) + "/flowstone job list --server 127.0.0.1:" +
+                          std::to_string(site.port()) + " > /dev/null 2>&1";
+  EXPECT_NE(std::system(cli.c_str()), 0);
+  EXPECT_EQ(std::system(("FLOWSTONE_APP_ID=admin FLOWSTONE_APP_TOKEN=fate_flow_admin " + cli).c_str()), 0);
 }
 
 }  // namespace
