@@ -23,6 +23,7 @@
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
 #include "net/signature.hpp"
+#include "net/tls.hpp"
 #include "net/yaml_json.hpp"
 
 namespace flowstone::cli {
@@ -35,6 +36,9 @@ struct Address {
   uint16_t port = 9380;
   // A server with client authentication on: requests are signed as the flow CLI signs them, with this app.
   std::string app_id, app_token;
+  // --server https://...: TLS, verifying the server against $FLOWSTONE_CA (else the system's CAs).
+  std::shared_ptr<const net::TlsContext> tls;
+  std::string tls_error;  // why TLS could not be set up: no call is made
 };
 
 // A server on this machine (the demo's parties).
@@ -92,6 +96,14 @@ Address server_address(const Flags& flags) {
     return a;
   }
   if (spec.rfind("http://", 0) == 0) spec = spec.substr(7);
+  if (spec.rfind("https://", 0) == 0) {
+    spec = spec.substr(8);
+    net::TlsFiles files;
+    if (const char* ca = std::getenv("FLOWSTONE_CA")) files.ca = ca;
+    std::string error;
+    a.tls = net::TlsContext::Client(files, &error);
+    if (!a.tls) a.tls_error = "TLS: " + error;
+  }
   auto colon = spec.rfind(':');
   if (colon != std::string::npos) {
     a.host = spec.substr(0, colon);
@@ -113,6 +125,11 @@ std::optional<Json> call(const Address& a, const std::string& method, const std:
   if (!query.empty()) c.target += "?" + net::encode_query(query);
   if (method == "POST") c.body = body.dump();
   if (!a.app_id.empty()) c.headers = signature_headers(a);
+  if (!a.tls_error.empty()) {
+    *error = a.tls_error;
+    return std::nullopt;
+  }
+  c.tls = a.tls;
   auto result = net::http_call(c);
   if (!result.ok) {
     *error = "cannot reach the server at " + a.host + ":" + std::to_string(a.port) + ": " + result.error;

@@ -100,6 +100,11 @@ TEST_F(Tls, TwoSitesRunAJobOverHttpsAndEveryoneElseIsRefused) {
   // A client that trusts the CA reads over HTTPS without a certificate of its own.
   Json read = json_of(call(host, "job/query?job_id=" + job_id, nullptr, client("", "ca")));
   EXPECT_EQ(code_of(read), 0) << read.dump();
+  // So does the flowstone CLI, given the CA; without it, the system's CAs do not know this one.
+  const std::string cli = std::string(FLOWSTONE_BIN_DIR) + "/flowstone job query -j " + job_id +
+                          " --server https://127.0.0.1:" + std::to_string(host.port()) + " > /dev/null 2>&1";
+  EXPECT_EQ(std::system(("FLOWSTONE_CA=" + certs_ + "/ca.pem " + cli).c_str()), 0);
+  EXPECT_NE(std::system(cli.c_str()), 0);
 
   // The guest comes back with a certificate from another CA: the host does not talk to it, and the job fails
   // at the guest with the reason.
