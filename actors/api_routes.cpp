@@ -376,7 +376,8 @@ std::optional<net::ApiReply> over_rate(RouteTargets& targets, const net::ApiRequ
   refused.raw = net::HttpResponse{429,
                                   "application/json",
                                   net::envelope_text(to_int(RetCode::too_many_requests), refused.message),
-                                  {{"Retry-After", "1"}}};
+                                  {{"Retry-After", "1"}},
+                                  to_int(RetCode::too_many_requests)};
   return refused;
 }
 
@@ -412,9 +413,9 @@ std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
     auto admit = [targets, group, path = std::string(route.path)](
                      const net::ApiRequest& request) -> std::optional<net::ApiReply> {
       if (!targets->ready.load(std::memory_order_acquire)) {
-        net::ApiReply starting;
-        starting.raw =
-            net::HttpResponse{503, "application/json", R"({"code":6000,"message":"server is starting"})", {}};
+        net::ApiReply starting = net::reply(RetCode::server_exception, "server is starting");
+        starting.raw = net::HttpResponse{
+            503, "application/json", R"({"code":6000,"message":"server is starting"})", {}, 6000};
         return starting;
       }
       // Workers are never signed (as in FATE), so where they call from is what keeps others out.

@@ -4,6 +4,7 @@
 #pragma once
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "actors/config.hpp"
 #include "actors/job/job_board.hpp"
 #include "actors/messages.hpp"
+#include "actors/metrics/metrics.hpp"
 #include "actors/party/party_directory.hpp"
 #include "actors/persistence/schedule_log.hpp"
 #include "actors/persistence/store_reader.hpp"
@@ -40,6 +42,12 @@ class DamagedStreams {
   std::map<std::string, std::string> damaged_;
 };
 
+// What the resource manager last persisted, for gauges read on other threads.
+struct LedgerFigures {
+  std::atomic<int> cores_in_use{0};
+  std::atomic<int> waiting{0};  // reservations queued at this party (of jobs scheduled here or elsewhere)
+};
+
 struct Environment {
   ServerConfig config;
   uint16_t http_port = 0;  // the bound port (config may ask for 0)
@@ -55,6 +63,8 @@ struct Environment {
   access_actor access;
   std::shared_ptr<AccessBoard> access_board = std::make_shared<AccessBoard>();
   std::shared_ptr<JobBoard> job_board = std::make_shared<JobBoard>();
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>();
+  std::shared_ptr<LedgerFigures> ledger_figures = std::make_shared<LedgerFigures>();
   reader_actor reader;
   schedule_log_actor schedule_logs;
   std::shared_ptr<spdlog::logger> server_log;

@@ -14,6 +14,7 @@
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/environment.hpp"
 #include "actors/launcher_actor.hpp"
+#include "actors/metrics/server_metrics.hpp"
 #include "actors/queries.hpp"
 #include "actors/registry/registry.hpp"
 #include "actors/resources/resource_manager.hpp"
@@ -73,10 +74,14 @@ int run_server(const ServerConfig& config) {
   for (const auto& dir : {config.data_dir, config.log_dir, config.job_dir(), config.db_dir()})
     fs::create_directories(dir, ec);
   auto server_log = make_server_log(config);
+  const auto starting = std::chrono::steady_clock::now();
+  auto metrics = std::make_shared<Metrics>();
+  declare_server_metrics(*metrics);
 
   std::unique_ptr<store::EventLog> log;
   store::Options options;
   options.view_families = store::job_view_families();
+  options.on_commit = commit_observer(metrics);
   if (auto s = store::EventLog::Open(config.db_dir(), options, &log); !s.ok()) {
     server_log->critical("cannot open the event log at {}: {}", config.db_dir(), s.ToString());
     return 1;
@@ -113,7 +118,16 @@ int run_server(const ServerConfig& config) {
   http_options.body_limit = config.body_limit;
   http_options.header_timeout = std::chrono::seconds(config.header_timeout_s);
   http_options.io_timeout = std::chrono::seconds(config.read_timeout_s);
-  net::HttpServer http(http_options, net::make_api_handler(bind_api_routes(targets)));
+  // GET /metrics (Prometheus) beside the API; everything else is the API's.
+  net::Handler api = net::make_api_handler(bind_api_routes(targets), api_observer(metrics));
+  net::HttpServer http(http_options, [api, metrics](net::HttpRequest&& request, net::Responder respond) {
+    if (request.path != "/metrics" || request.method != "GET")
+      return api(std::move(request), std::move(respond));
+    net::HttpResponse scrape;
+    scrape.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    scrape.body = metrics->Render();
+    respond(std::move(scrape));
+  });
   if (std::string error = http.Start(); !error.empty()) {
     server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);
     return 1;
@@ -131,6 +145,8 @@ int run_server(const ServerConfig& config) {
     env->timers = caf_timers(system, env->clock);
     env->started_ms = env->now_ms();
     env->server_log = server_log;
+    env->metrics = metrics;
+    collect_server_state(*metrics, env);
     env->reader = spawn_store_reader(system, log.get());
     env->schedule_logs = spawn_schedule_log(system, config.log_dir);
     env->launcher = spawn_launcher(system, config, http.port(), log.get());
@@ -143,6 +159,7 @@ int run_server(const ServerConfig& config) {
     party_options.proxy = config.federation.proxy;
     party_options.self = net::PartyAddress{config.host, http.port(), config.tls.enabled()};
     party_options.tls = tls_client;
+    party_options.observe = partner_observer(metrics);
     party_options.threads = config.federation.threads;
     party_options.sign = site_signer(config, env->access_board, env->clock);
     PartyActorDeps party_deps;
@@ -158,8 +175,11 @@ int run_server(const ServerConfig& config) {
       targets->auth = std::make_shared<Authenticator>(config.auth, env->access_board, env->clock);
     targets->registry = spawn_registry(system, env);
     targets->ready.store(true, std::memory_order_release);
+    metrics->Set("flowstone_start_duration_seconds", {},
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - starting).count());
     server_log->info("party {} serving on {}:{}{} (data {})", config.party_id, config.host, http.port(),
-                     config.tls.enabled() ? " (HTTPS; plain HTTP for local clients and workers)" : "", config.data_dir);
+                     config.tls.enabled() ? " (HTTPS; plain HTTP for local clients and workers)" : "",
+                     config.data_dir);
 
     int signal_number = stop_signals.Wait();
     server_log->info("signal {}: stopping (running workers keep running)", signal_number);

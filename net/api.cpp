@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -74,15 +75,20 @@ std::string printable(const std::string& value) {
 }
 
 HttpResponse to_http(const ApiReply& reply) {
-  if (reply.raw) return *reply.raw;
   HttpResponse response;
-  response.body = envelope_text(to_int(reply.code), reply.message, reply.data, reply.extra);
+  if (reply.raw) {
+    response = *reply.raw;
+  } else {
+    response.body = envelope_text(to_int(reply.code), reply.message, reply.data, reply.extra);
+  }
+  response.code = to_int(reply.code);
   return response;
 }
 
 HttpResponse error_response(RetCode code, const std::string& message) {
   HttpResponse response;
   response.body = envelope_text(to_int(code), message);
+  response.code = to_int(code);
   return response;
 }
 
@@ -115,11 +121,20 @@ ApiReply invalid_request(const std::string& location, const std::string& field, 
   return reply;
 }
 
-Handler make_api_handler(std::vector<Route> table) {
+Handler make_api_handler(std::vector<Route> table, ApiObserver observe) {
   // Routes by path; a path may have a route per method.
   auto routes = std::make_shared<std::unordered_map<std::string, std::vector<Route>>>();
   for (Route& route : table) (*routes)[route.path].push_back(std::move(route));
-  return [routes](HttpRequest&& http, Responder respond) {
+  return [routes, observe](HttpRequest&& http, Responder respond) {
+    // The route's name once it is known ("unknown" for paths that are none), for the observer.
+    auto observed_route = std::make_shared<const char*>("unknown");
+    if (observe)
+      respond = [respond = std::move(respond), observe, observed_route,
+                 start = std::chrono::steady_clock::now()](HttpResponse response) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+        observe(*observed_route, response.code, took.count());
+        respond(std::move(response));
+      };
     std::string path = http.path;
     if (path.rfind("/v2/", 0) != 0) {
       respond(error_response(RetCode::server_not_found, "No found route: " + http.method + " " + path));
@@ -138,6 +153,7 @@ Handler make_api_handler(std::vector<Route> table) {
     if (path_known)
       for (const Route& r : same_path->second)
         if (http.method == r.method) route = &r;
+    if (route) *observed_route = route->path;
     if (!route) {
       respond(error_response(
           path_known ? RetCode::server_exception : RetCode::server_not_found,

@@ -63,7 +63,11 @@ struct Route {
   std::function<std::optional<ApiReply>(const ApiRequest&)> admit;
 };
 
-Handler make_api_handler(std::vector<Route> routes);
+// Told of every answer: the route's path under /v2/ ("unknown" when there is none), the envelope's code and
+// the seconds from the request's arrival to its answer. On the answering thread; must be quick.
+using ApiObserver = std::function<void(const char* route, int code, double seconds)>;
+
+Handler make_api_handler(std::vector<Route> routes, ApiObserver observe = nullptr);
 
 // A reply with code, message and data.
 ApiReply reply(RetCode code, std::string message, Json data = nullptr);

@@ -66,8 +66,7 @@ std::string describe(const beast::error_code& ec, std::string_view stage) {
     return "response body exceeds the limit of " + std::to_string(kResponseBodyLimit) + " bytes";
   }
   // TLS 1.3 reports a refused client certificate on the first read, not in the handshake.
-  if (ec.category() == asio::error::get_ssl_category())
-    return std::string(stage) + ": TLS: " + ec.message();
+  if (ec.category() == asio::error::get_ssl_category()) return std::string(stage) + ": TLS: " + ec.message();
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == http::error::partial_message) {
     return std::string(stage) + ": connection closed by server";
   }

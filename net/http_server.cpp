@@ -54,14 +54,15 @@ void pause_accepting(const std::shared_ptr<Core>& core, const beast::error_code&
 
 // Acceptor strand.
 void do_accept(const std::shared_ptr<Core>& core) {
-  core->acceptor->async_accept(
-      asio::make_strand(*core->ioc), [core](beast::error_code ec, tcp::socket socket) {
-        if (ec == asio::error::operation_aborted || !core->acceptor->is_open()) return;
-        if (ec) return pause_accepting(core, ec);
-        core->accept_backoff = std::chrono::milliseconds(0);
-        start_connection(core, std::move(socket));
-        do_accept(core);
-      });
+  core->acceptor->async_accept(asio::make_strand(*core->ioc),
+                               [core](beast::error_code ec, tcp::socket socket) {
+                                 if (ec == asio::error::operation_aborted || !core->acceptor->is_open())
+                                   return;
+                                 if (ec) return pause_accepting(core, ec);
+                                 core->accept_backoff = std::chrono::milliseconds(0);
+                                 start_connection(core, std::move(socket));
+                                 do_accept(core);
+                               });
 }
 
 }  // namespace

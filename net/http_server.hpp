@@ -28,8 +28,8 @@ struct HttpRequest {
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string> headers;     // names lower-cased
   std::string body;
-  std::string remote_address;  // the peer's IP address as text ("127.0.0.1", "::1"); "" if unknown
-  bool tls = false;            // arrived over TLS
+  std::string remote_address;    // the peer's IP address as text ("127.0.0.1", "::1"); "" if unknown
+  bool tls = false;              // arrived over TLS
   std::string peer_certificate;  // subject of the client's verified TLS certificate; "" when none
 
   // First value of a query parameter, or nullptr.
@@ -42,6 +42,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (e.g. Content-Disposition)
+  int code = 0;  // the envelope's code, for metrics (not sent as such)
 };
 
 using Responder = std::function<void(HttpResponse)>;

@@ -28,8 +28,9 @@ struct Job {
 };
 
 std::string describe_call(const Job& job) {
-  return std::string("POST ") + (job.address->tls ? "https://" : "") + job.address->host + ":" + std::to_string(job.address->port) + "/v2/" + job.call->endpoint +
-         " (party " + job.call->dest_party_id + ")";
+  return std::string("POST ") + (job.address->tls ? "https://" : "") + job.address->host + ":" +
+         std::to_string(job.address->port) + "/v2/" + job.call->endpoint + " (party " +
+         job.call->dest_party_id + ")";
 }
 
 using Outcome = PartyAttempt;
@@ -52,7 +53,8 @@ Outcome attempt(KeepAliveClient& http, const Job& job, const PartyClientOptions&
   if (options.sign) options.sign(*job.call, &request.headers);
   request.timeout = options.attempt_timeout;
   if (job.address->tls) {
-    if (!options.tls) return Outcome{std::nullopt, "no TLS configured to call an https address (flowstone.tls)"};
+    if (!options.tls)
+      return Outcome{std::nullopt, "no TLS configured to call an https address (flowstone.tls)"};
     request.tls = options.tls;
   }
 
@@ -120,7 +122,12 @@ struct PartyClient::Impl {
       if (!job.address) {
         outcome.error = "no route to party " + job.call->dest_party_id;
       } else {
+        const auto start = std::chrono::steady_clock::now();
         outcome = attempt(http, job, options);
+        if (options.observe) {
+          const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+          options.observe(*job.call, outcome, took.count());
+        }
         if (!outcome.answer) outcome.error = describe_call(job) + ": " + outcome.error;
       }
       lock.lock();

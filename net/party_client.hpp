@@ -32,6 +32,7 @@ struct PartyAddress {
 };
 
 struct PartyCall;
+struct PartyAttempt;
 
 struct PartyClientOptions {
   std::map<std::string, PartyAddress> routes;  // party_id -> direct address of its server (route table)
@@ -44,6 +45,8 @@ struct PartyClientOptions {
   std::function<void(const PartyCall& call, std::map<std::string, std::string>* headers)> sign;
   // How calls to a TLS address verify the party (its CA) and prove this one (a client certificate).
   std::shared_ptr<const TlsContext> tls;
+  // Told of every attempt made (metrics): the call, what it gave, its seconds. On a transport thread.
+  std::function<void(const PartyCall& call, const PartyAttempt& attempt, double seconds)> observe;
 };
 
 struct PartyCall {

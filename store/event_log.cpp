@@ -201,6 +201,7 @@ struct EventLog::Impl {
     // Idempotency keys stored by earlier requests of this group: key -> (stream version, result).
     std::unordered_map<std::string, std::pair<uint64_t, std::string>> group_keys;
     uint64_t seq = last_global_seq.load(std::memory_order_relaxed);
+    const uint64_t first_seq = seq;
     bool wrote = false;
     bool seq_changed = false;
 
@@ -317,12 +318,18 @@ struct EventLog::Impl {
       rocksdb::WriteOptions wo;
       wo.sync = options.sync;
       rocksdb::Status ws;
+      const auto write_start = std::chrono::steady_clock::now();
       if (fail_writes.load() > 0) {
         fail_writes.fetch_sub(1);
         ws = rocksdb::Status::IOError("injected write failure");
       } else {
         ws = db->Write(wo, &batch);
       }
+      if (options.on_commit)
+        options.on_commit(CommitStats{group->size(), static_cast<size_t>(seq - first_seq),
+                                      std::chrono::duration_cast<std::chrono::microseconds>(
+                                          std::chrono::steady_clock::now() - write_start),
+                                      ws.ok()});
       if (!ws.ok()) {
         spdlog::error("event log: group commit of {} appends failed: {}", group->size(), ws.ToString());
         for (AppendResult& r : results) {

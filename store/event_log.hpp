@@ -17,6 +17,7 @@
 // Thread rules: every method is thread-safe. AppendAsync's callback runs on the writer thread and must
 // not block; it must not call Append (it may call AppendAsync).
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -59,10 +60,20 @@ struct StoredEvent {
   std::string payload;
 };
 
+// One group commit that wrote, as the log tells Options::on_commit.
+struct CommitStats {
+  size_t appends = 0;                       // append requests in the group
+  size_t events = 0;                        // events written
+  std::chrono::microseconds write_time{0};  // the batch's write, its sync included
+  bool ok = true;
+};
+
 struct Options {
   bool sync = true;                        // false only for benchmarks that measure the non-durable path
   std::vector<std::string> view_families;  // e.g. {"jobs", "tasks", "executions"}
   size_t max_batch_bytes = 4 << 20;        // a group commit stops draining past this size
+  // Called on the writer thread after each group commit that wrote (metrics); must be quick.
+  std::function<void(const CommitStats&)> on_commit;
 };
 
 class EventLog {

@@ -68,10 +68,16 @@ void log_events(JobSelf self, const std::vector<domain::JobEvent>& events) {
   caf::anon_send(st.env->schedule_logs, std::move(msg));
 }
 
-// The board shows the schedule record of the jobs this site schedules.
-void publish_status(JobSelf self) {
+// The board shows the schedule record of the jobs this site schedules; the admission histogram how long
+// each job waited from its creation to the grant of its resources at every party.
+void publish_status(JobSelf self, const std::vector<domain::JobEvent>& events) {
   auto& st = self->state;
-  if (st.job().is_scheduler) st.env->job_board->Set(st.job_id, st.job().schedule_status);
+  if (!st.job().is_scheduler) return;
+  st.env->job_board->Set(st.job_id, st.job().schedule_status);
+  for (const auto& e : events)
+    if (const auto* admitted = std::get_if<domain::AdmissionEnded>(&e.body); admitted && admitted->granted)
+      st.env->metrics->Observe("flowstone_admission_wait_seconds", {},
+                               static_cast<double>(e.at_ms - st.job().create_time) / 1000.0);
 }
 
 }  // namespace
@@ -99,7 +105,7 @@ void JobOwner::append(store::AppendRequest request, uint64_t ticket) {
 void JobOwner::recovered() {
   auto& st = self_->state;
   if (!st.job().exists) return;  // a new job: its create or join comes as a command
-  publish_status(self_);
+  publish_status(self_, {});
   // Recovery after a restart: adopt or fail runs left running, repeat what was not answered, then let the
   // scheduler look again.
   caf::anon_send(st.env->schedule_logs,
@@ -115,7 +121,7 @@ void JobOwner::recovered() {
 void JobOwner::persisted(const domain::Decision& decision) {
   auto& st = self_->state;
   log_events(self_, decision.events);
-  publish_status(self_);
+  publish_status(self_, decision.events);
   carry_out(self_, decision.effects,
             decision.events.empty() ? "" : st.job_id + "#" + std::to_string(st.host->version()));
   keep_supervising(self_);

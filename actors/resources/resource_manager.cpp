@@ -107,6 +107,9 @@ void LedgerOwner::recovered() {
 
 void LedgerOwner::persisted(const LedgerAggregate::Decision& decision) {
   auto& st = self_->state;
+  const auto& ledger = st.host->state();
+  st.env->ledger_figures->cores_in_use.store(ledger.in_use());
+  st.env->ledger_figures->waiting.store(static_cast<int>(ledger.waiting.size()));
   for (const auto& e : decision.events) {
     st.clock.saw(e);
     if (std::holds_alternative<domain::ReservationQueued>(e.body) ||

@@ -28,15 +28,19 @@ flowstone::net::Handler& edge() {
     task.push_back({"task_id", FieldKind::str, true});
     task.push_back({"task_version", FieldKind::integer, true});
     std::vector<flowstone::net::Route> routes = {
-        {"POST", "job/submit", {{"dag_schema", FieldKind::object, true}}, answer},
-        {"GET", "job/query", {{"job_id", FieldKind::str, false}, {"status", FieldKind::str, false}}, answer},
+        {"POST", "job/submit", {{"dag_schema", FieldKind::object, true}}, answer, nullptr},
+        {"GET",
+         "job/query",
+         {{"job_id", FieldKind::str, false}, {"status", FieldKind::str, false}},
+         answer,
+         nullptr},
         {"GET",
          "job/list/query",
          {{"limit", FieldKind::integer, false}, {"page", FieldKind::integer, false}},
          answer,
          nullptr},
-        {"POST", "partner/job/create", job, answer},
-        {"POST", "partner/task/status/update", task, answer},
+        {"POST", "partner/job/create", job, answer, nullptr},
+        {"POST", "partner/task/status/update", task, answer, nullptr},
         {"POST",
          "worker/metric/save",
          {{"execution_id", FieldKind::str, true}, {"data", FieldKind::any, false}},
