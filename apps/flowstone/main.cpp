@@ -51,7 +51,6 @@ const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
                                                          {"--server", "server"},
                                                          {"--app-id", "app_id"},
                                                          {"--app-token", "app_token"},
-                                                         {"--json", "json"},
                                                          {"--config", "config"},
                                                          {"--description", "description"},
                                                          {"--dir", "dir"},
@@ -70,10 +69,13 @@ int usage() {
          "  flowstone job stop|rerun -j JOB_ID\n"
          "  flowstone job dependency -j JOB_ID -r ROLE -p PARTY_ID\n"
          "  flowstone job add-notes -j JOB_ID -r ROLE -p PARTY_ID --notes TEXT\n"
-         "  flowstone job history -j JOB_ID            (every event of the job at this party)\n"
+         "  flowstone job history -j JOB_ID [--json]   (every event of the job at this party, as a "
+         "timeline)\n"
+         "  flowstone job resubmit -j JOB_ID           (the job's recorded DAG and conf, submitted as a new "
+         "job)\n"
          "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
          "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
-         "  flowstone site status [--json true]   (partners: reachable or not, since when, last error, calls "
+         "  flowstone site status [--json]   (partners: reachable or not, since when, last error, calls "
          "waiting)\n"
          "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
          "  flowstone store export [--out FILE] | import --in FILE | views [--out FILE] --config "
@@ -91,12 +93,14 @@ int usage() {
 }
 
 // Options that take no value.
-const std::map<std::string, std::string> kSwitches = {{"--secure", "secure"}};
+const std::map<std::string, std::string> kSwitches = {{"--secure", "secure"}, {"--json", "json"}};
 
 bool parse_flags(int argc, char** argv, int first, Flags* flags) {
   for (int i = first; i < argc; ++i) {
     if (auto on = kSwitches.find(argv[i]); on != kSwitches.end()) {
       (*flags)[on->second] = "true";
+      // "--json true" as earlier versions took it.
+      if (i + 1 < argc && std::string(argv[i + 1]) == "true") ++i;
       continue;
     }
     auto alias = kFlagAliases.find(argv[i]);

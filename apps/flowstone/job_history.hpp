@@ -1,0 +1,12 @@
+// Audit and repeat from history: `flowstone job history -j ID [--json]` prints the job's events at one party
+// as a timeline (time, version, kind, what), `--json` the route's rows for scripts; `flowstone job resubmit
+// -j ID` submits the job's recorded DAG and conf again as a new job, so a run can be repeated exactly.
+#pragma once
+#include "apps/flowstone/commands.hpp"
+
+namespace flowstone::cli {
+
+int job_history(const Flags& flags);
+int job_resubmit(const Flags& flags);
+
+}  // namespace flowstone::cli

@@ -1,0 +1,47 @@
+// Audit and repeat from history with the CLI: `flowstone job history` prints the job's events as a timeline
+// (`--json` the route's rows), and `flowstone job resubmit` runs the recorded DAG again as a new job.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/system/sites.hpp"
+
+namespace flowstone::systest {
+namespace {
+
+class HistoryCli : public SitesTest {};
+
+TEST_F(HistoryCli, TheTimelineIsReadableAndAResubmitRepeatsTheJob) {
+  PartyServer& site = add(kGuest);
+  ASSERT_NO_FATAL_FAILURE(start(site));
+  const std::string job_id = submit_ok(site, make_dag(Json{{"a_0", noop_task(Json{{"note", "first"}})}}));
+  ASSERT_FALSE(job_id.empty());
+  ASSERT_EQ(wait_end(site, job_id).value("status", ""), "success") << diagnostics(job_id);
+
+  const std::string cli = std::string(FLOWSTONE_BIN_DIR) + "/flowstone job ";
+  const std::string server = " --server 127.0.0.1:" + std::to_string(site.port());
+  std::string timeline;
+  ASSERT_EQ(run_command(cli + "history -j " + job_id + server, &timeline), 0) << timeline;
+  EXPECT_TRUE(contains(timeline, "EVENT")) << timeline;
+  EXPECT_TRUE(contains(timeline, "JobCreated")) << timeline;
+  EXPECT_LT(timeline.find("JobCreated"), timeline.rfind("success")) << "in order: " << timeline;
+  EXPECT_FALSE(contains(timeline, "\"code\"")) << "not raw JSON: " << timeline;
+  std::string rows;
+  ASSERT_EQ(run_command(cli + "history --json -j " + job_id + server, &rows), 0) << rows;
+  EXPECT_TRUE(contains(rows, "\"kind\": \"JobCreated\"")) << rows;
+
+  std::string resubmitted;
+  ASSERT_EQ(run_command(cli + "resubmit -j " + job_id + server, &resubmitted), 0) << resubmitted;
+  const std::string marker = "resubmitted job " + job_id + " as ";
+  ASSERT_TRUE(contains(resubmitted, marker)) << resubmitted;
+  const std::string second = resubmitted.substr(resubmitted.find(marker) + marker.size(), job_id.size());
+  ASSERT_NE(second, job_id);
+  Json row = wait_end(site, second);
+  EXPECT_EQ(row.value("status", ""), "success") << row.dump(2) << diagnostics(second);
+  // The same DAG: its task and parameters; the model ids are the new job's own.
+  EXPECT_EQ(row["dag"]["dag"]["tasks"]["a_0"]["parameters"]["note"], "first") << row.dump(2);
+  EXPECT_EQ(row.value("model_id", ""), second) << row.dump(2);
+}
+
+}  // namespace
+}  // namespace flowstone::systest
