@@ -271,6 +271,12 @@ const std::vector<ApiRoute>& api_routes() {
        "job/history/query",
        {{"job_id", FieldKind::str, true}},
        rd(reads::job_history)},  // Flowstone: a job's audit history
+      // Flowstone: the event log's global order as server-sent events (the dashboard's live feed); resumes
+      // after the SSE Last-Event-ID header or `after`, only one job's events with `job_id`.
+      {"GET",
+       "dashboard/feed",
+       {{"job_id", FieldKind::str, false}, {"after", FieldKind::integer, false}},
+       RouteAnswer{nullptr, nullptr, true}},
       {"POST", "job/queue/clean", {}, cmd(clean_queue)},
       {"POST", "job/clean", {{"job_id", FieldKind::str, true}}, cmd(clean_job)},
       // Scheduler routes (spec 1.7).
@@ -377,7 +383,8 @@ std::optional<net::ApiReply> over_rate(RouteTargets& targets, const net::ApiRequ
                                   "application/json",
                                   net::envelope_text(to_int(RetCode::too_many_requests), refused.message),
                                   {{"Retry-After", "1"}},
-                                  to_int(RetCode::too_many_requests)};
+                                  to_int(RetCode::too_many_requests),
+                                  nullptr};
   return refused;
 }
 
@@ -406,6 +413,45 @@ std::optional<net::ApiReply> off_transport(const RouteTargets& targets, const ne
 
 }  // namespace
 
+namespace {
+
+// A streamed answer: the feed takes the connection's sink once the header is out.
+net::ApiReply feed_reply(const RouteTargets& targets, const net::ApiRequest& request) {
+  if (!targets.feed) return net::reply(RetCode::server_exception, "the event feed is not running");
+  // The resume point: SSE's Last-Event-ID on a reconnect, else `after`, else none (live from now).
+  std::optional<uint64_t> after;
+  const char* location = "headers";
+  const char* field = "Last-Event-ID";
+  std::string text;
+  if (auto it = request.headers.find("last-event-id"); it != request.headers.end()) {
+    text = it->second;
+  } else if (request.params.contains("after")) {
+    text = param(request.params, "after");
+    location = "query";
+    field = "after";
+  }
+  if (!text.empty() || std::string(location) == "query") {
+    char* end = nullptr;
+    uint64_t seq = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || text[0] == '-')
+      return net::invalid_request(location, field, "Not a valid integer.");
+    after = seq;
+  }
+  net::HttpResponse stream;
+  stream.content_type = "text/event-stream";
+  stream.headers.emplace_back("Cache-Control", "no-cache");
+  stream.body = "retry: 2000\n\n";  // how long EventSource waits before it reconnects
+  stream.stream = [feed = targets.feed, after,
+                   job_id = param(request.params, "job_id")](std::shared_ptr<net::StreamSink> sink) {
+    feed->Subscribe(std::move(sink), after, job_id);
+  };
+  net::ApiReply out;
+  out.raw = std::move(stream);
+  return out;
+}
+
+}  // namespace
+
 std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
   std::vector<net::Route> bound;
   for (const ApiRoute& route : api_routes()) {
@@ -415,7 +461,7 @@ std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
       if (!targets->ready.load(std::memory_order_acquire)) {
         net::ApiReply starting = net::reply(RetCode::server_exception, "server is starting");
         starting.raw = net::HttpResponse{
-            503, "application/json", R"({"code":6000,"message":"server is starting"})", {}, 6000};
+            503, "application/json", R"({"code":6000,"message":"server is starting"})", {}, 6000, nullptr};
         return starting;
       }
       // Workers are never signed (as in FATE), so where they call from is what keeps others out.
@@ -429,6 +475,7 @@ std::vector<net::Route> bind_api_routes(std::shared_ptr<RouteTargets> targets) {
       return over_rate(*targets, request, group);
     };
     auto answer = [targets, route = &route](net::ApiRequest request, net::ApiCallback reply) {
+      if (route->answer.feed) return reply(feed_reply(*targets, request));
       if (route->answer.read)
         return caf::anon_send(targets->queries,
                               ReadCallMsg{std::move(request), std::move(reply), route->answer.read});

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/access/authenticator.hpp"
+#include "actors/feed/event_feed.hpp"
 #include "actors/messages.hpp"
 #include "actors/queries.hpp"
 #include "actors/registry/registry.hpp"
@@ -21,10 +22,11 @@ namespace flowstone::actors {
 
 using RegistryHandler = void (*)(registry_parts::Self, ApiCallMsg&);
 
-// Who answers a route: exactly one of the two is set.
+// Who answers a route: exactly one is set.
 struct RouteAnswer {
   RegistryHandler command = nullptr;
   ReadHandler read = nullptr;
+  bool feed = false;  // the event feed (server-sent events), answered from RouteTargets::feed
 };
 
 struct ApiRoute {
@@ -50,6 +52,7 @@ struct RouteTargets {
   // Per client and per partner site (null: no limit), with the clock they count on.
   std::unique_ptr<net::RateLimiter> client_rate, site_rate;
   std::shared_ptr<const Clock> clock;
+  std::shared_ptr<EventFeed> feed;  // the dashboard's live events
 };
 
 // The table as the HTTP edge takes it: each route's answer sends the request to its handler's actor.

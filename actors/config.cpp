@@ -122,13 +122,15 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
                                                   "read_timeout_s",
                                                   "rate_limit",
                                                   "tls",
-                                                  "max_waiting_jobs"};
+                                                  "max_waiting_jobs",
+                                                  "web_dir"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
           warnings->push_back("unknown config key 'flowstone." + entry.first.as<std::string>() + "' ignored");
       if (f["data_dir"]) c.data_dir = resolve(base, f["data_dir"].as<std::string>());
       if (f["log_dir"]) c.log_dir = resolve(base, f["log_dir"].as<std::string>());
       if (f["bin_dir"]) c.bin_dir = resolve(base, f["bin_dir"].as<std::string>());
+      if (f["web_dir"]) c.web_dir = resolve(base, f["web_dir"].as<std::string>());
       if (f["body_limit_mb"]) c.body_limit = f["body_limit_mb"].as<size_t>() << 20;
       if (auto limit = f["rate_limit"]) {
         if (limit["client_per_s"]) c.client_rate_per_s = std::max(0.0, limit["client_per_s"].as<double>());

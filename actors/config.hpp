@@ -55,6 +55,7 @@ struct ServerConfig {
   std::string data_dir = "flowstone-data";  // holds db/ and jobs/
   std::string log_dir;                      // default: <data_dir>/logs
   std::string bin_dir;                      // launcher and component executables; default: beside flowstone
+  std::string web_dir;                      // the dashboard's built files; default: <bin_dir>/web
   size_t body_limit = 64u << 20;
   int64_t header_timeout_s = 20;  // flowstone.header_timeout_s: a request's header (and idle keep-alive)
   int64_t read_timeout_s = 60;    // flowstone.read_timeout_s: a request's body, a response's write

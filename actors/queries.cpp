@@ -1,6 +1,9 @@
 #include "actors/queries.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 #include "actors/outputs.hpp"
@@ -133,20 +136,32 @@ ApiReply list_jobs(const ReadContext& read, const Json& params) {
     return set.empty() ||
            (v.is_string() && std::find(set.begin(), set.end(), v.get<std::string>()) != set.end());
   };
+  // Flowstone: created between `created_from` and `created_to` (ms, either optional), and the count of jobs
+  // by status among those the other filters keep (the dashboard's live counts).
+  const int64_t created_from = std::atoll(param(params, "created_from").c_str());
+  const std::string to_text = param(params, "created_to");
+  const int64_t created_to = to_text.empty() ? INT64_MAX : std::atoll(to_text.c_str());
   std::vector<Json> rows;
+  std::map<std::string, int64_t> by_status;
   for (Json& row : scan_view(log, domain::kJobsView, "")) {
     if (!contains(row["job_id"], job_id) || !contains(row["description"], description) ||
-        !contains(row["party_id"], party_id) || !in(roles, row["role"]) || !in(statuses, row["status"]))
+        !contains(row["party_id"], party_id) || !in(roles, row["role"]))
       continue;
+    const int64_t created = row.value("create_time", int64_t{0});
+    if (created < created_from || created > created_to) continue;
     std::set<std::string> partners;
     for (const auto& p : row["parties"])
       for (const auto& id : p["party_id"])
         if (id != row["party_id"]) partners.insert(id.get<std::string>());
-    row["partners"] = partners;
     if (!partner.empty() && !partners.count(partner)) continue;
+    ++by_status[row.value("status", "")];
+    if (!in(statuses, row["status"])) continue;
+    row["partners"] = partners;
     rows.push_back(std::move(row));
   }
-  return reply(RetCode::success, "success", page(std::move(rows), params));
+  Json listed = page(std::move(rows), params);
+  listed["status_counts"] = by_status;
+  return reply(RetCode::success, "success", std::move(listed));
 }
 
 ApiReply query_tasks(const ReadContext& read, const Json& params) {

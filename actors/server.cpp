@@ -13,6 +13,7 @@
 #include "actors/api_routes.hpp"
 #include "actors/catalog/catalog_actor.hpp"
 #include "actors/environment.hpp"
+#include "actors/feed/event_feed.hpp"
 #include "actors/launcher_actor.hpp"
 #include "actors/metrics/server_metrics.hpp"
 #include "actors/queries.hpp"
@@ -21,6 +22,7 @@
 #include "net/api.hpp"
 #include "net/http_server.hpp"
 #include "net/signature.hpp"
+#include "net/static_site.hpp"
 #include "net/stop_signals.hpp"
 #include "net/tls.hpp"
 #include "store/projections.hpp"
@@ -65,6 +67,33 @@ std::function<void(const net::PartyCall&, std::map<std::string, std::string>*)> 
   };
 }
 
+// The dashboard's built files, or null (with a warning) when they were not built.
+std::shared_ptr<const net::StaticSite> load_dashboard(const ServerConfig& config, spdlog::logger& log) {
+  std::string error;
+  std::shared_ptr<const net::StaticSite> site = net::StaticSite::Load(config.web_dir, &error);
+  if (site) {
+    log.info("dashboard: {} files from {}", site->files(), config.web_dir);
+  } else {
+    log.warn("dashboard not served: {} (build it with `cmake --build build --target dashboard`)", error);
+  }
+  return site;
+}
+
+// A dashboard file, or the page that says it was not built; nullopt for paths that are the API's.
+std::optional<net::HttpResponse> dashboard_page(const net::StaticSite* site,
+                                                const net::HttpRequest& request) {
+  if (site) return site->Serve(request);
+  if (request.path != "/" || (request.method != "GET" && request.method != "HEAD")) return std::nullopt;
+  net::HttpResponse page;
+  page.content_type = "text/html; charset=utf-8";
+  page.body =
+      "<!doctype html><title>Flowstone</title><h1>Flowstone</h1><p>The dashboard was not built, so this "
+      "server "
+      "answers the API only (under /v2/). Build it with <code>cmake --build build --target dashboard</code> "
+      "(needs Node.js and npm), or set <code>flowstone.web_dir</code>.</p>";
+  return page;
+}
+
 }  // namespace
 
 int run_server(const ServerConfig& config) {
@@ -81,7 +110,11 @@ int run_server(const ServerConfig& config) {
   std::unique_ptr<store::EventLog> log;
   store::Options options;
   options.view_families = store::job_view_families();
-  options.on_commit = commit_observer(metrics);
+  auto feed = std::make_shared<EventFeed>();
+  options.on_commit = [observe = commit_observer(metrics), feed](const store::CommitStats& stats) {
+    observe(stats);
+    feed->Notify();
+  };
   if (auto s = store::EventLog::Open(config.db_dir(), options, &log); !s.ok()) {
     server_log->critical("cannot open the event log at {}: {}", config.db_dir(), s.ToString());
     return 1;
@@ -118,16 +151,24 @@ int run_server(const ServerConfig& config) {
   http_options.body_limit = config.body_limit;
   http_options.header_timeout = std::chrono::seconds(config.header_timeout_s);
   http_options.io_timeout = std::chrono::seconds(config.read_timeout_s);
-  // GET /metrics (Prometheus) beside the API; everything else is the API's.
+  targets->feed = feed;
+  feed->Start(log.get());
+  std::shared_ptr<const net::StaticSite> dashboard = load_dashboard(config, *server_log);
+  // GET /metrics (Prometheus) and the dashboard's files beside the API under /v2/.
   net::Handler api = net::make_api_handler(bind_api_routes(targets), api_observer(metrics));
-  net::HttpServer http(http_options, [api, metrics](net::HttpRequest&& request, net::Responder respond) {
-    if (request.path != "/metrics" || request.method != "GET")
-      return api(std::move(request), std::move(respond));
-    net::HttpResponse scrape;
-    scrape.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    scrape.body = metrics->Render();
-    respond(std::move(scrape));
-  });
+  net::HttpServer http(http_options,
+                       [api, metrics, dashboard](net::HttpRequest&& request, net::Responder respond) {
+                         if (request.path == "/metrics" && request.method == "GET") {
+                           net::HttpResponse scrape;
+                           scrape.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                           scrape.body = metrics->Render();
+                           return respond(std::move(scrape));
+                         }
+                         if (request.path.rfind("/v2/", 0) != 0)
+                           if (auto page = dashboard_page(dashboard.get(), request))
+                             return respond(std::move(*page));
+                         api(std::move(request), std::move(respond));
+                       });
   if (std::string error = http.Start(); !error.empty()) {
     server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);
     return 1;
@@ -184,6 +225,7 @@ int run_server(const ServerConfig& config) {
     int signal_number = stop_signals.Wait();
     server_log->info("signal {}: stopping (running workers keep running)", signal_number);
 
+    feed->Stop();
     http.Stop();  // answers what is in flight, then stops accepting
     caf::anon_send_exit(targets->registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(env->launcher, caf::exit_reason::user_shutdown);

@@ -37,12 +37,23 @@ struct HttpRequest {
   const std::string* header(const std::string& lower_name) const;
 };
 
+// Where a streamed response's body goes (server-sent events). Any thread; write() queues a chunk and returns
+// false once the connection is gone or its reader is too slow (the producer then drops the sink).
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  virtual bool write(std::string chunk) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (e.g. Content-Disposition)
   int code = 0;  // the envelope's code, for metrics (not sent as such)
+  // Set: a streamed response. The header goes out without a length (the body ends when the connection
+  // closes), then the session hands its sink to this function; `body` is written first.
+  std::function<void(std::shared_ptr<StreamSink>)> stream;
 };
 
 using Responder = std::function<void(HttpResponse)>;

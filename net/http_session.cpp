@@ -7,9 +7,11 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <deque>
 #include <exception>
 #include <type_traits>
 
@@ -25,8 +27,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 
-constexpr std::chrono::seconds kLingerTimeout{2};  // discarding input after an error response
-constexpr size_t kLingerLimit = size_t{4} << 20;   // bytes discarded at most before closing
+constexpr std::chrono::seconds kLingerTimeout{2};      // discarding input after an error response
+constexpr size_t kLingerLimit = size_t{4} << 20;       // bytes discarded at most before closing
+constexpr size_t kStreamQueueLimit = size_t{4} << 20;  // a streamed response's unsent bytes: past it, the
+                                                       // reader is too slow and the connection is closed
 
 bool is_http_error(const beast::error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_method).category();
@@ -38,6 +42,21 @@ class Answerable : public Connection {
   using Connection::Connection;
   // Any thread. Hands a response to the session's strand, unless the I/O threads are gone.
   virtual void post_response(HttpResponse response) = 0;
+  // Any thread. Queues a chunk of a streamed response; false once the connection is closed or too slow.
+  virtual bool post_chunk(std::string chunk) = 0;
+};
+
+// The sink a streamed response's producer writes to: it does not keep the connection alive.
+class SessionSink : public StreamSink {
+ public:
+  explicit SessionSink(std::weak_ptr<Answerable> session) : session_(std::move(session)) {}
+  bool write(std::string chunk) override {
+    auto session = session_.lock();
+    return session && session->post_chunk(std::move(chunk));
+  }
+
+ private:
+  std::weak_ptr<Answerable> session_;
 };
 
 Responder make_responder(std::shared_ptr<Answerable> session);
@@ -77,7 +96,24 @@ class Session : public Answerable, public std::enable_shared_from_this<Session<S
     });
   }
 
+  bool post_chunk(std::string chunk) override {
+    if (closed_.load()) return false;
+    if (queued_bytes_.fetch_add(chunk.size()) + chunk.size() > kStreamQueueLimit) {
+      spdlog::info("http: a streamed response's reader is too slow; closing its connection");
+      asio::post(strand_, [self = this->shared_from_this()] { self->close(); });
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(core_->mu);
+    if (!core_->alive) return false;
+    asio::post(strand_, [self = this->shared_from_this(), chunk = std::move(chunk)]() mutable {
+      self->chunks_.push_back(std::move(chunk));
+      if (self->chunks_.size() == 1) self->write_chunk();
+    });
+    return true;
+  }
+
   void close() override {
+    closed_.store(true);
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close();
@@ -223,6 +259,7 @@ class Session : public Answerable, public std::enable_shared_from_this<Session<S
 
   // Strand. Writes the response to a request that went to the handler.
   void write_response(HttpResponse response) {
+    if (response.stream && !head_) return start_stream(std::move(response));
     auto out = std::make_shared<http::response<http::string_body>>();
     fill(*out, response, keep_alive_ && !core_->is_draining());
     lowest().expires_after(core_->options.io_timeout);
@@ -232,6 +269,52 @@ class Session : public Answerable, public std::enable_shared_from_this<Session<S
       if (out->need_eof()) return self->finish();
       self->do_read();
     });
+  }
+
+  // Strand. A streamed response: the header without a length (the body ends when the connection does), its
+  // first bytes, then whatever the producer writes through the sink until either side closes. The request
+  // counts as answered once the header is out, so Stop() does not wait for a stream to end.
+  void start_stream(HttpResponse response) {
+    auto header = std::make_shared<http::response<http::empty_body>>();
+    header->version(version_);
+    header->result(static_cast<unsigned>(response.status));
+    header->set(http::field::server, "flowstone");
+    if (!response.content_type.empty()) header->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) header->insert(name, value);
+    header->keep_alive(false);
+    lowest().expires_after(core_->options.io_timeout);
+    http::async_write(stream_, *header,
+                      [self = this->shared_from_this(), header, open = std::move(response.stream),
+                       first = std::move(response.body)](beast::error_code ec, size_t) mutable {
+                        self->core_->end_request();
+                        if (ec) return self->close();
+                        self->lowest().expires_never();
+                        self->watch_reader();
+                        if (!first.empty()) self->post_chunk(std::move(first));
+                        open(std::make_shared<SessionSink>(self->weak_from_this()));
+                      });
+  }
+
+  // Strand. Writes the oldest queued chunk; the next follows when it is out.
+  void write_chunk() {
+    lowest().expires_after(core_->options.io_timeout);
+    asio::async_write(stream_, asio::buffer(chunks_.front()),
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->queued_bytes_.fetch_sub(self->chunks_.front().size());
+                        self->chunks_.pop_front();
+                        if (ec) return self->close();
+                        if (!self->chunks_.empty()) return self->write_chunk();
+                        self->lowest().expires_never();
+                      });
+  }
+
+  // Strand. While a response streams, reading tells when the client goes away (it sends nothing else).
+  void watch_reader() {
+    stream_.async_read_some(asio::buffer(discard_buffer_),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec || !self->core_->is_alive()) return self->close();
+                              self->watch_reader();
+                            });
   }
 
   // Strand. Answers a request that could not be read, then closes the connection gracefully.
@@ -286,6 +369,9 @@ class Session : public Answerable, public std::enable_shared_from_this<Session<S
   bool head_ = false;
   size_t discarded_ = 0;
   char discard_buffer_[8192];
+  std::deque<std::string> chunks_;  // a streamed response's chunks not yet written (strand)
+  std::atomic<size_t> queued_bytes_{0};
+  std::atomic<bool> closed_{false};
 };
 
 using PlainSession = Session<beast::tcp_stream>;

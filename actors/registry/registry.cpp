@@ -227,7 +227,13 @@ Json site_info(const Environment& env) {
   for (const auto& row : env.parties->Reachability())
     if (row.party_id != "0" && row.party_id != env.config.party_id)
       partners.push_back(reachability_json(row));
-  return Json{{"party_id", env.config.party_id}, {"partners", std::move(partners)}};
+  // Flowstone's additions (the dashboard's site page): capacity and what is in use or waiting now.
+  return Json{{"party_id", env.config.party_id},
+              {"partners", std::move(partners)},
+              {"cores", env.config.computing_cores},
+              {"cores_in_use", env.ledger_figures->cores_in_use.load()},
+              {"reservations_waiting", env.ledger_figures->waiting.load()},
+              {"started", env.started_ms}};
 }
 
 // ---- client routes answered here -------------------------------------------------------------------------

@@ -8,6 +8,7 @@
 //   fail_below_version  (int) fail while the task's version is lower, so that a retry succeeds
 //   emit_model          (bool, default true) save the JSON model `output_model`
 //   emit_metric         (bool, default true) save the metric `noop_metric`
+//   loss_steps          (int, default 0) also save a metric `loss` with this many steps (a falling curve)
 // Inputs: none.
 // Outputs (on success): model `output_model` ({component, parameters, task identity}) and metric
 //   {"name": "noop_metric", "type": "noop", "data": [{"metric": [1.0], "step": 0}]}.

@@ -482,6 +482,21 @@ Outcome noop_outputs(const TaskContext& context) {
     ApiAnswer answer = save_metrics(context, Json::array({metric}));
     if (answer.code != 0) return Outcome{false, api_error("save_metrics(noop_metric)", answer)};
   }
+  // A loss-like curve, as an algorithm saves one per iteration: loss = 1 / (1 + step / 2).
+  const int steps =
+      p.contains("loss_steps") && p["loss_steps"].is_number_integer() ? p["loss_steps"].get<int>() : 0;
+  if (steps > 0) {
+    Json points = Json::array();
+    for (int step = 0; step < steps; ++step)
+      points.push_back(Json{{"metric", Json::array({1.0 / (1.0 + step / 2.0)})}, {"step", step}});
+    Json loss = {{"name", "loss"},
+                 {"type", "loss"},
+                 {"groups", Json::array({Json{{"name", "train"}, {"index", nullptr}}})},
+                 {"step_axis", "iterations"},
+                 {"data", std::move(points)}};
+    ApiAnswer answer = save_metrics(context, Json::array({loss}));
+    if (answer.code != 0) return Outcome{false, api_error("save_metrics(loss)", answer)};
+  }
   return Outcome{};
 }
 

@@ -25,6 +25,7 @@
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
 #include "net/signature.hpp"
+#include "net/stop_signals.hpp"
 #include "net/tls.hpp"
 #include "net/yaml_json.hpp"
 
@@ -71,7 +72,7 @@ dag:
     lr_0:
       component_ref: noop_consumer
       dependent_tasks: [statistics_0]
-      parameters: {sleep: 0.5}
+      parameters: {sleep: 0.5, loss_steps: 10}
   party_tasks:
     guest_9999:
       parties: [{role: guest, party_id: ["9999"]}]
@@ -199,6 +200,10 @@ std::string exchange_site_apps(const std::vector<std::unique_ptr<PartyProcess>>&
 // Starts three party servers (guest 9999, host 10000, arbiter 10001, each with its own data folder and a
 // route table to the others), submits the demo job at the guest and follows it at every party.
 int run_demo(const Flags& flags) {
+  // --keep: the servers keep running after the job (for the dashboard) until SIGINT or SIGTERM. The signals
+  // are blocked here, before any thread exists, and waited for at the end.
+  std::optional<net::StopSignals> keep;
+  if (flags.count("keep")) keep.emplace();
   fs::path dir = fs::absolute(flags.count("dir") ? flags.at("dir") : "demo-run");
   uint16_t base = static_cast<uint16_t>(flags.count("port") ? std::atoi(flags.at("port").c_str()) : 9999);
   std::error_code ec;
@@ -352,11 +357,19 @@ int run_demo(const Flags& flags) {
   std::cout << "demo: the job's audit history at the guest: " << self_dir() << "/flowstone job history -j "
             << job_id << " --server 127.0.0.1:" << sites[0].port
             << " (while the servers run); logs are under " << dir.string() << "/*/data/logs\n";
-  stop_servers();
   bool agreed =
       std::all_of(status.begin(), status.end(), [](const std::string& s) { return s == "success"; });
   std::cout << "demo: job ended " << status[0] << (agreed ? " at every party" : " (parties disagree)")
             << "\n";
+  if (keep) {
+    for (const Site& site : sites)
+      std::cout << "demo: dashboard of " << site.role << " " << site.party_id << ": "
+                << (secure ? "https" : "http") << "://127.0.0.1:" << site.port << "/"
+                << (&site == &sites[0] ? "#/job/" + job_id : "") << "\n";
+    std::cout << "demo: the servers keep running; Ctrl-C stops them" << std::endl;
+    keep->Wait();
+  }
+  stop_servers();
   return agreed ? 0 : 1;
 }
 

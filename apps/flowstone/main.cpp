@@ -81,9 +81,10 @@ int usage() {
          "  flowstone store export [--out FILE] | import --in FILE | views [--out FILE] --config "
          "service_conf.yaml\n"
          "      (every event as JSON lines; into an empty data dir, then the views rebuilt; every view row)\n"
-         "  flowstone demo [--dir DIR] [--port PORT] [--secure]   (three parties on PORT, PORT+1, PORT+2; "
-         "default 9999;\n      --secure: HTTPS with client certificates and site authentication between "
-         "them)\n"
+         "  flowstone demo [--dir DIR] [--port PORT] [--secure] [--keep]   (three parties on PORT, PORT+1, "
+         "PORT+2; default 9999;\n      --secure: HTTPS with client certificates and site authentication "
+         "between "
+         "them;\n      --keep: the servers keep running after the job, for the dashboard, until Ctrl-C)\n"
          "  flowstone proxy --port PORT --route PARTY_ID=HOST:PORT... [--host HOST] [--threads N]\n"
          "client commands also take --server HOST:PORT (or FLOWSTONE_SERVER), and with client authentication "
          "on\n"
@@ -93,7 +94,8 @@ int usage() {
 }
 
 // Options that take no value.
-const std::map<std::string, std::string> kSwitches = {{"--secure", "secure"}, {"--json", "json"}};
+const std::map<std::string, std::string> kSwitches = {
+    {"--secure", "secure"}, {"--json", "json"}, {"--keep", "keep"}};
 
 bool parse_flags(int argc, char** argv, int first, Flags* flags) {
   for (int i = first; i < argc; ++i) {
@@ -124,6 +126,7 @@ int serve(const Flags& flags) {
   }
   if (config.log_dir.empty()) config.log_dir = config.data_dir + "/logs";
   if (config.bin_dir.empty()) config.bin_dir = self_dir();
+  if (config.web_dir.empty()) config.web_dir = config.bin_dir + "/web";
   for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
   return actors::run_server(config);
 }

@@ -1,5 +1,8 @@
 // The audit history of a job: one line of text per event (the schedule log's lines too), and the entry
 // /v2/job/history/query answers with.
+#include <type_traits>
+#include <utility>
+
 #include "events/job/views.hpp"
 
 namespace flowstone::domain {
@@ -108,8 +111,59 @@ bool is_trouble(const JobEvent& e) {
   return std::holds_alternative<JobCancelRequested>(e.body);
 }
 
+namespace {
+
+// Detects an event body's `party` and `reason`/`error` members, which most events have.
+template <class T, class = void>
+struct has_party : std::false_type {};
+template <class T>
+struct has_party<T, std::void_t<decltype(std::declval<T>().party.party_id)>> : std::true_type {};
+template <class T, class = void>
+struct has_reason : std::false_type {};
+template <class T>
+struct has_reason<T, std::void_t<decltype(std::declval<T>().reason)>> : std::true_type {};
+template <class T, class = void>
+struct has_error : std::false_type {};
+template <class T>
+struct has_error<T, std::void_t<decltype(std::declval<T>().error)>> : std::true_type {};
+
+template <class T, class = void>
+struct has_task : std::false_type {};
+template <class T>
+struct has_task<T,
+                std::void_t<decltype(std::declval<T>().task_name), decltype(std::declval<T>().task_version)>>
+    : std::true_type {};
+template <class T, class = void>
+struct has_status : std::false_type {};
+template <class T>
+struct has_status<T, std::enable_if_t<std::is_same_v<decltype(std::declval<T>().status), Status>>>
+    : std::true_type {};
+
+}  // namespace
+
 Json history_entry(uint64_t version, const JobEvent& e) {
-  return Json{{"version", version}, {"at", e.at_ms}, {"kind", event_kind(e)}, {"what", describe_event(e)}};
+  Json entry{{"version", version}, {"at", e.at_ms}, {"kind", event_kind(e)}, {"what", describe_event(e)}};
+  // Who the event is about (a role:party, or the scheduler), why, and the task run and status it names:
+  // the timeline's columns, and what the dashboard colours the DAG with.
+  std::visit(
+      [&entry](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        std::string who = "scheduler", why;
+        if constexpr (has_party<T>::value)
+          if (!b.party.role.empty()) who = b.party.role + ":" + b.party.party_id;
+        if constexpr (has_reason<T>::value) why = b.reason;
+        if constexpr (has_error<T>::value)
+          if (why.empty()) why = b.error;
+        entry["party"] = who;
+        entry["reason"] = why;
+        if constexpr (has_task<T>::value) {
+          entry["task_name"] = b.task_name;
+          entry["task_version"] = b.task_version;
+        }
+        if constexpr (has_status<T>::value) entry["status"] = to_string(b.status);
+      },
+      e.body);
+  return entry;
 }
 
 }  // namespace flowstone::domain
