@@ -271,6 +271,10 @@ const std::vector<ApiRoute>& api_routes() {
        "job/history/query",
        {{"job_id", FieldKind::str, true}},
        rd(reads::job_history)},  // Flowstone: a job's audit history
+      {"GET",
+       "job/replay/query",
+       {{"job_id", FieldKind::str, true}, {"until", FieldKind::integer, true}},
+       rd(reads::job_replay)},  // Flowstone: the job's views as they were after one of its events
       // Flowstone: the event log's global order as server-sent events (the dashboard's live feed); resumes
       // after the SSE Last-Event-ID header or `after`, only one job's events with `job_id`.
       {"GET",

@@ -207,8 +207,9 @@ launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint
   return {
       [=](job_actor job, LaunchMsg& msg) { launch(self, job, msg); },
       [=](KillMsg& msg) {
-        spdlog::info("stop {}: {}", msg.execution_id,
-                     kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
+        // An execution id starts with its job's id (job_task_version_role_party): the line carries it.
+        spdlog::info("[job-{}] stop {}: {}", msg.execution_id.substr(0, msg.execution_id.find('_')),
+                     msg.execution_id, kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
       },
       [=](job_actor job, CheckMsg& msg) { check(self, job, msg); },
       [=](DeleteOutputsMsg& msg) {

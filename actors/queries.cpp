@@ -6,9 +6,11 @@
 #include <map>
 #include <set>
 
+#include "actors/metrics/server_metrics.hpp"
 #include "actors/outputs.hpp"
 #include "events/catalog/catalog.hpp"
 #include "events/dag/dag.hpp"
+#include "events/job/job.hpp"
 #include "events/job/views.hpp"
 #include "store/codec/job_codec.hpp"
 
@@ -242,6 +244,44 @@ ApiReply job_history(const ReadContext& read, const Json& params) {
   return reply(RetCode::success, "success", out);
 }
 
+// Flowstone's addition: the job's views as they were right after event `until` of its stream (the
+// timeline's number), rebuilt by folding its events up to there: the audit's "what did it look like then".
+ApiReply job_replay(const ReadContext& read, const Json& params) {
+  const std::string job_id = param(params, "job_id");
+  const std::string until_text = param(params, "until");
+  char* end = nullptr;
+  const unsigned long long until = std::strtoull(until_text.c_str(), &end, 10);
+  if (until_text.empty() || *end != '\0' || until_text[0] == '-' || until == 0)
+    return net::invalid_request("query", "until", "Must be an event number of the job (1 or more).");
+  std::vector<store::StoredEvent> stored;
+  auto status = read.log.ReadStream("job:" + job_id, 1, &stored);
+  if (!status.ok()) return reply(RetCode::server_exception, "cannot read the log: " + status.ToString());
+  if (stored.empty()) return reply(RetCode::job_not_found, "No found job: job_id[" + job_id + "]");
+  if (until > stored.size())
+    return reply(RetCode::invalid_parameter, "until " + until_text + ": job " + job_id + " has " +
+                                                 std::to_string(stored.size()) + " events here");
+  domain::JobState state;
+  Json last;
+  for (const auto& s : stored) {
+    if (s.version > until) break;
+    std::string error;
+    auto event = store::decode_job_event(s.payload, &error);
+    if (!event)
+      return reply(RetCode::server_exception,
+                   "event " + std::to_string(s.version) + " undecodable: " + error);
+    state = domain::evolve(std::move(state), *event);
+    last = domain::history_entry(s.version, *event);
+  }
+  Json jobs = Json::array(), tasks = Json::array();
+  for (const auto& row : domain::job_views(state)) {
+    if (row.family == domain::kJobsView) jobs.push_back(Json::parse(row.value, nullptr, false));
+    if (row.family == domain::kTasksView) tasks.push_back(Json::parse(row.value, nullptr, false));
+  }
+  return reply(
+      RetCode::success, "success",
+      Json{{"until", until}, {"events", stored.size()}, {"event", last}, {"jobs", jobs}, {"tasks", tasks}});
+}
+
 // The server registry (spec 1.6): /v2/server/query/all answers {SERVER_NAME: {host, port, protocol}},
 // /v2/server/query and /v2/server/service/query one row each, or 6003.
 ApiReply server_query_all(const ReadContext& read, const Json&) {
@@ -287,6 +327,7 @@ query_actor::behavior_type queries_impl(query_actor::stateful_pointer<QueryState
   return {
       [=](ReadCallMsg& call) {
         const Environment& env = *self->state.env;
+        observe_mailbox(*env.metrics, "queries", self);
         const ReadContext read{*env.log, env.config, *env.damaged};
         call.reply(call.read(read, call.request.params));
       },

@@ -31,6 +31,7 @@ net::ApiReply query_tasks(const ReadContext& read, const Json& params);
 net::ApiReply list_tasks(const ReadContext& read, const Json& params);
 net::ApiReply dag_dependency(const ReadContext& read, const Json& params);
 net::ApiReply job_history(const ReadContext& read, const Json& params);
+net::ApiReply job_replay(const ReadContext& read, const Json& params);
 // The server registry (queries.cpp).
 net::ApiReply server_query_all(const ReadContext& read, const Json& params);
 net::ApiReply server_query(const ReadContext& read, const Json& params);

@@ -120,7 +120,7 @@ void send_remote_call(JobSelf self, const domain::RemoteCall& call, std::string 
   out.give_up_after = std::chrono::milliseconds(window);
   auto handle = caf::actor_cast<job_actor>(self);
   std::shared_ptr<spdlog::logger> log = st.env->server_log;
-  std::string what = out.endpoint + " to " + dest + " for job " + st.job_id;
+  std::string what = "[job-" + st.job_id + "] " + out.endpoint + " to " + dest;
   if (request.collect) {
     const auto& question = std::get<domain::CollectRemoteTask>(call);
     st.collecting.insert(collect_key(question));

@@ -72,6 +72,11 @@ void log_events(JobSelf self, const std::vector<domain::JobEvent>& events) {
 // each job waited from its creation to the grant of its resources at every party.
 void publish_status(JobSelf self, const std::vector<domain::JobEvent>& events) {
   auto& st = self->state;
+  JobBoard::RunCounts runs{};
+  bool ended = true;
+  for (const auto& copy : st.job().copies) ended = ended && domain::is_end(copy.status);
+  for (const auto& run : st.job().runs) ++runs[static_cast<size_t>(run.party_status)];
+  st.env->job_board->SetRuns(st.job_id, ended, runs);
   if (!st.job().is_scheduler) return;
   st.env->job_board->Set(st.job_id, st.job().schedule_status);
   for (const auto& e : events)
@@ -130,7 +135,7 @@ void JobOwner::persisted(const domain::Decision& decision) {
 
 void JobOwner::damaged(const std::string& why) {
   auto& st = self_->state;
-  st.env->server_log->error("job {}: {}; the job's actor stops", st.job_id, why);
+  st.env->server_log->error("[job-{}] {}; the job's actor stops", st.job_id, why);
   st.env->damaged->Mark(st.host->stream(), why);
   self_->quit(caf::make_error(caf::sec::runtime_error, why));
 }

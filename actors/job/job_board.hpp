@@ -1,6 +1,7 @@
 // JobBoard: the federated status of every unfinished job this site schedules, as its actor last persisted
 // it, for the counts other actors need without reading the log: the cap on waiting jobs
 // (flowstone.max_waiting_jobs) checked at submit, and gauges. A job leaves the board when it ends.
+// Beside it, the task runs this site hosts for unfinished jobs, by their party status (a gauge too).
 //
 // Thread rules: any thread; each call takes the board's lock briefly.
 #pragma once
@@ -32,12 +33,32 @@ class JobBoard {
     return counts_[index(status)];
   }
 
+  using RunCounts = std::array<size_t, static_cast<size_t>(domain::Status::finished) + 1>;
+  // The job's local task runs by party status now; an ended job's runs leave the board.
+  void SetRuns(const std::string& job_id, bool ended, const RunCounts& runs) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = runs_.find(job_id);
+    if (it != runs_.end()) {
+      for (size_t i = 0; i < run_counts_.size(); ++i) run_counts_[i] -= it->second[i];
+      runs_.erase(it);
+    }
+    if (ended) return;
+    for (size_t i = 0; i < run_counts_.size(); ++i) run_counts_[i] += runs[i];
+    runs_.emplace(job_id, runs);
+  }
+  size_t CountRuns(domain::Status status) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return run_counts_[index(status)];
+  }
+
  private:
   static size_t index(domain::Status status) { return static_cast<size_t>(status); }
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, domain::Status> jobs_;
-  std::array<size_t, static_cast<size_t>(domain::Status::finished) + 1> counts_{};
+  RunCounts counts_{};
+  std::unordered_map<std::string, RunCounts> runs_;
+  RunCounts run_counts_{};
 };
 
 }  // namespace flowstone::actors

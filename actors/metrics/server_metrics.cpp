@@ -26,6 +26,11 @@ void declare_server_metrics(Metrics& m) {
             "Whether a partner answered its last call (1), failed to (0), or is not known yet (-1)");
   m.Declare("flowstone_jobs", MetricType::gauge,
             "Unfinished jobs this site schedules, by their federated status (waiting: the queue)");
+  m.Declare("flowstone_actor_mailbox_depth", MetricType::gauge,
+            "Messages waiting in an actor's mailbox behind the one it last handled (registry, queries, "
+            "resources)");
+  m.Declare("flowstone_task_runs", MetricType::gauge,
+            "Task runs this party hosts for unfinished jobs, by their status here (party_status)");
   m.Declare("flowstone_cores", MetricType::gauge, "This party's cores (computing.standalone.cores)");
   m.Declare("flowstone_admission_wait_seconds", MetricType::histogram,
             "Time from a job's creation to its resources granted at every party (its wait in the queue)",
@@ -70,6 +75,11 @@ void collect_server_state(Metrics& metrics, std::weak_ptr<const Environment> wea
     for (domain::Status status : {domain::Status::waiting, domain::Status::ready, domain::Status::running})
       m.Set("flowstone_jobs", {{"status", std::string(domain::to_string(status))}},
             static_cast<double>(env->job_board->Count(status)));
+    for (domain::Status status :
+         {domain::Status::waiting, domain::Status::running, domain::Status::success, domain::Status::failed,
+          domain::Status::canceled, domain::Status::timeout, domain::Status::pass})
+      m.Set("flowstone_task_runs", {{"status", std::string(domain::to_string(status))}},
+            static_cast<double>(env->job_board->CountRuns(status)));
     m.Set("flowstone_cores", {}, env->config.computing_cores);
     m.Set("flowstone_cores_in_use", {}, env->ledger_figures->cores_in_use.load());
     m.Set("flowstone_resource_queue_length", {}, env->ledger_figures->waiting.load());

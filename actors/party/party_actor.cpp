@@ -108,8 +108,14 @@ void on_attempt_done(Self self, PartyAttemptDoneMsg& msg) {
     st.deps.timers->at(retry_at, [handle, id = call->id] { caf::anon_send(handle, PartyRetryMsg{id}); });
     return publish(self);
   }
-  st.deps.log->warn("party {}: giving up after {} attempts in {} ms: {}", st.reach.party_id, call->attempts,
-                    call->call->give_up_after.count(), call->last_error);
+  // FATE's log convention: a line about a job starts with its id.
+  const Json& body = call->call->body;
+  const std::string job = body.contains("job_id") && body["job_id"].is_string()
+                              ? "[job-" + body["job_id"].get<std::string>() + "] "
+                              : "";
+  st.deps.log->warn("{}party {}: giving up on {} after {} attempts in {} ms: {}", job, st.reach.party_id,
+                    call->call->endpoint, call->attempts, call->call->give_up_after.count(),
+                    call->last_error);
   ++st.reach.calls_given_up;
   finish(self, lane, net::federated_error(call->last_error, call->attempts));
 }

@@ -2,6 +2,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "actors/metrics/server_metrics.hpp"
 #include "actors/registry/registry_parts.hpp"
 
 namespace flowstone::actors::registry_parts {
@@ -360,7 +361,7 @@ void recover(Self self) {
     return true;
   });
   for (const auto& job_id : unfinished) {
-    st.env->server_log->info("recovering job {}", job_id);
+    st.env->server_log->info("[job-{}] recovering the job", job_id);
     find_job(self, job_id);
   }
 }
@@ -371,7 +372,8 @@ registry_actor::behavior_type registry_impl(Self self, std::shared_ptr<Environme
     auto& jobs = self->state.jobs;
     for (auto it = jobs.begin(); it != jobs.end(); ++it)
       if (it->second.address() == exit.source) {  // a job actor ended: start it again on demand
-        self->state.env->server_log->warn("job {} actor ended: {}", it->first, caf::to_string(exit.reason));
+        self->state.env->server_log->warn("[job-{}] the job's actor ended: {}", it->first,
+                                          caf::to_string(exit.reason));
         jobs.erase(it);
         return;
       }
@@ -379,7 +381,10 @@ registry_actor::behavior_type registry_impl(Self self, std::shared_ptr<Environme
   });
   recover(self);
   return {
-      [=](ApiCallMsg& call) { call.route->answer.command(self, call); },  // the route table names the handler
+      [=](ApiCallMsg& call) {
+        observe_mailbox(*self->state.env->metrics, "registry", self);
+        call.route->answer.command(self, call);  // the route table names the handler
+      },
   };
 }
 

@@ -1,5 +1,6 @@
 #include "actors/resources/resource_manager.hpp"
 
+#include "actors/metrics/server_metrics.hpp"
 #include "actors/persistence/detached_owner.hpp"
 #include "actors/persistence/event_sourced.hpp"
 #include "events/job/views.hpp"
@@ -140,6 +141,7 @@ resource_actor::behavior_type resources_impl(Self self, std::shared_ptr<Environm
   return {
       [=](const ReserveMsg& msg) -> caf::result<ReserveReply> {
         auto& st = self->state;
+        observe_mailbox(*st.env->metrics, "resources", self);
         auto promise = self->make_response_promise<ReserveReply>();
         const std::string holder = holder_of(msg.job_id, msg.party);
         const int64_t now = st.env->now_ms();

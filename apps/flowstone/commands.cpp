@@ -156,6 +156,7 @@ int run_client_command(const std::string& group, const std::string& action, cons
         error);
   if (group == "job" && action == "history") return job_history(flags);
   if (group == "job" && action == "resubmit") return job_resubmit(flags);
+  if (group == "job" && action == "replay") return job_replay(flags);
   if (group == "job" && action == "add-notes")
     return print(
         call(a, "POST", "job/notes/add", {}, body_of(flags, {"job_id", "role", "party_id", "notes"}), &error),

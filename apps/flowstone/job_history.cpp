@@ -16,13 +16,17 @@ std::string event_time(int64_t ms) {
   return local_time(ms) + millis;
 }
 
+// The job id every command here needs: false (with the usage said) when -j is missing.
+bool has_job_id(const Flags& flags, const char* command) {
+  if (flags.count("job_id")) return true;
+  std::cerr << "job " << command << " needs -j <job_id>\n";
+  return false;
+}
+
 }  // namespace
 
 int job_history(const Flags& flags) {
-  if (!flags.count("job_id")) {
-    std::cerr << "job history needs -j <job_id>\n";
-    return 1;
-  }
+  if (!has_job_id(flags, "history")) return 1;
   std::string error;
   const Address server = server_address(flags);
   auto reply = call(server, "GET", "job/history/query", query_of(flags, {"job_id"}), {}, &error);
@@ -40,10 +44,7 @@ int job_history(const Flags& flags) {
 }
 
 int job_resubmit(const Flags& flags) {
-  if (!flags.count("job_id")) {
-    std::cerr << "job resubmit needs -j <job_id>\n";
-    return 1;
-  }
+  if (!has_job_id(flags, "resubmit")) return 1;
   std::string error;
   const Address server = server_address(flags);
   auto rows = call(server, "GET", "job/query", query_of(flags, {"job_id", "role", "party_id"}), {}, &error);
@@ -63,6 +64,38 @@ int job_resubmit(const Flags& flags) {
   if (code == 0)
     std::cerr << "resubmitted job " << flags.at("job_id") << " as " << submitted->value("job_id", "") << "\n";
   return code;
+}
+
+int job_replay(const Flags& flags) {
+  if (!has_job_id(flags, "replay")) return 1;
+  if (!flags.count("until")) {
+    std::cerr << "job replay needs --until N (an event number from `flowstone job history`)\n";
+    return 1;
+  }
+  std::string error;
+  const Address server = server_address(flags);
+  auto reply = call(server, "GET", "job/replay/query", query_of(flags, {"job_id", "until"}), {}, &error);
+  if (flags.count("json") || !reply || reply->value("code", -1) != 0 || !(*reply)["data"].is_object())
+    return print(reply, error);
+  const Json& data = (*reply)["data"];
+  const Json& event = data["event"];
+  std::cout << "job " << flags.at("job_id") << " as it was after event " << data.value("until", 0) << " of "
+            << data.value("events", 0) << ": " << event_time(event.value("at", int64_t{0})) << " "
+            << event.value("kind", "") << ": " << event.value("what", "") << "\n";
+  for (const Json& job : data["jobs"])
+    std::cout << "  " << job.value("role", "") << " " << job.value("party_id", "") << ": job "
+              << job.value("status", "") << ", progress " << job.value("progress", 0) << "%"
+              << (job.value("status_reason", "").empty() ? "" : " (" + job.value("status_reason", "") + ")")
+              << "\n";
+  std::printf("  %-16s %3s %-8s %-8s %-9s %-9s %s\n", "TASK", "V", "ROLE", "PARTY", "STATUS", "HERE",
+              "ERROR");
+  for (const Json& task : data["tasks"])
+    std::printf("  %-16s %3d %-8s %-8s %-9s %-9s %s\n", task.value("task_name", "").c_str(),
+                task.value("task_version", 0), task.value("role", "").c_str(),
+                task.value("party_id", "").c_str(), task.value("status", "").c_str(),
+                task.value("party_status", "").c_str(),
+                task["error_report"].is_string() ? task["error_report"].get<std::string>().c_str() : "");
+  return 0;
 }
 
 }  // namespace flowstone::cli

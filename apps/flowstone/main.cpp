@@ -57,7 +57,8 @@ const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
                                                          {"--port", "port"},
                                                          {"--timeout", "timeout"},
                                                          {"--out", "out"},
-                                                         {"--in", "in"}};
+                                                         {"--in", "in"},
+                                                         {"--until", "until"}};
 
 int usage() {
   std::cerr
@@ -73,6 +74,9 @@ int usage() {
          "timeline)\n"
          "  flowstone job resubmit -j JOB_ID           (the job's recorded DAG and conf, submitted as a new "
          "job)\n"
+         "  flowstone job replay -j JOB_ID --until N [--json]   (the job and its tasks here as they were "
+         "right "
+         "after its event N)\n"
          "  flowstone task query -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-s STATUS] [-tid ID] [-tv N]\n"
          "  flowstone task list -j JOB_ID [-r ROLE] [-p PARTY_ID] [-tn TASK] [-l LIMIT]\n"
          "  flowstone site status [--json]   (partners: reachable or not, since when, last error, calls "

@@ -15,8 +15,9 @@ TEST(ApiRoutes, EachRouteIsDeclaredOnceWithExactlyOneHandler) {
   for (const ApiRoute& route : api_routes()) {
     const std::string name = std::string(route.method) + " " + route.path;
     EXPECT_TRUE(seen.insert(name).second) << name << " is declared twice";
-    const bool command = route.answer.command != nullptr, read = route.answer.read != nullptr;
-    EXPECT_NE(command, read) << name << " needs exactly one handler";
+    const int handlers =
+        (route.answer.command != nullptr) + (route.answer.read != nullptr) + route.answer.feed;
+    EXPECT_EQ(handlers, 1) << name << " needs exactly one handler";
     EXPECT_TRUE(std::string(route.method) == "GET" || std::string(route.method) == "POST") << name;
   }
 }

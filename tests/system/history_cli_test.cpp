@@ -1,5 +1,6 @@
 // Audit and repeat from history with the CLI: `flowstone job history` prints the job's events as a timeline
-// (`--json` the route's rows), and `flowstone job resubmit` runs the recorded DAG again as a new job.
+// (`--json` the route's rows), `flowstone job replay --until N` shows the job as it was after its event N,
+// and `flowstone job resubmit` runs the recorded DAG again as a new job.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -29,6 +30,26 @@ TEST_F(HistoryCli, TheTimelineIsReadableAndAResubmitRepeatsTheJob) {
   std::string rows;
   ASSERT_EQ(run_command(cli + "history --json -j " + job_id + server, &rows), 0) << rows;
   EXPECT_TRUE(contains(rows, "\"kind\": \"JobCreated\"")) << rows;
+
+  // Replay: after event 1 the job was only created; after the last it had succeeded, its task too.
+  std::string then;
+  ASSERT_EQ(run_command(cli + "replay -j " + job_id + " --until 1" + server, &then), 0) << then;
+  EXPECT_TRUE(contains(then, "as it was after event 1 of")) << then;
+  EXPECT_TRUE(contains(then, "JobCreated")) << then;
+  EXPECT_FALSE(contains(then, "success")) << then;
+  Json events = Json::parse(rows);
+  if (events.is_object()) events = events["data"];
+  const std::string last = std::to_string(events.size());
+  std::string now;
+  ASSERT_EQ(run_command(cli + "replay -j " + job_id + " --until " + last + server, &now), 0) << now;
+  EXPECT_TRUE(contains(now, "job success")) << now;
+  EXPECT_TRUE(contains(now, "a_0")) << now;
+  std::string refused;
+  EXPECT_NE(run_command(cli + "replay -j " + job_id + " --until 0" + server, &refused), 0);
+  EXPECT_TRUE(contains(refused, "until")) << refused;
+  std::string beyond;
+  EXPECT_NE(run_command(cli + "replay -j " + job_id + " --until 100000" + server, &beyond), 0);
+  EXPECT_TRUE(contains(beyond, "has " + last + " events here")) << beyond;
 
   std::string resubmitted;
   ASSERT_EQ(run_command(cli + "resubmit -j " + job_id + server, &resubmitted), 0) << resubmitted;

@@ -323,7 +323,7 @@ TEST_F(SystemTest, OnePartyInTwoRolesAndNullCoresAreAcceptedAndRun) {
 
 TEST_F(SystemTest, UnknownRouteAnswersAJsonEnvelopeWithHttp200) {
   ASSERT_NO_FATAL_FAILURE(start());
-  for (const char* target : {"/v2/no/such/route", "/v2/job/nonsense", "/index.html"}) {
+  for (const char* target : {"/v2/no/such/route", "/v2/job/nonsense", "/no-such-page.html"}) {
     auto r = server->raw("GET", target, "");
     ASSERT_TRUE(r.ok) << target << ": " << r.error;
     EXPECT_EQ(r.status, 200) << target;
@@ -333,6 +333,11 @@ TEST_F(SystemTest, UnknownRouteAnswersAJsonEnvelopeWithHttp200) {
     EXPECT_NE(j->value("code", 0), 0) << target << ": " << r.body;
     EXPECT_TRUE(j->contains("message")) << r.body;
   }
+  // The dashboard (or, when it was not built, the page that says so) is HTML at /.
+  auto page = server->raw("GET", "/", "");
+  ASSERT_TRUE(page.ok) << page.error;
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<title>Flowstone</title>"), std::string::npos) << page.body;
   // A known route with the wrong method.
   auto r = server->raw("GET", "/v2/job/submit", "");
   ASSERT_TRUE(r.ok) << r.error;

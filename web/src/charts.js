@@ -33,8 +33,12 @@ export function metricView(metric) {
   return h('div', { class: 'metric-table', 'data-testid': 'metric-table', 'data-metric': metric.name }, h('h4', {}, title), table(metric.data));
 }
 
-// An object of objects as rows x columns; an object of scalars as key/value; anything else as JSON.
+// Steps as step/value rows; an object of objects as rows x columns; an object of scalars as key/value;
+// anything else as JSON.
 function table(data) {
+  if (Array.isArray(data) && data.every((d) => d && typeof d === 'object' && 'step' in d && 'metric' in d))
+    return h('table', { class: 'kv' }, h('tr', {}, h('th', {}, 'step'), h('th', {}, 'value')),
+      data.map((d) => h('tr', {}, h('td', {}, d.step), h('td', {}, format(Array.isArray(d.metric) && d.metric.length === 1 ? d.metric[0] : d.metric)))));
   if (data && typeof data === 'object' && !Array.isArray(data)) {
     const rows = Object.entries(data);
     const nested = rows.length && rows.every(([, v]) => v && typeof v === 'object' && !Array.isArray(v));
