@@ -14,18 +14,21 @@ function svg(tag, attrs = {}, text) {
   return el;
 }
 
-// The task names and edges of a FATE 2.x DAG: inputs' producer tasks and dependent_tasks.
+// The task names and edges of a FATE 2.x DAG: an input's producer task is a dependency the scheduler waits
+// for; `dependent_tasks` is informational only (FATE-Flow, and so Flowstone, schedules by inputs), drawn dashed.
 export function dagGraph(dag) {
   const tasks = (dag && dag.dag && dag.dag.tasks) || {};
   const edges = [];
   for (const [name, task] of Object.entries(tasks)) {
-    const producers = new Set(task.dependent_tasks || []);
+    const producers = new Set();
     for (const kind of Object.values(task.inputs || {}))
       for (const input of Object.values(kind || {})) {
         const refs = input && input.task_output_artifact;
         for (const ref of Array.isArray(refs) ? refs : refs ? [refs] : []) if (ref.producer_task) producers.add(ref.producer_task);
       }
-    for (const producer of producers) if (tasks[producer]) edges.push([producer, name]);
+    for (const producer of producers) if (tasks[producer]) edges.push([producer, name, 'input']);
+    for (const producer of task.dependent_tasks || [])
+      if (tasks[producer] && !producers.has(producer)) edges.push([producer, name, 'informational']);
   }
   return { names: Object.keys(tasks), edges };
 }
@@ -50,10 +53,12 @@ export async function drawDag(container, dag, taskInfo, selected, onSelect) {
   defs.append(marker);
   root.append(defs);
   const group = svg('g', { transform: 'translate(10,10)' });
-  for (const edge of layout.edges || [])
+  for (const [i, edge] of (layout.edges || []).entries())
     for (const section of edge.sections || []) {
       const points = [section.startPoint, ...(section.bendPoints || []), section.endPoint];
-      group.append(svg('path', { d: `M${points.map((p) => `${p.x},${p.y}`).join(' L')}`, class: 'edge', 'marker-end': 'url(#arrow)' }));
+      const path = svg('path', { d: `M${points.map((p) => `${p.x},${p.y}`).join(' L')}`, class: `edge ${edges[i][2]}`, 'marker-end': 'url(#arrow)' });
+      if (edges[i][2] === 'informational') path.append(svg('title', {}, 'dependent_tasks: informational, not waited for (FATE schedules by inputs)'));
+      group.append(path);
     }
   for (const node of layout.children) {
     const info = taskInfo(node.id);

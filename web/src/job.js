@@ -105,11 +105,14 @@ export function renderJob(container, jobId, params) {
       h('div', { class: 'actions' }, actions));
   }
 
-  async function act(verb, route) {
-    if (!confirmAction(`${verb === 'stop' ? 'Stop' : 'Rerun'} job ${jobId} at every party?`)) return;
+  // Stop, rerun, or rerun from a task (that task and everything downstream of it get a new attempt).
+  async function act(verb, route, taskName) {
+    const what = taskName ? `Rerun job ${jobId} from task ${taskName} (it and everything after it)` :
+      `${verb === 'stop' ? 'Stop' : 'Rerun'} job ${jobId}`;
+    if (!confirmAction(`${what} at every party?`)) return;
     result.textContent = `${verb}: sending…`;
     try {
-      await post(route, { job_id: jobId });
+      await post(route, taskName ? { job_id: jobId, task_name: taskName } : { job_id: jobId });
       result.textContent = `${verb}: accepted by the scheduler`;
     } catch (e) {
       result.textContent = `${verb} refused: ${e.message}`;
@@ -123,8 +126,11 @@ export function renderJob(container, jobId, params) {
     if (!spec) return clear(taskPanel, h('p', {}, 'Select a task in the DAG.'));
     const runs = runsOf(name);
     const info = taskInfo(name);
+    const ended = ENDED.has(view.job.status) && view.job.scheduler_party_id === view.job.party_id;
     clear(taskPanel,
       h('h2', {}, name, ' ', badge(info.status)),
+      ended ? h('button', { type: 'button', 'data-testid': 'rerun-from-task', onclick: () => act('rerun', 'job/rerun', name) },
+        `Rerun from ${name}`) : '',
       h('p', {}, `component ${spec.component_ref}${runs[0]?.provider_name ? ` · ${runs[0].provider_name}` : ''}`),
       h('h3', {}, 'Parameters here'), h('pre', { 'data-testid': 'task-parameters' }, JSON.stringify(parameters(name), null, 2)),
       h('h3', {}, 'Statuses by party', runs[0] ? ` (attempt ${runs[0].task_version})` : ''),

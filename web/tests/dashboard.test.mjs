@@ -218,6 +218,18 @@ test('the feed resumes after Last-Event-ID: nothing missed, nothing twice', asyn
   assert.match(JSON.stringify(bad), /after/);
 });
 
+test('a rerun from a task gives it and the tasks fed by it a new attempt, and the job succeeds again', async (page) => {
+  await page.goto(`http://127.0.0.1:${base}/#/job/${jobId}?task=psi_0`);
+  await page.locator('[data-testid=dag-node-statistics_0][data-version="0"]').waitFor();
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click('[data-testid=rerun-from-task]');
+  await page.locator('[data-testid=dag-node-psi_0][data-version="1"][data-status=success]').waitFor({ timeout: 30000 });
+  await page.locator('[data-testid=dag-node-statistics_0][data-version="1"][data-status=success]').waitFor({ timeout: 30000 });
+  await page.locator('[data-testid=job-status] [data-status=success]').waitFor({ timeout: 30000 });
+  assert.equal(await page.locator('[data-testid=dag-node-reader_0]').getAttribute('data-version'), '0'); // upstream kept
+  assert.equal(await page.locator('[data-testid=dag-node-lr_0]').getAttribute('data-version'), '1'); // not fed by psi_0
+});
+
 test('with client authentication on, the page asks for an app and signs every call, the feed too', async (page) => {
   const port = await freePorts();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowstone-dashboard-auth-'));
