@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 #include <utility>
@@ -34,8 +36,22 @@ struct Forward {
   Responder respond;
 };
 
+// What the fault injector decided for one call.
+struct FaultPlan {
+  bool cut = false, drop_request = false, drop_answer = false, duplicate = false;
+  std::chrono::milliseconds delay{0};
+};
+
+struct FaultCounts {
+  uint64_t forwarded = 0, cut = 0, dropped_requests = 0, dropped_answers = 0, duplicated = 0, delayed = 0;
+};
+
 struct ForwardQueue {
   std::chrono::milliseconds upstream_timeout{0};
+  ProxyFaults faults;
+  std::mt19937_64 random;                                                  // under mu
+  std::map<std::string, std::chrono::steady_clock::time_point> cut_until;  // under mu
+  FaultCounts counts;                                                      // under mu
   std::mutex mu;
   std::condition_variable wake;
   bool stopping = false;
@@ -50,13 +66,39 @@ HttpResponse error_reply(int status, const std::string& message) {
   return response;
 }
 
-HttpResponse forward(KeepAliveClient& http, Forward& job, std::chrono::milliseconds timeout) {
+// Under queue.mu: the faults of one call, drawn from the seeded generator.
+FaultPlan plan_faults(ForwardQueue& queue, const std::string& party) {
+  FaultPlan plan;
+  auto cut = queue.cut_until.find(party);
+  if (cut != queue.cut_until.end() && std::chrono::steady_clock::now() < cut->second) {
+    plan.cut = true;
+    ++queue.counts.cut;
+    return plan;
+  }
+  ++queue.counts.forwarded;
+  const ProxyFaults& f = queue.faults;
+  if (!f.any()) return plan;
+  std::uniform_real_distribution<double> share(0.0, 1.0);
+  plan.drop_request = share(queue.random) < f.drop_request;
+  plan.drop_answer = !plan.drop_request && share(queue.random) < f.drop_answer;
+  plan.duplicate = !plan.drop_request && share(queue.random) < f.duplicate;
+  if (share(queue.random) < f.delay)
+    plan.delay = std::chrono::milliseconds(
+        std::uniform_int_distribution<int64_t>(0, f.max_delay.count())(queue.random));
+  queue.counts.dropped_requests += plan.drop_request;
+  queue.counts.dropped_answers += plan.drop_answer;
+  queue.counts.duplicated += plan.duplicate;
+  queue.counts.delayed += plan.delay.count() > 0;
+  return plan;
+}
+
+HttpResponse forward(KeepAliveClient& http, const Forward& job, std::chrono::milliseconds timeout) {
   HttpCall call;
   call.method = job.request.method;
   call.host = job.upstream.host;
   call.port = job.upstream.port;
   call.target = job.request.target;
-  call.body = std::move(job.request.body);
+  call.body = job.request.body;
   call.content_type.clear();  // forwarded with the other headers when the request has one
   for (const auto& [name, value] : job.request.headers) {
     if (name != "host" && !kHopByHop.count(name)) call.headers[name] = value;
@@ -83,6 +125,27 @@ HttpResponse forward(KeepAliveClient& http, Forward& job, std::chrono::milliseco
   return response;
 }
 
+HttpResponse forward_with_faults(KeepAliveClient& http, const Forward& job, const FaultPlan& plan,
+                                 std::chrono::milliseconds timeout) {
+  const std::string call = job.request.method + " " + job.request.target + " to party " + job.party;
+  if (plan.cut) return error_reply(502, "party " + job.party + " is cut off by the fault proxy");
+  if (plan.delay.count() > 0) std::this_thread::sleep_for(plan.delay);  // a forwarding thread of our own
+  if (plan.drop_request) {
+    spdlog::info("proxy fault: dropped {}", call);
+    return error_reply(502, "request dropped by the fault proxy");
+  }
+  HttpResponse response = forward(http, job, timeout);
+  if (plan.duplicate) {
+    spdlog::info("proxy fault: delivered {} twice", call);
+    forward(http, job, timeout);
+  }
+  if (plan.drop_answer) {
+    spdlog::info("proxy fault: dropped the answer to {}", call);
+    return error_reply(502, "answer dropped by the fault proxy");
+  }
+  return response;
+}
+
 void forward_loop(std::shared_ptr<ForwardQueue> queue, KeepAliveClient* http) {
   std::unique_lock<std::mutex> lock(queue->mu);
   for (;;) {
@@ -91,9 +154,9 @@ void forward_loop(std::shared_ptr<ForwardQueue> queue, KeepAliveClient* http) {
     {
       Forward job = std::move(queue->requests.front());
       queue->requests.pop_front();
+      const FaultPlan plan = plan_faults(*queue, job.party);
       lock.unlock();
-      HttpResponse response = forward(*http, job, queue->upstream_timeout);
-      job.respond(std::move(response));
+      job.respond(forward_with_faults(*http, job, plan, queue->upstream_timeout));
       // `job` is destroyed here, before relocking: its Responder may be the last owner of the handler,
       // and then ~Forwarders runs on this thread and takes the lock.
     }
@@ -106,6 +169,8 @@ class Forwarders {
  public:
   explicit Forwarders(const ProxyHandlerOptions& options) : queue_(std::make_shared<ForwardQueue>()) {
     queue_->upstream_timeout = options.upstream_timeout;
+    queue_->faults = options.faults;
+    queue_->random.seed(options.faults.seed);
     const int threads = std::max(1, options.threads);
     for (int i = 0; i < threads; ++i) queue_->clients.push_back(std::make_unique<KeepAliveClient>());
     for (int i = 0; i < threads; ++i) threads_.emplace_back(forward_loop, queue_, queue_->clients[i].get());
@@ -132,6 +197,37 @@ class Forwarders {
   Forwarders(const Forwarders&) = delete;
   Forwarders& operator=(const Forwarders&) = delete;
 
+  // The control routes: a cut, and the counts.
+  HttpResponse Control(const HttpRequest& request) {
+    std::lock_guard<std::mutex> lock(queue_->mu);
+    if (request.path == "/_proxy/stats" && request.method == "GET") {
+      const FaultCounts& c = queue_->counts;
+      HttpResponse response;
+      response.body = envelope_text(0, "success",
+                                    Json{{"forwarded", c.forwarded},
+                                         {"cut", c.cut},
+                                         {"dropped_requests", c.dropped_requests},
+                                         {"dropped_answers", c.dropped_answers},
+                                         {"duplicated", c.duplicated},
+                                         {"delayed", c.delayed}});
+      return response;
+    }
+    if (request.path == "/_proxy/cut" && request.method == "POST") {
+      const std::string* party = request.query_param("party");
+      const std::string* ms = request.query_param("ms");
+      char* end = nullptr;
+      const long long millis = ms ? std::strtoll(ms->c_str(), &end, 10) : -1;
+      if (!party || party->empty()) return error_reply(400, "cut: the query needs party=ID");
+      if (!ms || ms->empty() || *end != '\0' || millis < 0)
+        return error_reply(400, "cut: the query needs ms=N (milliseconds, 0 or more)");
+      queue_->cut_until[*party] = std::chrono::steady_clock::now() + std::chrono::milliseconds(millis);
+      HttpResponse response;
+      response.body = envelope_text(0, "party " + *party + " cut off for " + *ms + " ms");
+      return response;
+    }
+    return error_reply(404, "unknown proxy control route " + request.method + " " + request.path);
+  }
+
   void Push(Forward job) {
     {
       std::lock_guard<std::mutex> lock(queue_->mu);
@@ -150,6 +246,7 @@ class Forwarders {
 Handler make_proxy_handler(std::map<std::string, PartyAddress> routes, ProxyHandlerOptions options) {
   auto forwarders = std::make_shared<Forwarders>(options);
   return [routes = std::move(routes), forwarders](HttpRequest&& request, Responder respond) {
+    if (request.path.rfind("/_proxy/", 0) == 0) return respond(forwarders->Control(request));
     const std::string* header = request.header("dest-party-id");
     if (!header || header->empty()) {
       respond(error_reply(400, "missing dest-party-id header"));

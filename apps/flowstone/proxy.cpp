@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 
@@ -22,6 +23,14 @@ std::optional<int> parse_int(const std::string& text, int min, int max) {
   int number = std::stoi(text);
   if (number < min || number > max) return std::nullopt;
   return number;
+}
+
+// A share in [0, 1] ("0.1").
+std::optional<double> parse_share(const std::string& text) {
+  char* end = nullptr;
+  const double share = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(share >= 0.0 && share <= 1.0)) return std::nullopt;
+  return share;
 }
 
 // "PARTY=HOST:PORT"; an IPv6 host is written in brackets ("10000=[::1]:9380").
@@ -68,6 +77,29 @@ bool parse_proxy_args(int argc, char** argv, int first, ProxyOptions* options) {
         return false;
       }
       options->routes[party] = address;
+    } else if (flag == "--drop-requests" || flag == "--drop-answers" || flag == "--duplicates" ||
+               flag == "--delays") {
+      std::optional<double> share = parse_share(value);
+      if (!share) {
+        std::cerr << "bad " << flag << " (expected a share from 0 to 1, e.g. 0.1): " << value << "\n";
+        return false;
+      }
+      double& field = flag == "--drop-requests"  ? options->faults.drop_request
+                      : flag == "--drop-answers" ? options->faults.drop_answer
+                      : flag == "--duplicates"   ? options->faults.duplicate
+                                                 : options->faults.delay;
+      field = *share;
+    } else if (flag == "--max-delay-ms" || flag == "--seed") {
+      std::optional<int> number = parse_int(value, 0, 600000);
+      if (!number) {
+        std::cerr << "bad " << flag << ": " << value << "\n";
+        return false;
+      }
+      if (flag == "--seed") {
+        options->faults.seed = static_cast<uint64_t>(*number);
+      } else {
+        options->faults.max_delay = std::chrono::milliseconds(*number);
+      }
     } else if (flag == "--threads") {
       std::optional<int> threads = parse_int(value, 1, 256);
       if (!threads) {
@@ -92,12 +124,19 @@ int run_proxy(const ProxyOptions& options) {
   server_options.port = options.port;
   net::ProxyHandlerOptions handler_options;
   handler_options.threads = options.threads;
+  handler_options.faults = options.faults;
   net::HttpServer server(server_options, net::make_proxy_handler(options.routes, handler_options));
   if (std::string error = server.Start(); !error.empty()) {
     spdlog::critical("proxy: {}", error);
     return 1;
   }
   spdlog::info("proxy serving on {}:{}", options.host, server.port());
+  if (options.faults.any())
+    spdlog::info(
+        "proxy: injecting faults: drop requests {}, drop answers {}, duplicates {}, delays {} (up to {} ms), "
+        "seed {}",
+        options.faults.drop_request, options.faults.drop_answer, options.faults.duplicate,
+        options.faults.delay, options.faults.max_delay.count(), options.faults.seed);
   for (const auto& [party, address] : options.routes) {
     spdlog::info("proxy: party {} -> {}:{}", party, address.host, address.port);
   }
