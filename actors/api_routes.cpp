@@ -1,5 +1,7 @@
 #include "actors/api_routes.hpp"
 
+#include <cerrno>
+
 #include "actors/registry/registry_parts.hpp"
 #include "net/json_io.hpp"
 
@@ -49,7 +51,10 @@ const std::vector<ApiRoute>& api_routes() {
        rd(reads::query_jobs)},
       {"GET",
        "job/list/query",
-       {{"limit", FieldKind::integer, false}, {"page", FieldKind::integer, false}},
+       {{"limit", FieldKind::integer, false},
+        {"page", FieldKind::integer, false},
+        {"created_from", FieldKind::integer, false},  // Flowstone: creation time range, ms
+        {"created_to", FieldKind::integer, false}},
        rd(reads::list_jobs)},
       {"POST", "job/stop", {{"job_id", FieldKind::str, true}}, cmd(stop_job)},
       {"POST", "job/rerun", {{"job_id", FieldKind::str, true}}, cmd(rerun_job)},
@@ -436,8 +441,9 @@ net::ApiReply feed_reply(const RouteTargets& targets, const net::ApiRequest& req
   }
   if (!text.empty() || std::string(location) == "query") {
     char* end = nullptr;
+    errno = 0;
     uint64_t seq = std::strtoull(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || text[0] == '-')
+    if (text.empty() || *end != '\0' || text[0] == '-' || errno == ERANGE)
       return net::invalid_request(location, field, "Not a valid integer.");
     after = seq;
   }

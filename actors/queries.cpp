@@ -53,8 +53,10 @@ Json page(std::vector<Json> rows, const Json& params) {
   std::string order_by = param(params, "order_by");
   if (order_by.empty()) order_by = "create_time";
   bool ascending = order == "asc";
+  // A column a row lacks sorts as null (first): never the const operator[] of a missing key.
   std::stable_sort(rows.begin(), rows.end(), [&](const Json& a, const Json& b) {
-    return ascending ? a[order_by] < b[order_by] : b[order_by] < a[order_by];
+    const Json x = a.value(order_by, Json()), y = b.value(order_by, Json());
+    return ascending ? x < y : y < x;
   });
   size_t count = rows.size();
   int64_t limit = params.value("limit", int64_t{0});
@@ -140,9 +142,8 @@ ApiReply list_jobs(const ReadContext& read, const Json& params) {
   };
   // Flowstone: created between `created_from` and `created_to` (ms, either optional), and the count of jobs
   // by status among those the other filters keep (the dashboard's live counts).
-  const int64_t created_from = std::atoll(param(params, "created_from").c_str());
-  const std::string to_text = param(params, "created_to");
-  const int64_t created_to = to_text.empty() ? INT64_MAX : std::atoll(to_text.c_str());
+  const int64_t created_from = params.value("created_from", int64_t{0});
+  const int64_t created_to = params.value("created_to", INT64_MAX);
   std::vector<Json> rows;
   std::map<std::string, int64_t> by_status;
   for (Json& row : scan_view(log, domain::kJobsView, "")) {

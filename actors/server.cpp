@@ -152,7 +152,6 @@ int run_server(const ServerConfig& config) {
   http_options.header_timeout = std::chrono::seconds(config.header_timeout_s);
   http_options.io_timeout = std::chrono::seconds(config.read_timeout_s);
   targets->feed = feed;
-  feed->Start(log.get());
   std::shared_ptr<const net::StaticSite> dashboard = load_dashboard(config, *server_log);
   // GET /metrics (Prometheus) and the dashboard's files beside the API under /v2/.
   net::Handler api = net::make_api_handler(bind_api_routes(targets), api_observer(metrics));
@@ -173,6 +172,7 @@ int run_server(const ServerConfig& config) {
     server_log->critical("cannot listen on {}:{}: {}", config.host, config.http_port, error);
     return 1;
   }
+  feed->Start(log.get());  // only now: every later exit path stops it before the log closes
 
   caf::actor_system_config caf_config;
   caf_config.set("scheduler.max-threads", 2);

@@ -1,10 +1,15 @@
 # The dashboard (web/): its npm packages installed from the lockfile (`npm ci`) and its pages built by Vite to
 # <build>/web, the folder the server answers at `/` (flowstone.web_dir's default: <bin_dir>/web). Part of
 # `all` when Node.js and npm are installed; without them the server answers the API and a page saying so.
+# `npm ci` fetches from the npm registry (into web/node_modules): an offline machine builds with
+# -DFLOWSTONE_DASHBOARD=OFF.
+option(FLOWSTONE_DASHBOARD "Build the web dashboard (npm ci needs the npm registry)" ON)
 find_program(FS_NPM npm)
 find_program(FS_NODE node)
 set(FS_WEB_DIR "${CMAKE_CURRENT_SOURCE_DIR}/web")
-if(FS_NPM AND FS_NODE)
+if(NOT FLOWSTONE_DASHBOARD)
+  message(STATUS "FLOWSTONE_DASHBOARD=OFF: the dashboard is not built")
+elseif(FS_NPM AND FS_NODE)
   file(GLOB_RECURSE FS_WEB_SRCS CONFIGURE_DEPENDS "${FS_WEB_DIR}/src/*")
   add_custom_command(
     OUTPUT "${FS_WEB_DIR}/node_modules/.package-lock.json"

@@ -38,11 +38,15 @@ struct HttpRequest {
 };
 
 // Where a streamed response's body goes (server-sent events). Any thread; write() queues a chunk and returns
-// false once the connection is gone or its reader is too slow (the producer then drops the sink).
+// false once the connection is gone or its reader is too slow (more than 4 MiB unsent: the connection is
+// closed), and the producer then drops the sink. backlog() is what is queued and not yet sent, so a producer
+// can wait for a slow reader instead of overrunning it. The stream ends when either side closes; a client
+// that half-closes its sending side counts as gone.
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
   virtual bool write(std::string chunk) = 0;
+  virtual size_t backlog() const = 0;
 };
 
 struct HttpResponse {
@@ -52,7 +56,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers (e.g. Content-Disposition)
   int code = 0;  // the envelope's code, for metrics (not sent as such)
   // Set: a streamed response. The header goes out without a length (the body ends when the connection
-  // closes), then the session hands its sink to this function; `body` is written first.
+  // closes), then the session hands its sink to this function, on the connection's I/O strand (it must not
+  // block: keep the sink and write from elsewhere); `body` is written first.
   std::function<void(std::shared_ptr<StreamSink>)> stream;
 };
 

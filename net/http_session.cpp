@@ -44,6 +44,8 @@ class Answerable : public Connection {
   virtual void post_response(HttpResponse response) = 0;
   // Any thread. Queues a chunk of a streamed response; false once the connection is closed or too slow.
   virtual bool post_chunk(std::string chunk) = 0;
+  // Any thread. Bytes of a streamed response queued and not yet written.
+  virtual size_t unsent() const = 0;
 };
 
 // The sink a streamed response's producer writes to: it does not keep the connection alive.
@@ -53,6 +55,10 @@ class SessionSink : public StreamSink {
   bool write(std::string chunk) override {
     auto session = session_.lock();
     return session && session->post_chunk(std::move(chunk));
+  }
+  size_t backlog() const override {
+    auto session = session_.lock();
+    return session ? session->unsent() : 0;
   }
 
  private:
@@ -98,19 +104,24 @@ class Session : public Answerable, public std::enable_shared_from_this<Session<S
 
   bool post_chunk(std::string chunk) override {
     if (closed_.load()) return false;
-    if (queued_bytes_.fetch_add(chunk.size()) + chunk.size() > kStreamQueueLimit) {
-      spdlog::info("http: a streamed response's reader is too slow; closing its connection");
-      asio::post(strand_, [self = this->shared_from_this()] { self->close(); });
+    std::lock_guard<std::mutex> lock(core_->mu);
+    if (!core_->alive) return false;  // nothing may be posted into stopped I/O threads (http_core.hpp)
+    if (queued_bytes_.load() + chunk.size() > kStreamQueueLimit) {
+      if (!closed_.exchange(true)) {
+        spdlog::info("http: a streamed response's reader is too slow; closing its connection");
+        asio::post(strand_, [self = this->shared_from_this()] { self->close(); });
+      }
       return false;
     }
-    std::lock_guard<std::mutex> lock(core_->mu);
-    if (!core_->alive) return false;
+    queued_bytes_.fetch_add(chunk.size());
     asio::post(strand_, [self = this->shared_from_this(), chunk = std::move(chunk)]() mutable {
       self->chunks_.push_back(std::move(chunk));
       if (self->chunks_.size() == 1) self->write_chunk();
     });
     return true;
   }
+
+  size_t unsent() const override { return queued_bytes_.load(); }
 
   void close() override {
     closed_.store(true);

@@ -16,8 +16,8 @@ namespace flowstone::net {
 
 class StaticSite {
  public:
-  // Every regular file under `root` (not following links out of it); null with why when root has no
-  // index.html or cannot be read.
+  // Every regular file under `root` (a symbolic link to a file is read as that file; the paths served are
+  // only those found under root); null with why when root has no index.html or cannot be read.
   static std::unique_ptr<StaticSite> Load(const std::string& root, std::string* error);
 
   // The file the request names, or nullopt when it names none (other handlers may answer).

@@ -325,11 +325,10 @@ struct EventLog::Impl {
       } else {
         ws = db->Write(wo, &batch);
       }
-      if (options.on_commit)
-        options.on_commit(CommitStats{group->size(), static_cast<size_t>(seq - first_seq),
-                                      std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::steady_clock::now() - write_start),
-                                      ws.ok()});
+      const CommitStats stats{group->size(), static_cast<size_t>(seq - first_seq),
+                              std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - write_start),
+                              ws.ok()};
       if (!ws.ok()) {
         spdlog::error("event log: group commit of {} appends failed: {}", group->size(), ws.ToString());
         for (AppendResult& r : results) {
@@ -343,6 +342,8 @@ struct EventLog::Impl {
       } else {
         last_global_seq.store(seq);
       }
+      // After the sequence moved: an observer that reads LastGlobalSeq() on this call sees the new events.
+      if (options.on_commit) options.on_commit(stats);
     }
     if (stream_cache.size() > kMaxCachedStreams) stream_cache.clear();
 

@@ -72,7 +72,8 @@ struct Options {
   bool sync = true;                        // false only for benchmarks that measure the non-durable path
   std::vector<std::string> view_families;  // e.g. {"jobs", "tasks", "executions"}
   size_t max_batch_bytes = 4 << 20;        // a group commit stops draining past this size
-  // Called on the writer thread after each group commit that wrote (metrics); must be quick.
+  // Called on the writer thread after each group commit that wrote, once LastGlobalSeq() includes it
+  // (metrics, the live feed); must be quick.
   std::function<void(const CommitStats&)> on_commit;
 };
 

@@ -1,7 +1,10 @@
 // The event feed's thread: see event_feed.hpp.
 #include "actors/feed/event_feed.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <exception>
 
 #include "events/common/json.hpp"
 #include "events/job/views.hpp"
@@ -14,6 +17,8 @@ namespace {
 constexpr size_t kEventsPerRound = 2000;  // per subscriber and wake-up, so one far-behind reader cannot
                                           // hold up the others
 constexpr const char* kJobStreamPrefix = "job:";
+constexpr size_t kReaderBacklogLimit = size_t{1} << 20;  // unsent bytes: past them, wait for the reader
+constexpr std::chrono::milliseconds kBusyReaderPause{50};
 
 std::string server_sent_event(const char* type, const std::optional<uint64_t>& id, const Json& data) {
   std::string out;
@@ -86,12 +91,19 @@ void EventFeed::Run() {
     const uint64_t last_seq = log_->LastGlobalSeq();
     const bool beat = std::chrono::steady_clock::now() >= next_beat;
     std::vector<std::shared_ptr<Subscriber>> gone;
-    bool behind = false;
+    bool more = false, busy = false;
     for (auto& subscriber : round) {
-      bool alive = CatchUp(*subscriber, last_seq);
-      if (alive && beat) alive = subscriber->sink->write(": keep-alive\n\n");
-      if (!alive) gone.push_back(subscriber);
-      if (alive && subscriber->cursor && *subscriber->cursor < last_seq) behind = true;
+      Round result = Round::gone;
+      try {
+        result = CatchUp(*subscriber, last_seq);
+        if (result != Round::gone && beat && !subscriber->sink->write(": keep-alive\n\n"))
+          result = Round::gone;
+      } catch (const std::exception& e) {
+        spdlog::error("event feed: a subscriber is dropped: {}", e.what());
+      }
+      if (result == Round::gone) gone.push_back(subscriber);
+      more = more || result == Round::more;
+      busy = busy || result == Round::reader_busy;
     }
 
     lock.lock();
@@ -100,21 +112,31 @@ void EventFeed::Run() {
                        [&](const auto& s) { return std::find(gone.begin(), gone.end(), s) != gone.end(); }),
         subscribers_.end());
     if (beat) next_beat = std::chrono::steady_clock::now() + heartbeat_;
-    if (behind) continue;  // another round at once for readers still catching up
-    wake_.wait_until(lock, next_beat, [&] { return stopping_ || notifications_ != handled; });
+    if (more) continue;  // another round at once for readers still catching up
+    const auto until =
+        busy ? std::min(next_beat, std::chrono::steady_clock::now() + kBusyReaderPause) : next_beat;
+    wake_.wait_until(lock, until, [&] { return stopping_ || notifications_ != handled; });
   }
 }
 
-bool EventFeed::CatchUp(Subscriber& subscriber, uint64_t last_seq) {
-  if (!subscriber.cursor) {
+EventFeed::Round EventFeed::CatchUp(Subscriber& subscriber, uint64_t last_seq) {
+  if (!subscriber.cursor || *subscriber.cursor > last_seq) {
+    // New, or resuming past the end of this log: start from now, and say so.
     subscriber.cursor = last_seq;
-    return subscriber.sink->write(server_sent_event("hello", last_seq, Json{{"seq", last_seq}}));
+    return subscriber.sink->write(server_sent_event("hello", last_seq, Json{{"seq", last_seq}}))
+               ? Round::caught_up
+               : Round::gone;
   }
-  if (*subscriber.cursor >= last_seq) return true;
-  bool alive = true;
+  if (*subscriber.cursor == last_seq) return Round::caught_up;
+  if (subscriber.sink->backlog() > kReaderBacklogLimit) return Round::reader_busy;
+  bool alive = true, busy = false;
   size_t sent = 0;
-  log_->ReadGlobal(*subscriber.cursor + 1, [&](const store::StoredEvent& stored) {
+  store::Status status = log_->ReadGlobal(*subscriber.cursor + 1, [&](const store::StoredEvent& stored) {
     if (stored.global_seq > last_seq || sent >= kEventsPerRound) return false;
+    if (subscriber.sink->backlog() > kReaderBacklogLimit) {
+      busy = true;
+      return false;
+    }
     subscriber.cursor = stored.global_seq;
     ++sent;
     if (stored.stream.rfind(kJobStreamPrefix, 0) != 0) return true;
@@ -129,7 +151,19 @@ bool EventFeed::CatchUp(Subscriber& subscriber, uint64_t last_seq) {
     alive = subscriber.sink->write(server_sent_event("job", stored.global_seq, entry));
     return alive;
   });
-  return alive;
+  if (!status.ok()) {
+    spdlog::error("event feed: cannot read the log after sequence {}: {}; the subscriber is dropped",
+                  *subscriber.cursor, status.ToString());
+    return Round::gone;
+  }
+  if (!alive) return Round::gone;
+  if (busy) return Round::reader_busy;
+  if (sent == 0) {
+    // Nothing readable up to last_seq (a gap): never spin on it.
+    subscriber.cursor = last_seq;
+    return Round::caught_up;
+  }
+  return *subscriber.cursor < last_seq ? Round::more : Round::caught_up;
 }
 
 }  // namespace flowstone::actors

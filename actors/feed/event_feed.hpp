@@ -5,7 +5,10 @@
 // tail from the log in order and writes it to the subscriber's sink, so a subscriber that reconnects with
 // the last sequence it saw (SSE's Last-Event-ID) misses nothing and gets nothing twice. A job's events
 // are sent as `event: job` with the timeline entry of /v2/job/history/query plus `seq` and `job_id`;
-// other streams advance the cursor silently. A comment line every `heartbeat` finds dead connections.
+// other streams advance the cursor silently. A comment line every `heartbeat` finds dead connections. A
+// resume point past the log's end (another data dir's Last-Event-ID) starts over with `hello`. A reader whose
+// connection has a backlog is sent nothing more until it drains; a subscriber whose log read fails is dropped
+// (with the error logged), so a damaged log never makes the thread spin.
 //
 // Thread rules: every method is thread-safe; reads of the log and sink writes happen on the feed's
 // thread, never on an I/O or actor thread.
@@ -56,9 +59,11 @@ class EventFeed {
     std::optional<uint64_t> cursor;  // unset until the hello is sent
     std::string job_id;
   };
+  // After a round of one subscriber: gone (drop it), caught up, more to send at once, or its reader is slow
+  // (its connection has a backlog: wait a little rather than overrun it).
+  enum class Round { gone, caught_up, more, reader_busy };
   void Run();
-  // Sends a subscriber what it has not seen; false when its sink is gone.
-  bool CatchUp(Subscriber& subscriber, uint64_t last_seq);
+  Round CatchUp(Subscriber& subscriber, uint64_t last_seq);
 
   const std::chrono::milliseconds heartbeat_;
   mutable std::mutex mu_;

@@ -51,6 +51,7 @@ class Collector : public net::StreamSink {
     changed_.wait_for(lock, 5s, [&] { return received_.size() >= count; });
     return received_;
   }
+  size_t backlog() const override { return 0; }
   void Refuse() {
     std::lock_guard<std::mutex> lock(mu_);
     refuse_ = true;
@@ -136,6 +137,20 @@ TEST_F(EventFeedTest, ANewSubscriberGetsHelloThenOnlyWhatIsCommittedLater) {
   EXPECT_EQ(got[0].data["seq"], 1);
   Append("A", domain::Status::running, "admitted");
   got = live->WaitFor(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].data["seq"], 2);
+}
+
+TEST_F(EventFeedTest, AResumePointPastTheEndOfTheLogStartsOverWithHello) {
+  Append("A", domain::Status::waiting, "created");
+  auto stranger = std::make_shared<Collector>();
+  feed_.Subscribe(stranger, 500, "");  // a Last-Event-ID from another data dir
+  auto got = stranger->WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].type, "hello");
+  EXPECT_EQ(got[0].data["seq"], 1);
+  Append("A", domain::Status::running, "admitted");
+  got = stranger->WaitFor(2);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1].data["seq"], 2);
 }

@@ -60,6 +60,8 @@ async function call(method, route, params) {
   } catch {
     throw new ApiError(response.status, `HTTP ${response.status}, not JSON`, route);
   }
+  // A few FATE routes answer their data bare, without the envelope (output/data/display, output/data/table).
+  if (envelope === null || typeof envelope !== 'object' || !('code' in envelope)) return envelope;
   if (envelope.code !== 0) {
     const error = new ApiError(envelope.code, envelope.message, route);
     if (needsSignIn(error)) window.dispatchEvent(new CustomEvent('flowstone:sign-in', { detail: error }));

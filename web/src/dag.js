@@ -36,6 +36,7 @@ export function dagGraph(dag) {
 // Draws into `container`; `taskInfo(name)` -> {status, version, parties: [[party, status]]}; `onSelect(name)`.
 export async function drawDag(container, dag, taskInfo, selected, onSelect) {
   const { names, edges } = dagGraph(dag);
+  const draw = (container.draws = (container.draws || 0) + 1); // a later call's drawing wins
   const layout = await elk.layout({
     id: 'root',
     layoutOptions: {
@@ -46,6 +47,7 @@ export async function drawDag(container, dag, taskInfo, selected, onSelect) {
     children: names.map((id) => ({ id, width: NODE_W, height: NODE_H })),
     edges: edges.map(([from, to], i) => ({ id: `e${i}`, sources: [from], targets: [to] })),
   });
+  if (container.draws !== draw) return;
   const root = svg('svg', { width: layout.width + 20, height: layout.height + 20, class: 'dag', role: 'img' });
   const defs = svg('defs');
   const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto' });

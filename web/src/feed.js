@@ -30,12 +30,28 @@ function dispatch(block) {
     fields[name] = name === 'data' && fields.data !== undefined ? `${fields.data}\n${value}` : value;
   }
   if (fields.retry && /^\d+$/.test(fields.retry)) retryMs = Number(fields.retry);
-  if (fields.event === 'hello') lastSeq = JSON.parse(fields.data).seq;
+  if (fields.event === 'hello') {
+    // A fresh start (a first connection, or a resume point this server does not know): what happened
+    // before it may not have reached the page, so every page reloads its data.
+    lastSeq = JSON.parse(fields.data).seq;
+    notify({ reload: true });
+    return;
+  }
   if (fields.event !== 'job') return;
   const event = JSON.parse(fields.data);
   if (lastSeq !== null && event.seq <= lastSeq) return; // never shown twice
   lastSeq = event.seq;
-  for (const listener of listeners) listener(event);
+  notify(event);
+}
+
+function notify(event) {
+  for (const listener of listeners) {
+    try {
+      listener(event);
+    } catch (e) {
+      console.error('feed listener', e); // one page's bug must not stop the feed
+    }
+  }
 }
 
 async function connect() {
@@ -50,15 +66,19 @@ async function connect() {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    text += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
-    let end;
-    while ((end = text.indexOf('\n\n')) >= 0) {
-      dispatch(text.slice(0, end));
-      text = text.slice(end + 2);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let end;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        dispatch(text.slice(0, end));
+        text = text.slice(end + 2);
+      }
     }
+  } finally {
+    reader.cancel().catch(() => {}); // whatever ended the loop, the connection is not left open
   }
 }
 
@@ -79,7 +99,8 @@ export function startFeed() {
   })();
 }
 
-// Calls `listener` for every job event from now on; returns the function that stops it.
+// Calls `listener` for every job event from now on, and with {reload: true} when the page should reload its
+// data (the feed started over); returns the function that stops it.
 export function onJobEvent(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);

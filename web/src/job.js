@@ -38,14 +38,16 @@ export function renderJob(container, jobId, params) {
   };
   const at = () => ({ job_id: jobId, role: view.job.role, party_id: view.job.party_id });
 
+  let latest = 0; // only the answer to the latest load is drawn
   async function load() {
+    const asked = ++latest;
     try {
       const [jobs, tasks, history] = await Promise.all([
         get('job/query', { job_id: jobId }),
         get('job/task/list/query', { job_id: jobId }),
         get('job/history/query', { job_id: jobId }),
       ]);
-      if (stopped) return;
+      if (stopped || asked !== latest) return;
       const first = !view.job;
       view.job = jobs[0];
       view.tasks = tasks.data;
@@ -179,8 +181,8 @@ export function renderJob(container, jobId, params) {
   }
 
   const unsubscribe = onJobEvent((event) => {
-    if (event.job_id !== jobId) return;
-    timeline.add(event);
+    if (!event.reload && event.job_id !== jobId) return;
+    if (!event.reload) timeline.add(event);
     clearTimeout(timer);
     timer = setTimeout(load, 250);
   });

@@ -15,7 +15,7 @@ export function renderJobs(container, params) {
   const state = {
     status: params.get('status') || '', role: params.get('role') || '', party_id: params.get('party_id') || '',
     job_id: params.get('job_id') || '', from: params.get('from') || '', to: params.get('to') || '',
-    page: Number(params.get('page') || 1), order_by: params.get('order_by') || 'create_time',
+    page: Math.max(1, Number.parseInt(params.get('page'), 10) || 1), order_by: params.get('order_by') || 'create_time',
     order: params.get('order') || 'desc',
   };
   const counts = h('div', { class: 'counts', 'data-testid': 'status-counts' });
@@ -42,7 +42,9 @@ export function renderJobs(container, params) {
 
   let timer = null;
   let stopped = false;
+  let latest = 0; // only the answer to the latest request is drawn (an older, slower one is dropped)
   async function refresh() {
+    const asked = ++latest;
     const query = new URLSearchParams();
     for (const [k, v] of Object.entries(state)) if (v !== '' && !(k === 'page' && v === 1)) query.set(k, v);
     setQuery(query);
@@ -53,7 +55,9 @@ export function renderJobs(container, params) {
         created_to: state.to ? new Date(state.to).getTime() : '',
         limit: PAGE_SIZE, page: state.page, order_by: state.order_by, order: state.order,
       });
-      if (stopped) return;
+      if (stopped || asked !== latest) return;
+      const pages = Math.max(1, Math.ceil(data.count / PAGE_SIZE));
+      if (state.page > pages) { state.page = pages; return refresh(); } // the list shrank under this page
       message.textContent = '';
       drawCounts(data.status_counts || {});
       drawTable(data.data);

@@ -13,8 +13,11 @@ export function outputsView(kind, task) {
     get('output/metric/query', task).then((metrics) =>
       show(metrics.length ? h('div', { class: 'metrics' }, metrics.map(metricView)) : h('p', { class: 'muted' }, 'No metrics saved.')), failed);
   } else if (kind === 'data') {
-    get('output/data/display', task).then((outputs) => show(Object.entries(outputs || {}).flatMap(([key, tables]) =>
-      (tables || []).map((t) => dataTable(key, t)))), failed);
+    get('output/data/display', task).then((outputs) => {
+      const tables = Object.entries(outputs && typeof outputs === 'object' ? outputs : {})
+        .flatMap(([key, list]) => (Array.isArray(list) ? list : []).map((t) => dataTable(key, t || {})));
+      show(tables.length ? tables : h('p', { class: 'muted' }, 'No data output.'));
+    }).catch(failed);
   } else if (kind === 'models') {
     get('output/model/query', task).then((models) => show(h('pre', { 'data-testid': 'models' }, JSON.stringify(models, null, 2))), failed);
   }
@@ -22,8 +25,8 @@ export function outputsView(kind, task) {
 }
 
 function dataTable(key, table) {
-  const header = table.metadata?.header || Object.keys(table.data?.[0] || {});
-  const rows = (table.data || []).slice(0, PREVIEW_ROWS);
+  const rows = (Array.isArray(table.data) ? table.data : []).slice(0, PREVIEW_ROWS);
+  const header = Array.isArray(table.metadata?.header) ? table.metadata.header : Object.keys(rows[0] || {});
   return h('div', { class: 'data-preview', 'data-testid': 'data-preview' },
     h('h4', {}, `${key}: ${rows.length} of ${table.total ?? rows.length} rows`),
     h('table', {}, h('tr', {}, header.map((c) => h('th', {}, c))),

@@ -18,16 +18,20 @@ import { chromium } from 'playwright-core';
 const bin = process.env.FLOWSTONE_BIN || path.resolve('../build');
 const shots = process.env.FLOWSTONE_SHOTS || path.join(bin, 'screenshots');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+// Waits for runs of real jobs scale with FLOWSTONE_TEST_SLOWDOWN (a slow CI machine may set 2 or 3).
+const SLOW = Number(process.env.FLOWSTONE_TEST_SLOWDOWN || 1);
+const RUN_MS = 45000 * SLOW;
 fs.mkdirSync(shots, { recursive: true });
 
-// Three consecutive free ports on loopback (the demo's guest, host and arbiter).
+// Three consecutive free ports on loopback (the demo's guest, host and arbiter), below Linux's ephemeral range
+// (32768 and up), so an outgoing connection cannot take one between this check and the demo's bind.
 async function freePorts() {
   const free = (port) => new Promise((resolve) => {
     const server = net.createServer().once('error', () => resolve(false))
       .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
   for (let tries = 0; tries < 200; tries++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
+    const base = 20000 + Math.floor(Math.random() * 12000);
     if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
   }
   throw new Error('no three free ports');
@@ -149,6 +153,14 @@ test('the metrics tab draws the saved loss curve and tables', async (page) => {
   await page.screenshot({ path: path.join(shots, 'metrics.png'), fullPage: true });
 });
 
+test('the data tab previews a task\'s output table', async (page) => {
+  await page.goto(`http://127.0.0.1:${base}/#/job/${jobId}?task=psi_0&tab=data`);
+  const preview = page.locator('[data-testid=data-preview]').first();
+  await preview.waitFor();
+  assert.match(await preview.innerText(), /output_data: 10 of 10 rows/);
+  assert.equal(await preview.locator('tr').count(), 11); // the header and the 10 ids in common
+});
+
 test('the timeline lists every event of the job in order, and filters', async (page) => {
   const history = await api(base, 'GET', `job/history/query?job_id=${jobId}`);
   await page.goto(`http://127.0.0.1:${base}/#/job/${jobId}`);
@@ -167,21 +179,22 @@ test('the timeline lists every event of the job in order, and filters', async (p
 test('a job submitted elsewhere appears live, and a stop from its page stops it at every party', async (page) => {
   await page.goto(`http://127.0.0.1:${base}/#/`);
   await page.locator('[data-testid=live].on').waitFor();
+  await page.locator(`[data-testid=job-row][data-job="${jobId}"]`).waitFor(); // the list has loaded
   const before = await page.locator('[data-testid=job-row]').count();
   const submitted = await api(base, 'POST', 'job/submit', LONG_JOB('9999', '10000'));
   assert.equal(submitted.code, 0, JSON.stringify(submitted));
   const longJob = submitted.job_id;
   // No reload: the feed's events refresh the list.
-  await page.locator(`[data-testid=job-row][data-job="${longJob}"]`).waitFor({ timeout: 15000 });
+  await page.locator(`[data-testid=job-row][data-job="${longJob}"]`).waitFor({ timeout: 15000 * SLOW });
   assert.ok((await page.locator('[data-testid=job-row]').count()) > before);
   await page.click(`a[href="#/job/${longJob}"]`);
-  await page.locator('[data-testid=job-status] [data-status=running]').waitFor({ timeout: 30000 });
+  await page.locator('[data-testid=job-status] [data-status=running]').waitFor({ timeout: RUN_MS });
   let asked = '';
   page.once('dialog', (dialog) => { asked = dialog.message(); dialog.accept(); });
   await page.click('[data-testid=stop-button]');
   await waitFor('the stop to be accepted', async () => /accepted/.test(await page.locator('[data-testid=action-result]').innerText()));
   assert.match(asked, /Stop job .* at every party/);
-  await page.locator('[data-testid=job-status] [data-status=canceled]').waitFor({ timeout: 30000 });
+  await page.locator('[data-testid=job-status] [data-status=canceled]').waitFor({ timeout: RUN_MS });
   await page.screenshot({ path: path.join(shots, 'stopped-job.png'), fullPage: true });
   for (const port of [base, base + 1]) {
     await waitFor(`canceled at port ${port}`, async () => {
@@ -223,9 +236,9 @@ test('a rerun from a task gives it and the tasks fed by it a new attempt, and th
   await page.locator('[data-testid=dag-node-statistics_0][data-version="0"]').waitFor();
   page.once('dialog', (dialog) => dialog.accept());
   await page.click('[data-testid=rerun-from-task]');
-  await page.locator('[data-testid=dag-node-psi_0][data-version="1"][data-status=success]').waitFor({ timeout: 30000 });
-  await page.locator('[data-testid=dag-node-statistics_0][data-version="1"][data-status=success]').waitFor({ timeout: 30000 });
-  await page.locator('[data-testid=job-status] [data-status=success]').waitFor({ timeout: 30000 });
+  await page.locator('[data-testid=dag-node-psi_0][data-version="1"][data-status=success]').waitFor({ timeout: RUN_MS });
+  await page.locator('[data-testid=dag-node-statistics_0][data-version="1"][data-status=success]').waitFor({ timeout: RUN_MS });
+  await page.locator('[data-testid=job-status] [data-status=success]').waitFor({ timeout: RUN_MS });
   assert.equal(await page.locator('[data-testid=dag-node-reader_0]').getAttribute('data-version'), '0'); // upstream kept
   assert.equal(await page.locator('[data-testid=dag-node-lr_0]').getAttribute('data-version'), '1'); // not fed by psi_0
 });
@@ -253,10 +266,9 @@ test('with client authentication on, the page asks for an app and signs every ca
     await page.locator('[data-testid=sign-in] [name=appToken]').fill('fate_flow_admin');
     await page.locator('[data-testid=sign-in] button').click();
     await page.locator('[data-testid=jobs-table]').waitFor();
-    await page.locator('[data-testid=live].on').waitFor({ timeout: 10000 });
-    await page.waitForTimeout(500);
+    await page.locator('[data-testid=live].on').waitFor({ timeout: 10000 * SLOW });
+    await waitFor('the party', async () => /party 9999/.test(await page.locator('[data-testid=party]').innerText()));
     assert.equal(await page.locator('[data-testid=sign-in]').count(), 0);
-    assert.match(await page.locator('[data-testid=party]').innerText(), /party 9999/);
   } finally {
     server.kill('SIGTERM');
   }
