@@ -350,14 +350,24 @@ void worker_task_status(Self self, ApiCallMsg& call) {
                call.request, call.reply);
 }
 
-// Jobs whose copies have not all ended are brought back, so their runs are adopted or failed.
+// How long after its end a job scheduled here is still brought back by a restart (see recover).
+constexpr int64_t kRepeatEndCallsForMs = 30 * 60 * 1000;
+
+// Jobs whose copies have not all ended are brought back, so their runs are adopted or failed. So are the
+// jobs this site schedules that ended lately: the calls that tell the other parties of the end may not all
+// have been made before the restart, and recovery repeats them (each party answers a repeat with "no
+// effect").
 void recover(Self self) {
   auto& st = self->state;
   std::set<std::string> unfinished;
+  const int64_t ended_since = st.env->now_ms() - kRepeatEndCallsForMs;
   st.env->log->ScanView(domain::kJobsView, "", [&](const std::string&, const std::string& value) {
     Json row = Json::parse(value, nullptr, false);
     auto status = domain::parse_status(row.value("status", ""));
-    if (!status || !domain::is_end(*status)) unfinished.insert(row.value("job_id", ""));
+    const bool scheduled_here = row.value("scheduler_party_id", "") == st.env->config.party_id;
+    const int64_t end_time = row["end_time"].is_number_integer() ? row["end_time"].get<int64_t>() : 0;
+    if (!status || !domain::is_end(*status) || (scheduled_here && end_time >= ended_since))
+      unfinished.insert(row.value("job_id", ""));
     return true;
   });
   for (const auto& job_id : unfinished) {

@@ -28,6 +28,12 @@ std::vector<Effect> recovery_effects(const JobState& state) {
       if (!state.joined.count(party) && !is_end(state.schedule_status)) step.call(CreateRemoteCopy{party});
     job::ask_again(step);
     for (const auto& [task, st] : state.schedule) {
+      // A new version created just before the crash may not have reached every party: a party that has not
+      // reported on it is asked to create it again (a party that has answers "created already").
+      if (st.task_version > 0 && !is_end(st.status) && !is_end(state.schedule_status))
+        for (const PartyRef& party : state.remote_parties_of(task))
+          if (st.party_status.at(party) == Status::waiting)
+            step.call(RerunRemoteTask{party, task, st.task_version - 1, st.task_version});
       // Federated statuses pushed just before the crash may not have arrived: push them again.
       if (st.status != Status::waiting)
         for (const PartyRef& party : state.remote_parties_of(task))

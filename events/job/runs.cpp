@@ -137,6 +137,14 @@ Decision on_start_task(const JobState& state, const StartTask& cmd) {
   if (run->start_requested || run->launcher_pid != 0 || run->party_status != Status::waiting)
     return Decision{};
   Step step(state, cmd.now_ms);
+  // The scheduler starts tasks only of a running job: a copy still ready or waiting here missed the job's
+  // start (lost with a restart, say) and follows it now, so the job's end can be applied to it later.
+  if (const JobCopy* copy = state.copy(cmd.party);
+      copy && (copy->status == Status::ready || copy->status == Status::waiting)) {
+    if (copy->status == Status::ready)
+      set_copy_status(step, cmd.party, Status::waiting, "a task was started by the scheduler");
+    set_copy_status(step, cmd.party, Status::running, "a task was started by the scheduler");
+  }
   if (run->status == Status::waiting) set_run_status(step, *run, Status::running, "started by the scheduler");
   step.emit(TaskStartRequested{run->task_name, run->task_version, run->party, run->execution_id});
   step.effect(LaunchRun{run->execution_id});
