@@ -326,8 +326,12 @@ int main(int argc, char** argv) {
     cores_in_use += std::max(in_use, 0);
   }
   std::set<pid_t> servers;
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // workers of just-ended runs exit
-  const int left_running = processes_left(dir, servers);
+  // Workers and launchers of runs that just ended exit: give them up to 15 s.
+  int left_running = processes_left(dir, servers);
+  for (int i = 0; i < 75 && left_running > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    left_running = processes_left(dir, servers);
+  }
   int verified = 0;
   for (Site* s : sites) {
     s->process->Stop();

@@ -33,7 +33,15 @@ TEST_F(Metrics, AScrapeAfterAJobCountsItAndPassesPromtool) {
   ASSERT_FALSE(job_id.empty());
   ASSERT_EQ(wait_end(guest, job_id).value("status", ""), "success") << diagnostics(job_id);
 
-  net::HttpResult scrape = guest.raw("GET", "/metrics", "");
+  // The job's row is written with its last event; the gauges follow once its actor has seen the append.
+  net::HttpResult scrape;
+  poll_until(
+      [&] {
+        scrape = guest.raw("GET", "/metrics", "");
+        return scrape.ok && contains(scrape.body, "\nflowstone_jobs{status=\"running\"} 0\n") &&
+               contains(scrape.body, "\nflowstone_task_runs{status=\"running\"} 0\n");
+      },
+      10s);
   ASSERT_TRUE(scrape.ok) << scrape.error;
   EXPECT_EQ(scrape.status, 200);
   EXPECT_TRUE(contains(scrape.content_type, "text/plain")) << scrape.content_type;
