@@ -420,10 +420,6 @@ std::optional<net::ApiReply> off_transport(const RouteTargets& targets, const ne
   return std::nullopt;
 }
 
-}  // namespace
-
-namespace {
-
 // A streamed answer: the feed takes the connection's sink once the header is out.
 net::ApiReply feed_reply(const RouteTargets& targets, const net::ApiRequest& request) {
   if (!targets.feed) return net::reply(RetCode::server_exception, "the event feed is not running");
@@ -432,14 +428,17 @@ net::ApiReply feed_reply(const RouteTargets& targets, const net::ApiRequest& req
   const char* location = "headers";
   const char* field = "Last-Event-ID";
   std::string text;
+  bool given = false;
   if (auto it = request.headers.find("last-event-id"); it != request.headers.end()) {
     text = it->second;
+    given = !text.empty();  // an empty Last-Event-ID means "from now", as for EventSource's first connect
   } else if (request.params.contains("after")) {
     text = param(request.params, "after");
     location = "query";
     field = "after";
+    given = true;
   }
-  if (!text.empty() || std::string(location) == "query") {
+  if (given) {
     char* end = nullptr;
     errno = 0;
     uint64_t seq = std::strtoull(text.c_str(), &end, 10);

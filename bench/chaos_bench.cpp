@@ -25,7 +25,6 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,16 +120,17 @@ std::string copy_status(const std::map<std::string, Site*>& by_party, const std:
   return (*reply)["data"][0].value("status", "");
 }
 
-// Processes whose command line names the run's folder (launchers and workers left behind), but not servers.
-int processes_left(const std::string& dir, const std::set<pid_t>& servers) {
+// Launchers and workers of this run left behind: processes whose executable is a flowstone-* program (not the
+// `flowstone` server or proxy) and whose command line names the run's folder.
+int processes_left(const std::string& dir) {
   int left = 0;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmdline.find(dir) == std::string::npos || servers.count(std::stoi(name))) continue;
-    if (cmdline.find("flowstone-") != std::string::npos) ++left;
+    const std::string program = fs::path(cmdline.substr(0, cmdline.find('\0'))).filename();
+    if (program.rfind("flowstone-", 0) == 0 && cmdline.find(dir) != std::string::npos) ++left;
   }
   return left;
 }
@@ -325,12 +325,11 @@ int main(int argc, char** argv) {
     if (in_use != 0) std::cout << "cores in use at " << s->role << ": " << in_use << "\n";
     cores_in_use += std::max(in_use, 0);
   }
-  std::set<pid_t> servers;
   // Workers and launchers of runs that just ended exit: give them up to 15 s.
-  int left_running = processes_left(dir, servers);
+  int left_running = processes_left(dir);
   for (int i = 0; i < 75 && left_running > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    left_running = processes_left(dir, servers);
+    left_running = processes_left(dir);
   }
   int verified = 0;
   for (Site* s : sites) {
@@ -342,7 +341,7 @@ int main(int argc, char** argv) {
   auto proxy_stats = call(proxy_port, "GET", "/_proxy/stats", nullptr);
   ::kill(proxy_pid, SIGTERM);
   ::waitpid(proxy_pid, nullptr, 0);
-  const int left_after = processes_left(dir, servers);
+  const int left_after = processes_left(dir);
 
   std::cout << "chaos: " << acked.size() << " jobs acknowledged (" << refused
             << " submits refused while a party "

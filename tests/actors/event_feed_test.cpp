@@ -162,12 +162,13 @@ TEST_F(EventFeedTest, OneJobsFeedSkipsOtherJobs) {
   Append("B", domain::Status::waiting, "created");
   Append("A", domain::Status::running, "admitted");
   Append("B", domain::Status::running, "admitted");
-  auto got = only_b->WaitFor(2);
-  std::this_thread::sleep_for(100ms);
-  got = only_b->WaitFor(2);
-  ASSERT_EQ(got.size(), 2u);
+  Append("B", domain::Status::success, "tasks success");
+  // Had an A event slipped through, B's third event would not be the third received.
+  auto got = only_b->WaitFor(3);
+  ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].data["seq"], 2);
   EXPECT_EQ(got[1].data["seq"], 4);
+  EXPECT_EQ(got[2].data["seq"], 5);
 }
 
 TEST_F(EventFeedTest, ASinkThatRefusesIsDropped) {
