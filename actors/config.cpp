@@ -123,6 +123,7 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
                                                   "rate_limit",
                                                   "tls",
                                                   "max_waiting_jobs",
+                                                  "job_actor_idle_ms",
                                                   "web_dir"};
       for (const auto& entry : f)
         if (!known.count(entry.first.as<std::string>()))
@@ -161,6 +162,8 @@ std::string load_config(const std::string& path, ServerConfig* config, std::vect
       if (f["read_timeout_s"]) c.read_timeout_s = std::max<int64_t>(1, f["read_timeout_s"].as<int64_t>());
       if (f["http_threads"]) c.http_threads = std::max(1, f["http_threads"].as<int>());
       if (f["queue_starvation_ms"]) c.queue_starvation_ms = f["queue_starvation_ms"].as<int64_t>();
+      if (f["job_actor_idle_ms"])
+        c.job_actor_idle_ms = std::max<int64_t>(100, f["job_actor_idle_ms"].as<int64_t>());
       const std::pair<const char*, std::vector<std::string>*> folder_lists[] = {
           {"file_roots", &c.extra_file_roots}, {"provider_roots", &c.provider_roots}};
       for (const auto& [key, list] : folder_lists)

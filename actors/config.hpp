@@ -68,6 +68,9 @@ struct ServerConfig {
   int http_threads = 1;
   int computing_cores = 32;             // computing.standalone.cores: the party's total
   int64_t queue_starvation_ms = 60000;  // a waiting job ranked ahead gets cores kept for it after this
+  // flowstone.job_actor_idle_ms: a job's actor at rest (ended everywhere here, its end delivered, nothing
+  // in flight) this long is stopped; the next command for the job replays its stream into a new one.
+  int64_t job_actor_idle_ms = 60000;
   domain::JobDefaults defaults;
   FederationConfig federation;
   AuthConfig auth;

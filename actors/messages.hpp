@@ -108,9 +108,17 @@ using supervise_atom = caf::atom_constant<caf::atom("supervise")>;
 // The job's detectors look again: task and job timeouts, the end of an auto-retry's backoff.
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
-using job_actor = caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>,
-                                   caf::reacts_to<AppendDoneMsg>, caf::reacts_to<CollectAnsweredMsg>,
-                                   caf::reacts_to<supervise_atom>, caf::reacts_to<deadline_atom>>;
+// The scheduler's actor tells the parties that still owe an answer to the job's end of it again.
+using deliver_end_atom = caf::atom_constant<caf::atom("deliverend")>;
+
+// The registry asks a job's actor at rest to stop; it answers true and stops if it still is at rest.
+using retire_atom = caf::atom_constant<caf::atom("retire")>;
+
+using job_actor =
+    caf::typed_actor<caf::replies_to<JobCommandMsg>::with<JobReply>, caf::reacts_to<AppendDoneMsg>,
+                     caf::reacts_to<CollectAnsweredMsg>, caf::reacts_to<supervise_atom>,
+                     caf::reacts_to<deadline_atom>, caf::reacts_to<deliver_end_atom>,
+                     caf::replies_to<retire_atom>::with<bool>>;
 
 // Starts, stops and watches worker processes; answers by sending RecordLaunch / FailRun to the job.
 using launcher_actor = caf::typed_actor<caf::reacts_to<job_actor, LaunchMsg>, caf::reacts_to<KillMsg>,
@@ -156,7 +164,10 @@ using catalog_actor =
                      caf::replies_to<StoreUploadMsg>::with<JobReply>>;
 
 // Routes API calls to job actors (spawning them from the log on demand) and to the query actor.
-using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>>;
+// The registry's look at the job actors at rest (every few seconds), to stop the idle ones.
+using idle_sweep_atom = caf::atom_constant<caf::atom("idlesweep")>;
+
+using registry_actor = caf::typed_actor<caf::reacts_to<ApiCallMsg>, caf::reacts_to<idle_sweep_atom>>;
 
 // The owner of the access stream; it publishes each new state to the AccessBoard the edge reads.
 using access_actor =

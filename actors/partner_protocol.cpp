@@ -64,6 +64,7 @@ PartnerRequest request_of(const JobState& job, const RemoteCall& call) {
         } else if constexpr (std::is_same_v<T, StopRemoteJob>) {
           r.endpoint = "partner/job/stop";
           r.body = with(job_body(job, c.party), {{"stop_status", to_string(c.status)}, {"reason", c.reason}});
+          r.answer_matters = true;  // an answer records that the party has the end (EndDelivered)
         } else if constexpr (std::is_same_v<T, ApplyRemoteTaskResources>) {
           r.endpoint = "partner/task/resource/apply";
           r.body = task_body(job, c.party, c.task_name, c.task_version);
@@ -116,6 +117,8 @@ std::optional<JobCommand> answer_of(const RemoteCall& call, const net::PartyAnsw
         } else if constexpr (std::is_same_v<T, ApplyRemoteTaskResources>) {
           return TaskResourcesAnswer{
               c.party, c.task_name, c.task_version, c.attempt, answer.code, answer.message, 0};
+        } else if constexpr (std::is_same_v<T, StopRemoteJob>) {
+          return EndCallAnswered{c.party, answer.code, 0};
         } else if constexpr (std::is_same_v<T, StartRemoteTask>) {
           return TaskStartAnswered{c.party, c.task_name, c.task_version, answer.code, answer.message, 0};
         } else if constexpr (std::is_same_v<T, CollectRemoteTask>) {

@@ -109,7 +109,7 @@ int run_server(const ServerConfig& config) {
 
   std::unique_ptr<store::EventLog> log;
   store::Options options;
-  options.view_families = store::job_view_families();
+  options.view_families = store::log_families();
   auto feed = std::make_shared<EventFeed>();
   options.on_commit = [observe = commit_observer(metrics), feed](const store::CommitStats& stats) {
     observe(stats);

@@ -86,6 +86,10 @@ struct TaskLaunched {
   providerName @7 :Text;           # name:version@device that ran it ("" in logs before it was recorded)
 }
 
+struct EndDelivered {              # at the scheduler: a joined party answered the stop sent at the end
+  party @0 :Party;
+}
+
 struct PartyJoined {               # at the scheduler: a remote party created its copy of the job
   party @0 :Party;
 }
@@ -255,6 +259,7 @@ struct JobEvent {
     scheduleStatusChanged @27 :ScheduleStatusChanged;
     scheduleTaskVersionCreated @28 :ScheduleTaskVersionCreated;
     scheduleTaskStatusChanged @29 :ScheduleTaskStatusChanged;
+    endDelivered @30 :EndDelivered;
   }
 }
 
@@ -294,6 +299,34 @@ struct PartyEvent {                # one kind per event: exactly one of the fiel
   coresReleased @3 :CoresReleased;
   reservationQueued @4 :ReservationQueued;
   waiterForgotten @5 :WaiterForgotten;
+}
+
+# Retention (stream "retention", store/retention.hpp): a job's stream was removed past its retention; the
+# rows of its views as they stood are kept here, so a rebuild from the log still shows the job.
+struct ViewRow {
+  family @0 :Text;
+  key @1 :Data;                    # view keys may hold NUL bytes
+  value @2 :Data;
+}
+
+struct JobCompacted {
+  atMs @0 :Int64;
+  jobId @1 :Text;
+  endTime @2 :Int64;               # the job's last end, which was past the retention
+  keepDays @3 :Int32;
+  events @4 :UInt64;               # how many events the removed stream held
+  rows @5 :List(ViewRow);
+}
+
+# A party's ledger as it stood at a version of its stream (store/snapshots.hpp): restarts replay only the
+# events after it. `format` says how to read it; a build that does not know the format replays the stream.
+struct LedgerSnapshot {
+  format @0 :UInt32;               # 1
+  engine @1 :Text;
+  total @2 :Int32;
+  held @3 :List(CoresReserved);    # holder -> cores
+  waiting @4 :List(ReservationQueued);
+  parked @5 :List(ReservationQueued);
 }
 
 # The events of the catalog (stream "catalog", events/catalog.hpp): tables, providers, imported models.

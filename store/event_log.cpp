@@ -6,7 +6,7 @@
 //   global       global_seq           -> stream '\0' version
 //   streams      stream               -> current version
 //   idempotency  key                  -> stream version after the first append, result bytes
-//   meta         "last_global_seq"    -> last global sequence written
+//   meta         "last_global_seq"    -> last global sequence written (retention may leave gaps below it)
 //   <view>       one column family per Options::view_families, rows written by appends / ReplaceView
 //
 // Thread rules: AppendAsync only queues (mutex + condvar). One writer thread owns the stream-version
@@ -302,6 +302,17 @@ struct EventLog::Impl {
           batch.Put(view_cfs[v], w.key, *w.value);
         else
           batch.Delete(view_cfs[v], w.key);
+      }
+      for (const std::string& gone : req.remove_streams) {
+        std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), events));
+        const std::string prefix = gone + '\0';
+        for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+          batch.Delete(events, it->key());
+          if (it->value().size() >= 8) batch.Delete(global, rocksdb::Slice(it->value().data(), 8));
+        }
+        batch.Delete(streams, gone);
+        stream_cache.erase(gone);
+        wrote = true;
       }
       if (!req.idempotency_key.empty()) {
         std::string v = BE64(version);

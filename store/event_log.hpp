@@ -43,6 +43,9 @@ struct AppendRequest {
   std::string idempotency_key;  // empty: none
   std::string result;           // stored under the key, returned to a duplicate
   bool lookup_only = false;     // only ask whether the key was seen: nothing is written or synced
+  // Retention: streams whose events (and places in the global order) are removed in the same batch, e.g.
+  // with the event that records the removal (store/retention.hpp).
+  std::vector<std::string> remove_streams;
 };
 
 struct AppendResult {

@@ -8,6 +8,8 @@
 #include "store/codec/access_codec.hpp"
 #include "store/codec/catalog_codec.hpp"
 #include "store/codec/job_codec.hpp"
+#include "store/retention.hpp"
+#include "store/snapshots.hpp"
 
 namespace flowstone::store {
 namespace {
@@ -80,6 +82,22 @@ Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
       }
     for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
   }
+  // Jobs compacted past their retention: their rows as they stood when their stream was removed.
+  std::vector<StoredEvent> compacted;
+  s = log.ReadStream(kRetentionStream, 1, &compacted);
+  if (!s.ok()) report->errors.push_back(std::string(kRetentionStream) + ": " + s.ToString());
+  if (!compacted.empty()) ++report->streams;
+  for (const StoredEvent& stored : compacted) {
+    std::string error;
+    auto job = decode_compacted_job(stored.payload, &error);
+    if (!job) {
+      report->errors.push_back(std::string(kRetentionStream) + " event " + std::to_string(stored.version) +
+                               ": " + error);
+      break;
+    }
+    ++report->events;
+    for (auto& row : job->rows) (*rows)[row.family][row.key] = std::move(row.value);
+  }
   // The catalog (tables, providers, imported models) and the access stream (apps, roles, grants: no views,
   // but a stream that does not decode is reported as the job streams are).
   domain::CatalogState catalog;
@@ -105,6 +123,12 @@ std::vector<std::string> job_view_families() {
           domain::kResourcesView,      domain::kMetricsView, domain::kDataOutputsView,
           domain::kModelsView,         domain::kTablesView,  domain::kProvidersView,
           domain::kImportedModelsView, domain::kServersView, domain::kServicesView};
+}
+
+std::vector<std::string> log_families() {
+  std::vector<std::string> families = job_view_families();
+  families.push_back(kSnapshotsFamily);
+  return families;
 }
 
 Status RebuildViews(EventLog& log, ProjectionReport* report) {

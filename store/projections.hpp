@@ -20,8 +20,10 @@ struct ProjectionReport {
   bool ok() const { return differences.empty() && errors.empty(); }
 };
 
-// The view families the job projections use (to open the log with).
+// The view families the job projections use.
 std::vector<std::string> job_view_families();
+// Every family a server opens the log with: the job views and the aggregates' snapshots (snapshots.hpp).
+std::vector<std::string> log_families();
 
 Status RebuildViews(EventLog& log, ProjectionReport* report);
 Status VerifyViews(EventLog& log, ProjectionReport* report);

@@ -2,7 +2,11 @@
 // event-sourced host (replay, append, idempotency, views: actors/persistence/event_sourced.hpp). Its mailbox
 // serialises the job. Besides the host it runs the job's supervisor (push or poll, at the scheduler of a job
 // with remote parties) and its detectors (one timer at the job's next deadline), both on the injected clock.
+// Once the job is at rest (ended, its end delivered, nothing in flight) it says so on the job board, and the
+// registry stops it after flowstone.job_actor_idle_ms.
 #include "actors/job/job_actor.hpp"
+
+#include <algorithm>
 
 #include "actors/job/job_state.hpp"
 #include "actors/partner_protocol.hpp"
@@ -26,6 +30,26 @@ void keep_supervising(JobSelf self) {
   auto handle = caf::actor_cast<job_actor>(self);
   st.env->timers->at(st.env->now_ms() + st.supervisor->interval().count(),
                      [handle] { caf::anon_send(handle, supervise_atom::value); });
+}
+
+// While a joined party has not answered the stop that tells it of the job's end (unreachable then), the
+// end calls are repeated after 2 s, 4 s, ... up to a minute apart, until every party has answered.
+void keep_delivering_end(JobSelf self) {
+  auto& st = self->state;
+  if (st.end_delivery_armed || !st.job().end_undelivered()) return;
+  st.end_delivery_armed = true;
+  const int64_t delay = std::min<int64_t>(60000, 2000LL << std::min(st.end_deliveries, 5));
+  auto handle = caf::actor_cast<job_actor>(self);
+  st.env->timers->at(st.env->now_ms() + delay, [handle] { caf::anon_send(handle, deliver_end_atom::value); });
+}
+
+void deliver_end(JobSelf self) {
+  auto& st = self->state;
+  st.end_delivery_armed = false;
+  if (!st.job().end_undelivered()) return;
+  ++st.end_deliveries;
+  carry_out(self, domain::undelivered_end_calls(st.job()), "");
+  keep_delivering_end(self);
 }
 
 // Detectors as one timer at the job's next deadline (a run's task timeout, the job's timeout, the end of a
@@ -85,6 +109,27 @@ void publish_status(JobSelf self, const std::vector<domain::JobEvent>& events) {
                                static_cast<double>(e.at_ms - st.job().create_time) / 1000.0);
 }
 
+// At rest: ended at every copy here (and at the schedule record), its end told to every joined party, no
+// run going on here and no collect in flight. The registry may stop an actor at rest once it is idle; what
+// it served is in the views, and the next command replays the stream.
+bool at_rest(JobSelf self) {
+  const auto& st = self->state;
+  const domain::JobState& job = st.job();
+  if (!job.exists || !st.collecting.empty() || job.end_undelivered()) return false;
+  if (job.is_scheduler && !domain::is_end(job.schedule_status)) return false;
+  for (const auto& copy : job.copies)
+    if (!domain::is_end(copy.status)) return false;
+  for (const auto& run : job.runs)
+    if (run.party_status != domain::Status::waiting && !domain::is_end(run.party_status)) return false;
+  return true;
+}
+
+// Tells the board whether the actor is at rest, from now (each command restarts its idle time).
+void note_rest(JobSelf self) {
+  auto& st = self->state;
+  st.env->job_board->SetRest(st.job_id, at_rest(self) ? st.env->now_ms() : 0);
+}
+
 }  // namespace
 
 int64_t JobOwner::now_ms() {
@@ -121,6 +166,8 @@ void JobOwner::recovered() {
   keep_supervising(self_);
   keep_detecting(self_);
   submit(self_, domain::Advance{0});
+  keep_delivering_end(self_);
+  note_rest(self_);
 }
 
 void JobOwner::persisted(const domain::Decision& decision) {
@@ -131,12 +178,15 @@ void JobOwner::persisted(const domain::Decision& decision) {
             decision.events.empty() ? "" : st.job_id + "#" + std::to_string(st.host->version()));
   keep_supervising(self_);
   keep_detecting(self_);
+  keep_delivering_end(self_);
+  note_rest(self_);
 }
 
 void JobOwner::damaged(const std::string& why) {
   auto& st = self_->state;
   st.env->server_log->error("[job-{}] {}; the job's actor stops", st.job_id, why);
   st.env->damaged->Mark(st.host->stream(), why);
+  st.env->job_board->SetRest(st.job_id, 0);
   self_->quit(caf::make_error(caf::sec::runtime_error, why));
 }
 
@@ -170,6 +220,14 @@ job_actor::behavior_type job_impl(JobSelf self, std::shared_ptr<Environment> env
       },
       [=](supervise_atom) { supervise(self); },
       [=](deadline_atom) { detect(self); },
+      [=](deliver_end_atom) { deliver_end(self); },
+      [=](retire_atom) {
+        auto& st = self->state;
+        if (!st.host->idle() || !at_rest(self)) return false;
+        st.env->job_board->SetRest(st.job_id, 0);
+        self->quit();  // after this answer: the registry that asked waits for it before anything else
+        return true;
+      },
   };
 }
 

@@ -1,7 +1,8 @@
 // JobBoard: the federated status of every unfinished job this site schedules, as its actor last persisted
 // it, for the counts other actors need without reading the log: the cap on waiting jobs
 // (flowstone.max_waiting_jobs) checked at submit, and gauges. A job leaves the board when it ends.
-// Beside it, the task runs this site hosts for unfinished jobs, by their party status (a gauge too).
+// Beside it, the task runs this site hosts for unfinished jobs, by their party status (a gauge too), and
+// the job actors at rest, for the registry to stop when idle.
 //
 // Thread rules: any thread; each call takes the board's lock briefly.
 #pragma once
@@ -10,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "events/common/status.hpp"
 
@@ -46,6 +48,23 @@ class JobBoard {
     for (size_t i = 0; i < run_counts_.size(); ++i) run_counts_[i] += runs[i];
     runs_.emplace(job_id, runs);
   }
+  // Job actors at rest (their job ended everywhere here, nothing in flight), since when; the registry
+  // stops those idle for flowstone.job_actor_idle_ms. `since` 0: not at rest (or stopped).
+  void SetRest(const std::string& job_id, int64_t since) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (since == 0)
+      rest_.erase(job_id);
+    else
+      rest_[job_id] = since;
+  }
+  std::vector<std::string> RestingSince(int64_t before, size_t most) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& [job_id, since] : rest_)
+      if (since <= before && out.size() < most) out.push_back(job_id);
+    return out;
+  }
+
   size_t CountRuns(domain::Status status) const {
     std::lock_guard<std::mutex> lock(mu_);
     return run_counts_[index(status)];
@@ -58,6 +77,7 @@ class JobBoard {
   std::unordered_map<std::string, domain::Status> jobs_;
   RunCounts counts_{};
   std::unordered_map<std::string, RunCounts> runs_;
+  std::unordered_map<std::string, int64_t> rest_;
   RunCounts run_counts_{};
 };
 

@@ -39,6 +39,8 @@ struct JobActorState {
   std::unique_ptr<Supervisor> supervisor;  // at the scheduler of a job with remote parties
   bool supervise_armed = false;
   int64_t deadline_armed = 0;        // the detectors' next look (ms since the epoch); 0: none armed
+  bool end_delivery_armed = false;   // a repeat of the end calls a party has not answered is due
+  int end_deliveries = 0;            // repeats so far (each waits twice as long, up to a minute)
   std::set<std::string> collecting;  // collects in flight, by task and party
   static inline const char* name = "flowstone.job";
 

@@ -29,6 +29,8 @@ void declare_server_metrics(Metrics& m) {
   m.Declare("flowstone_actor_mailbox_depth", MetricType::gauge,
             "Messages waiting in an actor's mailbox behind the one it last handled (registry, queries, "
             "resources)");
+  m.Declare("flowstone_job_actors", MetricType::gauge,
+            "Job actors alive (unfinished jobs, and ended ones used within flowstone.job_actor_idle_ms)");
   m.Declare("flowstone_task_runs", MetricType::gauge,
             "Task runs this party hosts for unfinished jobs, by their status here (party_status)");
   m.Declare("flowstone_cores", MetricType::gauge, "This party's cores (computing.standalone.cores)");

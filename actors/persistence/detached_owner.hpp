@@ -1,12 +1,14 @@
 // DetachedOwner: the Owner parts that every detached actor hosting an aggregate shares (the catalog, the
 // resource manager, the access actor). Time comes from the environment's clock; replay reads are done in
-// place (the actor is detached, so it may block on RocksDB); an append goes to the log's group commit and
+// place (the actor is detached, so it may block on RocksDB), from the latest snapshot for an aggregate that
+// has them; an append goes to the log's group commit and
 // its result comes back to the actor as AppendDoneMsg, which the actor hands to its host.
 //
 // Thread rules: called by the owning actor only; the append callback runs on the log's writer thread and
 // only sends a message.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +27,23 @@ class DetachedOwner : public EventSourced<Aggregate>::Owner {
 
   int64_t now_ms() override { return env_->now_ms(); }
 
+  // From the stream's latest snapshot when the aggregate has snapshots and it decodes; else from the start.
   void read_stream(const std::string& stream) override {
     std::vector<store::StoredEvent> events;
+    if constexpr (has_snapshots<Aggregate>::value) {
+      store::Snapshot snapshot;
+      if (store::ReadSnapshot(*env_->log, stream, &snapshot).ok()) {
+        std::string error;
+        std::optional<typename Aggregate::State> state = Aggregate::decode_snapshot(snapshot.bytes, &error);
+        if (state) {
+          store::Status status = env_->log->ReadStream(stream, snapshot.version + 1, &events);
+          return host_->replayed(status, events, &*state, snapshot.version);
+        }
+        env_->server_log->warn(
+            "the snapshot of {} at version {} is ignored ({}): the whole stream is replayed", stream,
+            snapshot.version, error);
+      }
+    }
     store::Status status = env_->log->ReadStream(stream, 1, &events);
     host_->replayed(status, events);
   }

@@ -34,6 +34,14 @@
 // and after. An append that is not stored then replays the stream again, as a conflict does, since the
 // state already moved on.
 //
+// An aggregate whose stream grows without end (a party's ledger, the catalog) may also declare snapshots:
+//   static constexpr uint64_t kSnapshotEvery = N;
+//   static std::string encode_snapshot(const State&);
+//   static std::optional<State> decode_snapshot(std::string_view bytes, std::string* error);
+// Every append that takes the stream past a multiple of N then carries the state after it as a snapshot
+// row in the same batch (store/snapshots.hpp), and a replay may start from the latest snapshot (the owner
+// reads it, see replayed()).
+//
 // The Owner (the hosting actor) reads and appends for the host, and is told when the aggregate recovered,
 // persisted a decision, or found its stream damaged. Not thread-safe: the owning actor's mailbox serialises
 // every call.
@@ -48,6 +56,7 @@
 #include <vector>
 
 #include "store/event_log.hpp"
+#include "store/snapshots.hpp"
 
 namespace flowstone::actors {
 
@@ -55,6 +64,11 @@ template <class A, class = void>
 struct decides_in_place : std::false_type {};
 template <class A>
 struct decides_in_place<A, std::void_t<decltype(A::kInPlace)>> : std::bool_constant<A::kInPlace> {};
+
+template <class A, class = void>
+struct has_snapshots : std::false_type {};
+template <class A>
+struct has_snapshots<A, std::void_t<decltype(A::kSnapshotEvery)>> : std::true_type {};
 
 template <class A>
 class EventSourced {
@@ -81,6 +95,8 @@ class EventSourced {
   const State& state() const { return state_; }
   uint64_t version() const { return version_; }
   bool ready() const { return phase_ == Phase::ready; }
+  // Ready with nothing stashed or being appended: stopping the owner now loses nothing.
+  bool idle() const { return phase_ == Phase::ready && stash_.empty() && !in_flight_; }
   bool damaged() const { return phase_ == Phase::damaged; }
   const std::string& stream() const { return stream_; }
 
@@ -91,9 +107,15 @@ class EventSourced {
   // A stream its owner has just named (a new job's id, never used): there is nothing to replay.
   void start_new() { replayed(store::Status::OK(), {}); }
 
-  // The stored events of the stream (from version 1), or why they could not be read.
-  void replayed(const store::Status& status, const std::vector<store::StoredEvent>& stored) {
+  // The stored events of the stream (from version 1, or after `from`: a snapshot's state at version
+  // `from_version`), or why they could not be read.
+  void replayed(const store::Status& status, const std::vector<store::StoredEvent>& stored,
+                State* from = nullptr, uint64_t from_version = 0) {
     if (!status.ok()) return fail("cannot read stream " + stream_ + ": " + status.ToString());
+    if (from) {
+      state_ = std::move(*from);
+      version_ = from_version;
+    }
     for (const auto& s : stored) {
       std::string error;
       std::optional<Event> event = A::decode(s.payload, &error);
@@ -219,6 +241,13 @@ class EventSourced {
       }
       f.items.push_back(Item{std::move(p), std::move(decision)});
       if (keyed) break;
+    }
+    if constexpr (has_snapshots<A>::value) {
+      const uint64_t after = version_ + request.events.size();
+      if (changed && after / A::kSnapshotEvery > version_ / A::kSnapshotEvery) {
+        const State& reached = kInPlace ? state_ : *current;
+        request.views.push_back(store::snapshot_write(stream_, after, A::encode_snapshot(reached)));
+      }
     }
     if (!changed && request.idempotency_key.empty()) {  // nothing to write and no key to look up
       for (auto& item : f.items) {

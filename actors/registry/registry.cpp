@@ -1,4 +1,5 @@
 // The registry: finding and starting job actors, submit, dispatch of every route, recovery at start.
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -9,10 +10,15 @@ namespace flowstone::actors::registry_parts {
 
 namespace fs = std::filesystem;
 
+void count_job_actors(Self self) {
+  self->state.env->metrics->Set("flowstone_job_actors", {}, static_cast<double>(self->state.jobs.size()));
+}
+
 job_actor start_job(Self self, const std::string& job_id, bool new_job) {
   auto job = spawn_job(self->system(), self->state.env, job_id, new_job);
   self->link_to(job);  // the registry's shutdown takes its jobs with it
   self->state.jobs[job_id] = job;
+  count_job_actors(self);
   return job;
 }
 
@@ -27,6 +33,7 @@ job_actor find_job(Self self, const std::string& job_id) {
 // A job actor started for a create that was refused stored nothing: let it go.
 void forget_job(Self self, const std::string& job_id, const job_actor& job) {
   self->state.jobs.erase(job_id);
+  count_job_actors(self);
   self->unlink_from(job);
   self->send_exit(job, caf::exit_reason::user_shutdown);
 }
@@ -350,23 +357,58 @@ void worker_task_status(Self self, ApiCallMsg& call) {
                call.request, call.reply);
 }
 
-// How long after its end a job scheduled here is still brought back by a restart (see recover).
-constexpr int64_t kRepeatEndCallsForMs = 30 * 60 * 1000;
+// The registry looks for idle job actors every quarter of the idle time (at most every 10 s).
+void arm_idle_sweep(Self self) {
+  auto& env = *self->state.env;
+  const int64_t every = std::clamp<int64_t>(env.config.job_actor_idle_ms / 4, 50, 10000);
+  auto handle = caf::actor_cast<registry_actor>(self);
+  env.timers->at(env.now_ms() + every, [handle] { caf::anon_send(handle, idle_sweep_atom::value); });
+}
+
+// Stops the job actors at rest for longer than flowstone.job_actor_idle_ms (a few hundred per look). Each
+// is asked, and the registry awaits its answer before it handles anything else, so no command reaches an
+// actor that has stopped: a command that came first is handled by it (and it is no longer at rest), one
+// that comes after starts a new actor, which replays the stream.
+void stop_idle_jobs(Self self) {
+  auto& st = self->state;
+  constexpr size_t kMostPerLook = 256;
+  for (const std::string& job_id :
+       st.env->job_board->RestingSince(st.env->now_ms() - st.env->config.job_actor_idle_ms, kMostPerLook)) {
+    auto it = st.jobs.find(job_id);
+    if (it == st.jobs.end()) {
+      st.env->job_board->SetRest(job_id, 0);
+      continue;
+    }
+    job_actor job = it->second;
+    st.retiring.insert(job.address());
+    self->request(job, std::chrono::seconds(5), retire_atom::value)
+        .await(
+            [self, job_id, job](bool retired) {
+              auto& st = self->state;
+              if (!retired) {
+                st.retiring.erase(job.address());
+                return;
+              }
+              // Its exit message follows (it was linked); the actor is gone from the table already.
+              if (auto found = st.jobs.find(job_id); found != st.jobs.end() && found->second == job)
+                st.jobs.erase(found);
+              count_job_actors(self);
+            },
+            [self, job](caf::error&) { self->state.retiring.erase(job.address()); });
+  }
+}
 
 // Jobs whose copies have not all ended are brought back, so their runs are adopted or failed. So are the
-// jobs this site schedules that ended lately: the calls that tell the other parties of the end may not all
-// have been made before the restart, and recovery repeats them (each party answers a repeat with "no
-// effect").
+// ended jobs this site schedules that still owe a party the call telling it of the end (no EndDelivered
+// from it yet): recovery repeats those calls, and each party answers a repeat with "no effect". Every
+// other ended job stays in the log and its views, and is replayed only if a command names it.
 void recover(Self self) {
   auto& st = self->state;
   std::set<std::string> unfinished;
-  const int64_t ended_since = st.env->now_ms() - kRepeatEndCallsForMs;
   st.env->log->ScanView(domain::kJobsView, "", [&](const std::string&, const std::string& value) {
     Json row = Json::parse(value, nullptr, false);
     auto status = domain::parse_status(row.value("status", ""));
-    const bool scheduled_here = row.value("scheduler_party_id", "") == st.env->config.party_id;
-    const int64_t end_time = row["end_time"].is_number_integer() ? row["end_time"].get<int64_t>() : 0;
-    if (!status || !domain::is_end(*status) || (scheduled_here && end_time >= ended_since))
+    if (!status || !domain::is_end(*status) || row.value("end_undelivered", false))
       unfinished.insert(row.value("job_id", ""));
     return true;
   });
@@ -379,21 +421,29 @@ void recover(Self self) {
 registry_actor::behavior_type registry_impl(Self self, std::shared_ptr<Environment> env) {
   self->state.env = std::move(env);
   self->set_exit_handler([=](caf::exit_msg& exit) {
-    auto& jobs = self->state.jobs;
-    for (auto it = jobs.begin(); it != jobs.end(); ++it)
+    auto& st = self->state;
+    const bool retired = st.retiring.erase(exit.source) > 0;
+    for (auto it = st.jobs.begin(); it != st.jobs.end(); ++it)
       if (it->second.address() == exit.source) {  // a job actor ended: start it again on demand
-        self->state.env->server_log->warn("[job-{}] the job's actor ended: {}", it->first,
-                                          caf::to_string(exit.reason));
-        jobs.erase(it);
+        if (!retired)
+          st.env->server_log->warn("[job-{}] the job's actor ended: {}", it->first,
+                                   caf::to_string(exit.reason));
+        st.jobs.erase(it);
+        count_job_actors(self);
         return;
       }
-    self->quit(exit.reason);
+    if (!retired) self->quit(exit.reason);
   });
   recover(self);
+  arm_idle_sweep(self);
   return {
       [=](ApiCallMsg& call) {
         observe_mailbox(*self->state.env->metrics, "registry", self);
         call.route->answer.command(self, call);  // the route table names the handler
+      },
+      [=](idle_sweep_atom) {
+        stop_idle_jobs(self);
+        arm_idle_sweep(self);
       },
   };
 }

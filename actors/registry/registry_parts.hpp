@@ -30,6 +30,7 @@ inline constexpr const char* kIdempotencyHeader = "x-flowstone-idempotency-key";
 struct RegistryState {
   std::shared_ptr<Environment> env;
   std::unordered_map<std::string, job_actor> jobs;
+  std::set<caf::actor_addr> retiring;  // job actors asked to stop when idle, until their exit message
   // Relay messages that arrived for this server's runs, until their worker takes them (in memory: a
   // relay belongs to one run, which is failed and retried if the server restarts under it).
   std::map<std::string, Json> relay_inbox;
@@ -47,6 +48,7 @@ using net::reply;
 // refused create.
 job_actor start_job(Self self, const std::string& job_id, bool new_job = false);
 job_actor find_job(Self self, const std::string& job_id);
+void count_job_actors(Self self);
 void forget_job(Self self, const std::string& job_id, const job_actor& job);
 std::string idempotency_key(const net::ApiRequest& request);
 void send_command(Self self, const job_actor& job, domain::JobCommand command, const net::ApiRequest& request,

@@ -28,6 +28,13 @@ struct LedgerAggregate {
     return d;
   }
   static void apply(State& state, const Event& event) { domain::apply(state, event); }
+  // Every job's grant, return and wait is an event of this one stream: a restart starts from its latest
+  // snapshot instead of replaying every job the party ever ran.
+  static constexpr uint64_t kSnapshotEvery = 1000;
+  static std::string encode_snapshot(const State& state) { return store::encode_ledger_snapshot(state); }
+  static std::optional<State> decode_snapshot(std::string_view bytes, std::string* error) {
+    return store::decode_ledger_snapshot(bytes, error);
+  }
   static std::string encode(const Event& event) { return store::encode_party_event(event); }
   static std::optional<Event> decode(std::string_view bytes, std::string* error) {
     return store::decode_party_event(bytes, error);

@@ -3,14 +3,15 @@
 //   flowstone serve --config service_conf.yaml
 //   flowstone job submit -c job.yaml | query | list | stop | rerun | dependency | add-notes | history
 //   flowstone task query | list
-//   flowstone store rebuild | verify | export | import | views --config service_conf.yaml   (server stopped)
-//   flowstone demo
+//   flowstone store rebuild | verify | export | import | views | compact --keep-days N --config
+//   service_conf.yaml   (server stopped) flowstone demo
 //
 // Client commands take the flow CLI's flags (-j -r -p -tn -s -l -c ...) and reach the server named by
 // --server HOST:PORT, else FLOWSTONE_SERVER, else --config's fateflow.host/http_port, else
 // 127.0.0.1:9380. They print the server's JSON envelope.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -24,6 +25,7 @@
 #include "apps/flowstone/proxy.hpp"
 #include "store/export.hpp"
 #include "store/projections.hpp"
+#include "store/retention.hpp"
 
 namespace flowstone::cli {
 namespace {
@@ -40,6 +42,7 @@ const std::map<std::string, std::string> kFlagAliases = {{"-j", "job_id"},
                                                          {"--status", "status"},
                                                          {"-l", "limit"},
                                                          {"--limit", "limit"},
+                                                         {"--keep-days", "keep-days"},
                                                          {"-c", "conf_path"},
                                                          {"--conf-path", "conf_path"},
                                                          {"--notes", "notes"},
@@ -82,6 +85,8 @@ int usage() {
          "  flowstone site status [--json]   (partners: reachable or not, since when, last error, calls "
          "waiting)\n"
          "  flowstone store rebuild|verify --config service_conf.yaml   (server stopped)\n"
+         "  flowstone store compact --keep-days N --config service_conf.yaml   (server stopped: removes the\n"
+         "    event streams of jobs ended more than N days ago, keeping their views)\n"
          "  flowstone store export [--out FILE] | import --in FILE | views [--out FILE] --config "
          "service_conf.yaml\n"
          "      (every event as JSON lines; into an empty data dir, then the views rebuilt; every view row)\n"
@@ -150,7 +155,7 @@ int store_tool(const std::string& action, const Flags& flags) {
   }
   std::unique_ptr<store::EventLog> log;
   store::Options options;
-  options.view_families = store::job_view_families();
+  options.view_families = store::log_families();
   if (auto s = store::EventLog::Open(config.db_dir(), options, &log); !s.ok()) {
     std::cerr << "cannot open " << config.db_dir() << ": " << s.ToString()
               << " (is the server still running?)\n";
@@ -169,6 +174,25 @@ int store_tool(const std::string& action, const Flags& flags) {
     std::cerr << action << ": " << n << (action == "export" ? " events" : " view rows") << "\n";
     return 0;
   }
+  if (action == "compact") {
+    const std::string days = flags.count("keep-days") ? flags.at("keep-days") : "";
+    if (days.empty() || days.find_first_not_of("0123456789") != std::string::npos || days.size() > 6) {
+      std::cerr << "store compact: --keep-days must be a whole number of days (0 or more), got '" << days
+                << "'\n";
+      return 2;
+    }
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    store::CompactReport compacted;
+    if (auto s = store::CompactJobs(*log, std::stoi(days), now_ms, &compacted); !s.ok()) {
+      std::cerr << "compact failed: " << s.ToString() << "\n";
+      return 1;
+    }
+    for (const auto& e : compacted.errors) std::cout << "kept: " << e << "\n";
+    std::cout << "compact: " << compacted.jobs << " jobs ended more than " << days << " days ago, "
+              << compacted.events << " events removed, " << compacted.kept_rows << " view rows kept\n";
+  }
   if (action == "import") {
     if (!flags.count("in")) return usage();
     std::ifstream in(flags.at("in"), std::ios::binary);
@@ -184,7 +208,9 @@ int store_tool(const std::string& action, const Flags& flags) {
     std::cerr << "import: " << n << " events\n";
   }
   store::ProjectionReport report;
-  auto s = action != "verify" ? store::RebuildViews(*log, &report) : store::VerifyViews(*log, &report);
+  // After an import the views are rebuilt; after a compaction they are checked against what is left.
+  auto s = action == "rebuild" || action == "import" ? store::RebuildViews(*log, &report)
+                                                     : store::VerifyViews(*log, &report);
   if (!s.ok()) {
     std::cerr << action << " failed: " << s.ToString() << "\n";
     return 1;
@@ -212,7 +238,7 @@ int main(int argc, char** argv) {
   }
   if (!parse_flags(argc, argv, 3, &flags)) return usage();
   if (group == "store" && (action == "rebuild" || action == "verify" || action == "export" ||
-                           action == "import" || action == "views"))
+                           action == "import" || action == "views" || action == "compact"))
     return store_tool(action, flags);
   if (group == "job" || group == "task" || group == "site") {
     int code = run_client_command(group, action, flags);

@@ -26,6 +26,7 @@ class PartyProcess {
   int Stop();           // SIGTERM and wait; returns the exit status
   void Kill();          // SIGKILL and wait
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
 
   uint16_t port() const { return port_; }
   const std::string& party_id() const { return party_id_; }

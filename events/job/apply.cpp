@@ -35,6 +35,7 @@ const char* event_kind(const JobEvent& event) {
         if constexpr (std::is_same_v<T, ScheduleTaskVersionCreated>) return "ScheduleTaskVersionCreated";
         if constexpr (std::is_same_v<T, ScheduleTaskStatusChanged>) return "ScheduleTaskStatusChanged";
         if constexpr (std::is_same_v<T, PartyJoined>) return "PartyJoined";
+        if constexpr (std::is_same_v<T, EndDelivered>) return "EndDelivered";
         if constexpr (std::is_same_v<T, JobProgressChanged>) return "JobProgressChanged";
         if constexpr (std::is_same_v<T, AdmissionStarted>) return "AdmissionStarted";
         if constexpr (std::is_same_v<T, PartyResourcesAnswered>) return "PartyResourcesAnswered";

@@ -176,6 +176,11 @@ struct CopyCreateAnswered {  // the answer to CreateRemoteCopy (code 104: the pa
   std::string message;
   int64_t now_ms = 0;
 };
+struct EndCallAnswered {  // a party's answer to the stop sent at the job's end (StopRemoteJob)
+  PartyRef party;
+  RetCode code = RetCode::success;  // 104: not delivered; any other answer: the party has it
+  int64_t now_ms = 0;
+};
 struct ResourcesAnswered {  // a party's answer to the job's resource apply (this server's resource
   PartyRef party;           // manager for a local copy, partner/job/resource/apply for a remote one)
   int attempt = 0;
@@ -207,6 +212,6 @@ using JobCommand =
                  StopTask, StopCopy, RerunTask, CollectTask, ReportPartyStatus, CopyCreateAnswered,
                  TaskStartAnswered, TaskResourcesAnswer, HoldResources, ReturnResources, ResourcesAnswered,
                  SaveMetrics, TrackDataOutput, SaveModel, DeleteTracking, ApplyTaskResources,
-                 ReturnTaskResources>;
+                 ReturnTaskResources, EndCallAnswered>;
 
 }  // namespace flowstone::domain

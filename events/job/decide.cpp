@@ -40,6 +40,7 @@ Decision decide(const JobState& state, const JobCommand& command) {
         if constexpr (std::is_same_v<T, TimeoutJob>) return on_timeout_job(state, cmd);
         if constexpr (std::is_same_v<T, ReportPartyStatus>) return on_party_report(state, cmd);
         if constexpr (std::is_same_v<T, CopyCreateAnswered>) return on_copy_created(state, cmd);
+        if constexpr (std::is_same_v<T, EndCallAnswered>) return on_end_call_answered(state, cmd);
         if constexpr (std::is_same_v<T, TaskStartAnswered>) return on_task_started(state, cmd);
         if constexpr (std::is_same_v<T, ResourcesAnswered>) return on_resources_answered(state, cmd);
         if constexpr (std::is_same_v<T, TaskResourcesAnswer>) return on_task_resources_answer(state, cmd);

@@ -131,6 +131,9 @@ struct ScheduleTaskStatusChanged {  // a task's federated status (spec 3.4)
 struct PartyJoined {  // a party on another server created its copy of the job
   PartyRef party;
 };
+struct EndDelivered {  // a joined party answered the stop that told it of the job's end: a restart need
+  PartyRef party;      // not repeat it (until every joined party has one, recovery repeats the end calls)
+};
 struct JobProgressChanged {  // the share of tasks ended, as pushed to the parties
   int progress = 0;
 };
@@ -179,7 +182,7 @@ using JobEventBody =
                  JobCancelRequested, ScheduleTaskVersionCreated, ScheduleTaskStatusChanged, PartyJoined,
                  JobProgressChanged, AdmissionStarted, PartyResourcesAnswered, AdmissionEnded,
                  TaskAdmissionStarted, TaskResourcesAnswered, TaskAdmissionEnded, MetricsSaved,
-                 DataOutputTracked, ModelSaved, TrackingDeleted>;
+                 DataOutputTracked, ModelSaved, TrackingDeleted, EndDelivered>;
 
 struct JobEvent {
   int64_t at_ms = 0;

@@ -44,6 +44,8 @@ std::string describe_event(const JobEvent& e) {
           return "task " + b.execution_id + " launched, launcher pid " + std::to_string(b.launcher_pid);
         } else if constexpr (std::is_same_v<T, PartyJoined>) {
           return party(b.party) + " created its copy of the job";
+        } else if constexpr (std::is_same_v<T, EndDelivered>) {
+          return party(b.party) + " has the job's end";
         } else if constexpr (std::is_same_v<T, CopyResourcesApplied>) {
           return party(b.party) + " holds " + std::to_string(b.cores) + " cores";
         } else if constexpr (std::is_same_v<T, CopyResourcesReturned>) {

@@ -103,12 +103,14 @@ Decision on_clean(const JobState& state, const CleanJob& cmd);
 Decision on_timeout_job(const JobState& state, const TimeoutJob& cmd);
 Decision on_party_report(const JobState& state, const ReportPartyStatus& cmd);
 Decision on_copy_created(const JobState& state, const CopyCreateAnswered& cmd);
+Decision on_end_call_answered(const JobState& state, const EndCallAnswered& cmd);
 Decision on_task_started(const JobState& state, const TaskStartAnswered& cmd);
 void apply(JobState& s, const ScheduleStatusChanged& e, int64_t at);
 void apply(JobState& s, const JobCancelRequested& e, int64_t at);
 void apply(JobState& s, const ScheduleTaskVersionCreated& e, int64_t at);
 void apply(JobState& s, const ScheduleTaskStatusChanged& e, int64_t at);
 void apply(JobState& s, const PartyJoined& e, int64_t at);
+void apply(JobState& s, const EndDelivered& e, int64_t at);
 void apply(JobState& s, const JobProgressChanged& e, int64_t at);
 
 // ---- admission.cpp: the job's and each task's resources, all or nothing ---------------------------------

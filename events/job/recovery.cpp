@@ -34,23 +34,32 @@ std::vector<Effect> recovery_effects(const JobState& state) {
         for (const PartyRef& party : state.remote_parties_of(task))
           if (st.party_status.at(party) == Status::waiting)
             step.call(RerunRemoteTask{party, task, st.task_version - 1, st.task_version});
-      // Federated statuses pushed just before the crash may not have arrived: push them again.
+      // Federated statuses pushed just before the crash may not have arrived: push them again (not to a
+      // party that has answered the stop sent at the job's end, which came after them and ended its copy).
       if (st.status != Status::waiting)
         for (const PartyRef& party : state.remote_parties_of(task))
-          step.call(UpdateRemoteTask{party, task, st.task_version, st.status, st.reason});
+          if (!state.end_delivered.count(party))
+            step.call(UpdateRemoteTask{party, task, st.task_version, st.status, st.reason});
       if (st.status != Status::running) continue;
       // Starts of running tasks not yet seen at their party.
       for (const PartyRef& party : state.remote_parties_of(task))
         if (st.party_status.at(party) == Status::waiting)
           step.call(StartRemoteTask{party, task, st.task_version});
     }
-    if (is_end(state.schedule_status)) {
-      for (const PartyRef& party : state.remote_parties)
-        if (state.joined.count(party))
-          step.call(UpdateRemoteJob{party, state.schedule_status, state.schedule_reason});
-      job::stop_remote_copies(step, state.schedule_status, state.schedule_reason);
-    }
   }
+  std::vector<Effect> effects = step.take().effects;
+  for (Effect& e : undelivered_end_calls(state)) effects.push_back(std::move(e));
+  return effects;
+}
+
+std::vector<Effect> undelivered_end_calls(const JobState& state) {
+  Step step(state, 0);
+  if (state.end_undelivered())
+    for (const PartyRef& party : state.remote_parties)
+      if (state.joined.count(party) && !state.end_delivered.count(party)) {
+        step.call(UpdateRemoteJob{party, state.schedule_status, state.schedule_reason});
+        step.call(StopRemoteJob{party, state.schedule_status, state.schedule_reason});
+      }
   return step.take().effects;
 }
 

@@ -350,6 +350,16 @@ Decision on_party_report(const JobState& state, const ReportPartyStatus& cmd) {
   return step.take();
 }
 
+// An answer to the stop sent at the end other than "unreachable" (104) means the party has the end.
+Decision on_end_call_answered(const JobState& state, const EndCallAnswered& cmd) {
+  if (!state.exists || !state.end_undelivered() || cmd.code == RetCode::federated_error ||
+      !state.joined.count(cmd.party) || state.end_delivered.count(cmd.party))
+    return Decision{};
+  Step step(state, cmd.now_ms);
+  step.emit(EndDelivered{cmd.party});
+  return step.take();
+}
+
 Decision on_copy_created(const JobState& state, const CopyCreateAnswered& cmd) {
   if (!state.exists || !state.is_scheduler) return Decision{};
   Step step(state, cmd.now_ms);
@@ -426,6 +436,10 @@ void apply(JobState& s, const ScheduleTaskStatusChanged& e, int64_t at) {
 
 void apply(JobState& s, const PartyJoined& e, int64_t) {
   s.joined.insert(e.party);
+}
+
+void apply(JobState& s, const EndDelivered& e, int64_t) {
+  s.end_delivered.insert(e.party);
 }
 
 void apply(JobState& s, const JobProgressChanged& e, int64_t) {

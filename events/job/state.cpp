@@ -19,6 +19,13 @@ JobCopy* JobState::copy(const PartyRef& party) {
   return nullptr;
 }
 
+bool JobState::end_undelivered() const {
+  if (!is_scheduler || !is_end(schedule_status)) return false;
+  for (const PartyRef& party : joined)
+    if (!end_delivered.count(party)) return true;
+  return false;
+}
+
 const TaskRun* JobState::latest_run(const std::string& task_name, const PartyRef& party) const {
   const TaskRun* best = nullptr;
   for (const auto& run : runs)

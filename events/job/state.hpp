@@ -90,7 +90,8 @@ struct JobState {
   // The schedule record (meaningful when is_scheduler).
   Status schedule_status = Status::ready;
   std::string schedule_reason;
-  std::set<PartyRef> joined;  // remote parties that created their copy
+  std::set<PartyRef> joined;         // remote parties that created their copy
+  std::set<PartyRef> end_delivered;  // joined parties that answered the stop sent at the job's end
   // Admission (all-or-nothing job resources): the current attempt and each party's answer to it.
   int admission_attempt = 0;
   bool admission_open = false;  // asked, not every party answered yet
@@ -123,6 +124,8 @@ struct JobState {
   std::vector<PartyRef> remote_parties_of(const std::string& task_name) const;
   bool is_local(const PartyRef& party) const { return copy(party) != nullptr; }
   bool all_joined() const { return joined.size() >= remote_parties.size(); }
+  // The scheduler of an ended job still owes a joined party the stop that tells it of the end.
+  bool end_undelivered() const;
 };
 
 // FATE-Flow ids (spec 4.1): task_id = <job_id>_<task_name>; execution_id (party_task_id) =

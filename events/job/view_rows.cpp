@@ -23,9 +23,9 @@ struct Touched {
 template <typename T>
 constexpr bool is_one_of_schedule_events =
     std::is_same_v<T, ScheduleStatusChanged> || std::is_same_v<T, JobCancelRequested> ||
-    std::is_same_v<T, PartyJoined> || std::is_same_v<T, JobProgressChanged> ||
-    std::is_same_v<T, AdmissionStarted> || std::is_same_v<T, PartyResourcesAnswered> ||
-    std::is_same_v<T, AdmissionEnded>;
+    std::is_same_v<T, PartyJoined> || std::is_same_v<T, EndDelivered> ||
+    std::is_same_v<T, JobProgressChanged> || std::is_same_v<T, AdmissionStarted> ||
+    std::is_same_v<T, PartyResourcesAnswered> || std::is_same_v<T, AdmissionEnded>;
 
 Touched touched_by(const std::vector<JobEvent>& events) {
   Touched t;

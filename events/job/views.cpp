@@ -74,7 +74,7 @@ Json job_row_with(const JobState& s, const JobCopy& copy, Json dag) {
     }
   }
   Json inheritance = s.dag().conf.contains("inheritance") ? s.dag().conf["inheritance"] : Json(nullptr);
-  return Json{
+  Json row{
       {"job_id", s.job_id},
       {"role", copy.party.role},
       {"party_id", copy.party.party_id},
@@ -107,6 +107,10 @@ Json job_row_with(const JobState& s, const JobCopy& copy, Json dag) {
       {"resource_in_use", copy.resource_in_use},
       {"pending_reason", pending_reason(s, copy)},
   };
+  // Flowstone: the scheduler still owes a joined party the stop that tells it of the end (recovery repeats
+  // it at a restart). Only present while true, so the rows of jobs that owe nothing are FATE-Flow's.
+  if (s.end_undelivered()) row["end_undelivered"] = true;
+  return row;
 }
 
 // What a job row carries for its DAG until the row's text is made (a string no client can send: ids with

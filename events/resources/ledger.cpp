@@ -1,5 +1,6 @@
 #include "events/resources/ledger.hpp"
 
+#include <algorithm>
 #include <optional>
 
 namespace flowstone::domain {
@@ -47,17 +48,36 @@ LedgerDecision reserve(const LedgerState& state, const ReserveCores& c, int64_t 
     return refuse(std::move(d), std::move(message));
   };
 
+  // The waiters ranked ahead, in rank order, each keep room for themselves out of what is free: one that
+  // fits now, or one starving (then all it needs, fitting or not). One that neither fits nor starves keeps
+  // nothing, so smaller jobs behind it may pass. What is left is what the one asking may take.
   const int free = state.total - state.in_use();
+  std::vector<std::pair<const std::string*, const Waiter*>> ranked_ahead;
   for (const auto& [other, w] : state.waiting) {
     if (other == c.holder || !ahead(w, me)) continue;
-    bool forgotten = false;
-    for (const auto& g : c.gone) forgotten |= g == other;
-    if (forgotten) continue;
-    const bool starving = now_ms - w.first_refused_ms >= c.starvation_ms;
-    if (w.cores <= free || starving)
-      return refused(std::string(starving ? "cores are kept for " : "waiting behind ") + other +
-                     " (priority " + std::to_string(w.priority) + ", " + std::to_string(w.cores) + " cores)");
+    if (std::find(c.gone.begin(), c.gone.end(), other) != c.gone.end()) continue;
+    ranked_ahead.emplace_back(&other, &w);
   }
+  std::sort(ranked_ahead.begin(), ranked_ahead.end(),
+            [](const auto& a, const auto& b) { return ahead(*a.second, *b.second); });
+  int left = free;
+  const std::string* first_kept = nullptr;
+  const Waiter* first_kept_waiter = nullptr;
+  bool kept_for_starving = false;
+  for (const auto& [other, w] : ranked_ahead) {
+    const bool starving = now_ms - w->first_refused_ms >= c.starvation_ms;
+    if (w->cores > left && !starving) continue;
+    left -= w->cores;
+    if (!first_kept || (starving && !kept_for_starving)) {
+      first_kept = other;
+      first_kept_waiter = w;
+      kept_for_starving = starving;
+    }
+  }
+  if (first_kept && c.cores > left)
+    return refused(std::string(kept_for_starving ? "cores are kept for " : "waiting behind ") + *first_kept +
+                   " (priority " + std::to_string(first_kept_waiter->priority) + ", " +
+                   std::to_string(first_kept_waiter->cores) + " cores)");
   if (c.cores > free)
     return refused(std::to_string(c.cores) + " cores needed, " + std::to_string(free) + " of " +
                    std::to_string(state.total) + " free");

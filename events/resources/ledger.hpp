@@ -2,11 +2,14 @@
 // stream "party:<party_id>". Pure: no I/O, no clock (commands carry the time); one owner (the resource
 // manager actor); not thread-safe.
 //
-// Policy (written down in the README): a request is granted when its cores fit in what is free, unless a
-// job ranked ahead of it is waiting and either fits now (it goes first: priority, higher first, then
-// submit order) or has waited longer than `starvation_ms` since its first refusal (then the capacity is
-// kept for it, so a large job is not starved by a stream of small ones). A job that does not fit does not
-// block the ones behind it. A job that asks for more than the party's total can never run: 1006.
+// Policy (written down in the README): a request is granted when its cores fit in what is left after the
+// waiting jobs ranked ahead of it (priority, higher first, then submit order) have kept room for
+// themselves: each that fits now keeps its cores, and so does each that has waited longer than
+// `starvation_ms` since its first refusal, fitting or not (so a large job is not starved by a stream of
+// small ones). A waiter ahead that does not fit and does not starve keeps nothing: it does not block the
+// ones behind it. So a queue of small jobs is admitted as fast as their schedulers ask, in any order, while
+// the ones ranked ahead never lose their place. A job that asks for more than the party's total can never
+// run: 1006.
 //
 // The waiting queue is part of the state (ReservationQueued at a holder's first refusal, WaiterForgotten
 // when it stops asking), so its order and each waiter's first refusal survive a restart. When a waiter

@@ -133,6 +133,8 @@ std::string encode_job_event(const domain::JobEvent& event) {
           b.setProviderName(e.provider_name);
         } else if constexpr (std::is_same_v<T, domain::PartyJoined>) {
           put_party(root.initPartyJoined().initParty(), e.party);
+        } else if constexpr (std::is_same_v<T, domain::EndDelivered>) {
+          put_party(root.initEndDelivered().initParty(), e.party);
         } else if constexpr (std::is_same_v<T, domain::CopyResourcesApplied>) {
           auto b = root.initCopyResourcesApplied();
           put_party(b.initParty(), e.party);
@@ -343,6 +345,9 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
           }
           case schema::JobEvent::PARTY_JOINED:
             event.body = domain::PartyJoined{get_party(root.getPartyJoined().getParty())};
+            break;
+          case schema::JobEvent::END_DELIVERED:
+            event.body = domain::EndDelivered{get_party(root.getEndDelivered().getParty())};
             break;
           case schema::JobEvent::COPY_RESOURCES_APPLIED: {
             auto r = root.getCopyResourcesApplied();

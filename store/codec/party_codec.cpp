@@ -81,4 +81,64 @@ std::optional<domain::LedgerEvent> decode_party_event(std::string_view bytes, st
       });
 }
 
+namespace {
+constexpr uint32_t kLedgerSnapshotFormat = 1;
+
+void put_waiters(capnp::List<schema::ReservationQueued>::Builder list,
+                 const std::map<std::string, domain::Waiter>& waiters) {
+  unsigned i = 0;
+  for (const auto& [holder, w] : waiters) {
+    auto b = list[i++];
+    b.setHolder(holder);
+    b.setCores(w.cores);
+    b.setPriority(w.priority);
+    b.setOrder(w.order);
+    b.setFirstRefusedMs(w.first_refused_ms);
+  }
+}
+
+std::map<std::string, domain::Waiter> get_waiters(capnp::List<schema::ReservationQueued>::Reader list) {
+  std::map<std::string, domain::Waiter> out;
+  for (auto r : list)
+    out[text(r.getHolder())] =
+        domain::Waiter{r.getCores(), r.getPriority(), r.getOrder(), r.getFirstRefusedMs()};
+  return out;
+}
+}  // namespace
+
+std::string encode_ledger_snapshot(const domain::LedgerState& state) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<schema::LedgerSnapshot>();
+  root.setFormat(kLedgerSnapshotFormat);
+  root.setEngine(state.engine);
+  root.setTotal(state.total);
+  auto held = root.initHeld(static_cast<unsigned>(state.held.size()));
+  unsigned i = 0;
+  for (const auto& [holder, cores] : state.held) {
+    held[i].setHolder(holder);
+    held[i++].setCores(cores);
+  }
+  put_waiters(root.initWaiting(static_cast<unsigned>(state.waiting.size())), state.waiting);
+  put_waiters(root.initParked(static_cast<unsigned>(state.parked.size())), state.parked);
+  return message_bytes(message);
+}
+
+std::optional<domain::LedgerState> decode_ledger_snapshot(std::string_view bytes, std::string* error) {
+  return read_message<schema::LedgerSnapshot>(
+      bytes, "ledger snapshot", error,
+      [&](schema::LedgerSnapshot::Reader root) -> std::optional<domain::LedgerState> {
+        if (root.getFormat() != kLedgerSnapshotFormat) {
+          if (error) *error = "ledger snapshot format " + std::to_string(root.getFormat()) + " is not known";
+          return std::nullopt;
+        }
+        domain::LedgerState state;
+        state.engine = text(root.getEngine());
+        state.total = root.getTotal();
+        for (auto r : root.getHeld()) state.held[text(r.getHolder())] = r.getCores();
+        state.waiting = get_waiters(root.getWaiting());
+        state.parked = get_waiters(root.getParked());
+        return state;
+      });
+}
+
 }  // namespace flowstone::store

@@ -16,4 +16,9 @@ std::string encode_party_event(const domain::LedgerEvent& event);
 // nullopt if the bytes are not a PartyEvent this build understands; *error says why.
 std::optional<domain::LedgerEvent> decode_party_event(std::string_view bytes, std::string* error);
 
+// The ledger's state as a snapshot (schema LedgerSnapshot, format 1), and back; nullopt (with *error) for
+// bytes that are not one, or of a format this build does not read.
+std::string encode_ledger_snapshot(const domain::LedgerState& state);
+std::optional<domain::LedgerState> decode_ledger_snapshot(std::string_view bytes, std::string* error);
+
 }  // namespace flowstone::store

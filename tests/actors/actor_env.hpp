@@ -67,7 +67,7 @@ class ActorEnv {
   }
   void OpenLog() {
     store::Options options;
-    options.view_families = store::job_view_families();
+    options.view_families = store::log_families();
     auto s = store::EventLog::Open((dir_ / "db").string(), options, &log_);
     if (!s.ok()) throw std::runtime_error("cannot open the log: " + s.ToString());
   }

@@ -7,6 +7,7 @@
 
 #include "events/job/views.hpp"
 #include "store/codec/party_codec.hpp"
+#include "store/snapshots.hpp"
 #include "tests/actors/actor_env.hpp"
 
 namespace flowstone::actors {
@@ -134,6 +135,59 @@ TEST_F(ResourceManagerTest, AtStartAGrantNoJobRecordedIsReleasedAndAHoldingOnlyA
 
 // Another writer got to the stream first (an owner before this one, still finishing its append): the
 // append is refused, nothing is granted, and the next command is decided on what the log holds.
+TEST_F(ResourceManagerTest, ARestartStartsFromTheLatestSnapshotAndGetsTheSameLedger) {
+  // 1,201 events (the capacity, then 600 grants each given back): a snapshot is written with the append
+  // that reaches version 1000.
+  for (int n = 1; n <= 600; ++n) {
+    ASSERT_EQ(Reserve(job(n), 1).code, RetCode::success);
+    Release(job(n));
+  }
+  // Then one job holds every core and three wait behind it, in their submit order.
+  ASSERT_EQ(Reserve(job(601), 8).code, RetCode::success);
+  RecordHolding(job(601), 8);
+  for (int n = 602; n <= 604; ++n) ASSERT_EQ(Reserve(job(n), 8).code, RetCode::job_resource_exception);
+
+  store::Snapshot snapshot;
+  ASSERT_TRUE(store::ReadSnapshot(env_.log(), store::party_stream("9999"), &snapshot).ok());
+  EXPECT_EQ(snapshot.version, 1000u);
+  std::string error;
+  auto at_snapshot = store::decode_ledger_snapshot(snapshot.bytes, &error);
+  ASSERT_TRUE(at_snapshot) << error;
+  // The snapshot is the ledger replayed from the start to its version.
+  domain::LedgerState replayed;
+  auto events = Stream();
+  ASSERT_GE(events.size(), snapshot.version);
+  for (size_t i = 0; i < snapshot.version; ++i) domain::apply(replayed, events[i]);
+  EXPECT_EQ(at_snapshot->held, replayed.held);
+  EXPECT_EQ(at_snapshot->total, replayed.total);
+  EXPECT_EQ(at_snapshot->waiting.size(), replayed.waiting.size());
+
+  // After a restart (from the snapshot and the events after it) the ledger is the same: job 601 holds the
+  // cores, and once it gives them back the waiters go in their order.
+  auto expect_same_ledger = [&] {
+    EXPECT_EQ(Reserve(job(700), 1).code, RetCode::job_resource_exception);
+    Release(job(601));
+    store::AppendRequest returned;  // what the job's CopyResourcesReturned does to its row
+    returned.stream = "test:" + job(601) + ":returned";
+    returned.views.push_back({domain::kResourcesView, job(601), std::nullopt});
+    ASSERT_TRUE(env_.log().Append(std::move(returned)).status.ok());
+    ReserveReply third = Reserve(job(603), 8);
+    EXPECT_EQ(third.code, RetCode::job_resource_exception);
+    EXPECT_NE(third.message.find("waiting behind " + job(602)), std::string::npos) << third.message;
+  };
+  Restart();
+  expect_same_ledger();
+
+  // A snapshot this build cannot read is ignored: the whole stream is replayed, with the same result.
+  store::AppendRequest damage;
+  damage.stream = "test:damage";
+  damage.views.push_back(store::snapshot_write(store::party_stream("9999"), 1000, "not a snapshot"));
+  ASSERT_TRUE(env_.log().Append(std::move(damage)).status.ok());
+  Restart();
+  ReserveReply after = Reserve(job(603), 8);
+  EXPECT_NE(after.message.find("waiting behind " + job(602)), std::string::npos) << after.message;
+}
+
 TEST_F(ResourceManagerTest, AnAppendRefusedAsAConflictReadsTheStreamAgain) {
   ASSERT_EQ(Reserve(job(1), 2).code, RetCode::success);
   RecordHolding(job(1), 2);

@@ -152,6 +152,28 @@ TEST(LedgerTest, AWaiterRankedBehindDoesNotHoldBackTheOneAsking) {
   EXPECT_EQ(ledger.Reserve("high/guest/9999", 8, 5, T0 + 2, T0 + 200).code, RetCode::success);
 }
 
+TEST(LedgerTest, AQueueOfSmallJobsIsAdmittedInAnyOrderWhileThoseAheadStillFit) {
+  // The chaos run's queue: many 2-core jobs waiting at a 64-core party. When cores free up, each may be
+  // granted when its scheduler asks, not only the oldest, as long as room is left for those ranked ahead.
+  Ledger ledger(8);
+  ASSERT_EQ(ledger.Reserve("running/guest/9999", 8, 0, T0, T0).code, RetCode::success);
+  for (int i = 1; i <= 5; ++i)
+    ASSERT_EQ(ledger.Reserve("j" + std::to_string(i) + "/guest/9999", 2, 0, T0 + i, T0 + 100 + i).code,
+              RetCode::job_resource_exception);
+  ledger.Release("running/guest/9999");
+  // The fourth asks first: the first three keep 6 of the 8 cores, 2 are left for it.
+  EXPECT_EQ(ledger.Reserve("j4/guest/9999", 2, 0, T0 + 4, T0 + 200).code, RetCode::success);
+  // The fifth finds no room left after the three ahead that still wait: it names the first of them.
+  LedgerAnswer fifth = ledger.Reserve("j5/guest/9999", 2, 0, T0 + 5, T0 + 210);
+  EXPECT_EQ(fifth.code, RetCode::job_resource_exception);
+  EXPECT_TRUE(contains(fifth.message, "waiting behind j1/guest/9999")) << fifth.message;
+  // Those ahead are granted whatever their order of asking.
+  EXPECT_EQ(ledger.Reserve("j3/guest/9999", 2, 0, T0 + 3, T0 + 220).code, RetCode::success);
+  EXPECT_EQ(ledger.Reserve("j1/guest/9999", 2, 0, T0 + 1, T0 + 230).code, RetCode::success);
+  EXPECT_EQ(ledger.Reserve("j2/guest/9999", 2, 0, T0 + 2, T0 + 240).code, RetCode::success);
+  EXPECT_EQ(ledger.in_use(), 8);
+}
+
 TEST(LedgerTest, AJobThatDoesNotFitDoesNotBlockASmallerLaterJob) {
   Ledger ledger(8, 60000);
   ASSERT_EQ(ledger.Reserve("running/guest/9999", 6, 0, T0, T0).code, RetCode::success);

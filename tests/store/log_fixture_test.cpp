@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "events/common/json.hpp"
 #include "store/export.hpp"
 #include "store/projections.hpp"
 
@@ -29,6 +30,26 @@ std::vector<fs::path> fixture_parties() {
     if (entry.path().filename() == "events.jsonl") out.push_back(entry.path().parent_path());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// Fields a later build added to view rows (only where they apply), with what they mean for an old log. A
+// rebuilt row may carry them where the old row did not; every other byte must be the same.
+//   end_undelivered: the scheduler of an ended job has no EndDelivered from a joined party (old logs
+//                    have none, so their ended federated jobs are recovered once and their stops repeated).
+const char* const kFieldsAddedLater[] = {"end_undelivered"};
+
+// The rebuilt row without the later fields that the expected row lacks.
+std::string without_later_fields(const std::string& rebuilt, const std::string& expected) {
+  if (rebuilt == expected) return rebuilt;
+  Json row = Json::parse(rebuilt, nullptr, false), old = Json::parse(expected, nullptr, false);
+  if (!row.is_object() || !old.is_object()) return rebuilt;
+  Json value = Json::parse(row.value("value", std::string()), nullptr, false);
+  Json old_value = Json::parse(old.value("value", std::string()), nullptr, false);
+  if (!value.is_object() || !old_value.is_object()) return rebuilt;
+  for (const char* field : kFieldsAddedLater)
+    if (!old_value.contains(field)) value.erase(field);
+  // Only a later field differs: the row is the old one.
+  return value.dump() == old_value.dump() ? expected : rebuilt;
 }
 
 std::vector<std::string> lines_of(std::istream& in) {
@@ -75,7 +96,8 @@ TEST_P(LogFixture, ReplaysToTheSameViewsByteForByte) {
   std::ifstream expected_file(party / "views.jsonl", std::ios::binary);
   std::vector<std::string> rebuilt = lines_of(rebuilt_text), expected = lines_of(expected_file);
   for (size_t i = 0; i < std::min(rebuilt.size(), expected.size()); ++i)
-    ASSERT_EQ(rebuilt[i], expected[i]) << party << ": view row " << i + 1 << " differs";
+    ASSERT_EQ(without_later_fields(rebuilt[i], expected[i]), expected[i])
+        << party << ": view row " << i + 1 << " differs";
   EXPECT_EQ(rebuilt.size(), expected.size()) << party << ": another number of view rows";
 
   // The export of the imported log is the fixture again (the stored bytes are kept as they were).

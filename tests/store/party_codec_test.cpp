@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <kj/encoding.h>
 
+#include "events.capnp.h"
+#include "store/codec/capnp_bytes.hpp"
+
 namespace flowstone::store {
 namespace {
 
@@ -16,6 +19,34 @@ LedgerEvent round_trip(const LedgerEvent& event) {
   EXPECT_TRUE(decoded) << error;
   EXPECT_EQ(decoded->at_ms, event.at_ms);
   return *decoded;
+}
+
+TEST(PartyCodecTest, ALedgerSnapshotRoundTripsAndAnUnknownFormatIsRefused) {
+  LedgerState state;
+  state.engine = "standalone";
+  state.total = 16;
+  state.held = {{"a/guest/9999", 4}, {"b/host/10000", 2}};
+  state.waiting = {{"c/guest/9999", Waiter{8, 1, 42, 1000}}};
+  state.parked = {{"a/guest/9999", Waiter{4, 0, 41, 900}}};
+  std::string error;
+  auto back = decode_ledger_snapshot(encode_ledger_snapshot(state), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(back->engine, "standalone");
+  EXPECT_EQ(back->total, 16);
+  EXPECT_EQ(back->held, state.held);
+  ASSERT_EQ(back->waiting.size(), 1u);
+  EXPECT_EQ(back->waiting.at("c/guest/9999").cores, 8);
+  EXPECT_EQ(back->waiting.at("c/guest/9999").priority, 1);
+  EXPECT_EQ(back->waiting.at("c/guest/9999").order, 42);
+  EXPECT_EQ(back->waiting.at("c/guest/9999").first_refused_ms, 1000);
+  EXPECT_EQ(back->parked.at("a/guest/9999").order, 41);
+
+  EXPECT_FALSE(decode_ledger_snapshot("not a snapshot", &error));
+  EXPECT_NE(error.find("not a Cap'n Proto message"), std::string::npos) << error;
+  capnp::MallocMessageBuilder later;
+  later.initRoot<schema::LedgerSnapshot>().setFormat(2);
+  EXPECT_FALSE(decode_ledger_snapshot(message_bytes(later), &error));
+  EXPECT_NE(error.find("format 2 is not known"), std::string::npos) << error;
 }
 
 TEST(PartyCodecTest, EveryLedgerEventRoundTrips) {
