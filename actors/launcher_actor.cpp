@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "actors/outputs.hpp"
+#include "actors/slurm_job.hpp"
 #include "actors/worker_process.hpp"
 
 namespace flowstone::actors {
@@ -18,7 +19,7 @@ namespace fs = std::filesystem;
 struct Watched {
   job_actor job;
   int64_t launcher_pid = 0;
-  std::string task_dir;
+  std::string task_dir;  // a Slurm run's job id is recorded there by its launcher (slurm_job_id)
 };
 
 struct LauncherState {
@@ -58,13 +59,54 @@ std::string on_path(const std::string& name) {
   return "";
 }
 
+// Device slurm: the worker command becomes a Slurm batch job that flowstone-launcher submits and watches
+// (apps/launcher/slurm_run.hpp). Named flowstone-<execution id> (job, task, version, role and party), with
+// the run's cores and timeout, the launcher's environment (the task config, the server's address) and the
+// worker's output appended to the task's usual log files, which the node shares with this server here.
+std::string slurm_submission(const LaunchMsg& msg, const Json& metadata, LaunchSpec* spec) {
+  std::string sbatch = on_path("sbatch");
+  if (sbatch.empty()) return "no sbatch executable on PATH (device slurm needs the Slurm clients)";
+  std::string script = "exec";
+  for (const auto& word : spec->worker_argv) script += " " + shell_quote(word);
+  std::vector<std::string> argv = {sbatch,
+                                   "--parsable",
+                                   "--job-name",
+                                   "flowstone-" + msg.execution_id,
+                                   "--cpus-per-task",
+                                   std::to_string(std::max(1, msg.cores)),
+                                   "--chdir",
+                                   msg.task_dir,
+                                   "--output",
+                                   msg.log_dir + "/task_entrypoint.stdout",
+                                   "--error",
+                                   msg.log_dir + "/task_entrypoint.stderr",
+                                   "--open-mode=append",
+                                   "--export=ALL"};
+  if (msg.timeout_s >
+      0) {  // Slurm's limit is in whole minutes: rounded up, the server's own timeout is first
+    argv.push_back("--time");
+    argv.push_back(std::to_string((msg.timeout_s + 59) / 60));
+  }
+  if (std::string partition = metadata.value("partition", ""); !partition.empty()) {
+    argv.push_back("--partition");
+    argv.push_back(partition);
+  }
+  argv.push_back("--wrap");
+  argv.push_back(script);
+  spec->worker_argv = std::move(argv);
+  spec->scheduler = "slurm";
+  return "";
+}
+
 // The worker's command line and environment for the task's provider (spec 7.1):
 // - none (Flowstone's own): bin_dir/flowstone-<component>;
 // - local with metadata.entrypoint: that executable, which speaks the worker API itself;
 // - local with metadata.path (and venv): a FATE algorithm package, run through flowstone-fate-worker,
 //   which does FATE-Flow's pre- and post-processing around `python -m fate.components`;
+// - slurm: the same three (Flowstone's own when the metadata names neither), run as a Slurm batch job;
 // - docker: `docker run` of metadata.image named <role>-<party_id>-<task_id>-<task_version>, with the
 //   config in CONFIG and the image's default command (FATE's reads --env-name CONFIG).
+// k8s is registered (FATE's device list) but has no runner here: refused at launch.
 std::string worker_command(const ServerConfig& config, const LaunchMsg& msg, LaunchSpec* spec) {
   const std::vector<std::string> entrypoint_args = {"component", "entrypoint", "--env-name",
                                                     "FATE_TASK_CONFIG"};
@@ -72,28 +114,33 @@ std::string worker_command(const ServerConfig& config, const LaunchMsg& msg, Lau
     spec->worker_argv = {std::move(executable)};
     spec->worker_argv.insert(spec->worker_argv.end(), entrypoint_args.begin(), entrypoint_args.end());
   };
-  const Json& provider = msg.provider_row;
-  if (provider.is_null()) {
+  auto own_component = [&]() -> std::string {
     std::string executable = component_path(config, msg.component);
     if (!fs::exists(executable))
       return "component '" + msg.component + "' is not in provider flowstone (" + executable + ")";
     with_args(executable);
     return "";
-  }
+  };
+  const Json& provider = msg.provider_row;
+  if (provider.is_null()) return own_component();
   const Json metadata = provider.value("metadata", Json::object());
   const std::string device = provider.value("device", ""), name = provider.value("provider_name", "");
-  if (device == "local" && metadata.contains("entrypoint")) {
-    with_args(metadata.value("entrypoint", ""));
-    return "";
-  }
-  if (device == "local") {
-    std::string path = metadata.value("path", ""), venv = metadata.value("venv", "");
-    with_args(config.bin_dir + "/flowstone-fate-worker");
-    spec->env["FLOWSTONE_PROVIDER_PATH"] = path;
-    spec->env["FLOWSTONE_PROVIDER_VENV"] = venv;
-    const char* old = std::getenv("PYTHONPATH");
-    spec->env["PYTHONPATH"] = path + (old && *old ? ":" + std::string(old) : "");
-    return "";
+  if (device == "local" || device == "slurm") {
+    if (metadata.contains("entrypoint")) {
+      with_args(metadata.value("entrypoint", ""));
+    } else if (metadata.contains("path")) {
+      std::string path = metadata.value("path", ""), venv = metadata.value("venv", "");
+      with_args(config.bin_dir + "/flowstone-fate-worker");
+      spec->env["FLOWSTONE_PROVIDER_PATH"] = path;
+      spec->env["FLOWSTONE_PROVIDER_VENV"] = venv;
+      const char* old = std::getenv("PYTHONPATH");
+      spec->env["PYTHONPATH"] = path + (old && *old ? ":" + std::string(old) : "");
+    } else if (std::string error = own_component(); !error.empty()) {
+      return error;
+    }
+    if (device == "local") return "";
+    std::string error = slurm_submission(msg, metadata, spec);
+    return error.empty() ? "" : "provider " + name + ": " + error;
   }
   if (device == "docker") {
     std::string docker = on_path("docker");
@@ -109,7 +156,9 @@ std::string worker_command(const ServerConfig& config, const LaunchMsg& msg, Lau
     spec->worker_argv.push_back(metadata.value("image", ""));
     return "";
   }
-  return "provider " + name + ": device '" + device + "' cannot run here (local and docker can)";
+  return "provider " + name + ": device '" + device +
+         "' cannot run tasks here: Flowstone runs them locally (local), in docker (docker) or as Slurm jobs "
+         "(slurm); Kubernetes (k8s) has no runner yet";
 }
 
 // FATE's provider name, name:version@device, of a providers-view row; Flowstone's own executables when null.
@@ -125,6 +174,14 @@ void launch(Self self, const job_actor& job, LaunchMsg& msg) {
     // Started before a crash that lost its record: adopt it rather than start a second worker.
     self->state.watched[msg.execution_id] = Watched{job, pid, msg.task_dir};
     report(job, domain::RecordLaunch{msg.execution_id, pid, "(adopted)", msg.log_dir, 0, ""});
+    return;
+  }
+  if (std::string slurm_job = recorded_slurm_job(msg.task_dir);
+      !slurm_job.empty() && slurm_job_active(query_slurm_job(slurm_job))) {
+    // The same, for a Slurm job whose launcher is gone too: the job still runs and reports by itself.
+    self->state.watched[msg.execution_id] = Watched{job, 0, msg.task_dir};
+    report(job, domain::RecordLaunch{msg.execution_id, 0, "(adopted slurm job " + slurm_job + ")",
+                                     msg.log_dir, 0, ""});
     return;
   }
   // What takes the file system, here off the actors' pool: the provider's registration, the file roots.
@@ -171,7 +228,26 @@ void launch(Self self, const job_actor& job, LaunchMsg& msg) {
 
 std::string lost_reason(const std::string& task_dir, const char* what) {
   std::string exit = recorded_exit(task_dir);
-  return std::string(what) + (exit.empty() ? ", no exit status recorded" : ": worker " + exit);
+  if (exit.empty()) return std::string(what) + ", no exit status recorded";
+  // A Slurm run's launcher records Slurm's word ("slurm job 12 ended CANCELLED ...").
+  return std::string(what) + (exit.rfind("slurm ", 0) == 0 ? ": " : ": worker ") + exit;
+}
+
+// A run whose launcher (and local worker) is gone may still run as a Slurm job (device slurm: its launcher
+// recorded the id in the task folder), which reports through the worker API by itself. Asks Slurm (a
+// blocking client call: this actor is detached). True while the job is pending or running, or while Slurm
+// cannot be asked (a restarting controller; the next sweep asks again); otherwise *ended says how it ended.
+bool slurm_job_goes_on(const std::string& task_dir, std::string* ended) {
+  const std::string slurm_job = recorded_slurm_job(task_dir);
+  if (slurm_job.empty()) return false;
+  SlurmJobState state = query_slurm_job(slurm_job);
+  if (!state.answered) {
+    spdlog::warn("cannot ask Slurm about job {}: {}", slurm_job, state.error);
+    return true;
+  }
+  if (slurm_job_active(state)) return true;
+  *ended = slurm_end_reason(slurm_job, state);
+  return false;
 }
 
 void check(Self self, const job_actor& job, const CheckMsg& msg) {
@@ -179,19 +255,33 @@ void check(Self self, const job_actor& job, const CheckMsg& msg) {
     self->state.watched[msg.execution_id] = Watched{job, msg.launcher_pid, msg.task_dir};
     return;
   }
-  fail(job, msg.execution_id, lost_reason(msg.task_dir, "worker lost while the server was down"));
+  std::string ended;
+  if (slurm_job_goes_on(msg.task_dir, &ended)) {
+    spdlog::info("[job-{}] {}: launcher gone, slurm job {} goes on: adopted",
+                 msg.execution_id.substr(0, msg.execution_id.find('_')), msg.execution_id,
+                 recorded_slurm_job(msg.task_dir));
+    self->state.watched[msg.execution_id] = Watched{job, msg.launcher_pid, msg.task_dir};
+    return;
+  }
+  std::string reason = lost_reason(msg.task_dir, "worker lost while the server was down");
+  fail(job, msg.execution_id,
+       ended.empty() || recorded_exit(msg.task_dir) == ended ? reason : reason + "; " + ended);
 }
 
 void sweep(Self self) {
   auto& watched = self->state.watched;
   for (auto it = watched.begin(); it != watched.end();) {
     const auto& [execution_id, run] = *it;
-    if (process_alive(run.launcher_pid, execution_id) || live_worker(run.task_dir)) {
+    std::string ended;
+    if (process_alive(run.launcher_pid, execution_id) || live_worker(run.task_dir) ||
+        slurm_job_goes_on(run.task_dir, &ended)) {
       ++it;
       continue;
     }
     // A launcher that reported normally leaves the run ended, and this report then changes nothing.
-    fail(run.job, execution_id, lost_reason(run.task_dir, "worker gone without a report"));
+    std::string reason = lost_reason(run.task_dir, "worker gone without a report");
+    fail(run.job, execution_id,
+         ended.empty() || recorded_exit(run.task_dir) == ended ? reason : reason + "; " + ended);
     reap_launcher(run.launcher_pid);  // a zombie counts as gone: its exit status is collected here
     it = watched.erase(it);
   }

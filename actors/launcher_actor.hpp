@@ -1,7 +1,8 @@
 // The worker launcher: starts task runs as detached launcher processes, stops them, and watches them.
-// Detached (its own thread), because fork and /proc reads block. A run's end is normally reported by
-// its launcher over the worker API; the watch here only catches launchers that vanish themselves
-// (kill -9), checked once a second, and runs adopted after a restart.
+// Detached (its own thread), because fork, /proc reads and Slurm's clients (scontrol, scancel: device slurm)
+// block. A run's end is normally reported by its launcher over the worker API; the watch here only catches
+// launchers that vanish themselves (kill -9), checked once a second, and runs adopted after a restart (a
+// Slurm run whose launcher is gone: while Slurm has its job pending or running).
 #pragma once
 #include <memory>
 

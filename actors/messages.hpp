@@ -61,6 +61,8 @@ struct LaunchMsg {
   std::string log_dir;
   std::string provider;  // dag.conf.task.provider (name:version@device); "" or a built-in: Flowstone's own
   Json provider_row;     // its registration (providers view), looked up by the launcher
+  int cores = 0;         // the run's cores and timeout: a batch scheduler (device slurm) is asked for them
+  int64_t timeout_s = 0;
 };
 struct KillMsg {
   std::string execution_id;

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/slurm_job.hpp"
+
 extern char** environ;
 
 namespace flowstone::actors {
@@ -96,6 +98,7 @@ LaunchResult launch_worker(const LaunchSpec& spec) {
                                    "--server",
                                    spec.server_host + ":" + std::to_string(spec.server_port),
                                    "--"};
+  if (!spec.scheduler.empty()) args.insert(args.end() - 1, {"--scheduler", spec.scheduler});
   args.insert(args.end(), spec.worker_argv.begin(), spec.worker_argv.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -132,6 +135,8 @@ LaunchResult launch_worker(const LaunchSpec& spec) {
 }
 
 void reap_launcher(int64_t launcher_pid) {
+  // None for a Slurm job adopted without its launcher; waitpid(0) would take any child of the group.
+  if (launcher_pid <= 0) return;
   int status = 0;
   ::waitpid(static_cast<pid_t>(launcher_pid), &status, WNOHANG);  // ECHILD for an adopted one: nothing to do
 }
@@ -145,6 +150,9 @@ std::string kill_run(int64_t launcher_pid, const std::string& execution_id, cons
     ::kill(-static_cast<pid_t>(worker), SIGKILL);
     return "killed worker group " + std::to_string(worker);
   }
+  // scancel of a job that already ended only says so: no need to ask first.
+  if (std::string slurm_job = recorded_slurm_job(task_dir); !slurm_job.empty())
+    return cancel_slurm_job(slurm_job);
   return "no process left";
 }
 

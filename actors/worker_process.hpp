@@ -22,6 +22,8 @@ struct LaunchSpec {
   std::string log_dir;                     // stdout/stderr files
   std::string server_host;
   uint16_t server_port = 0;
+  // "slurm": worker_argv is an `sbatch --parsable` submission the launcher runs and watches (device slurm).
+  std::string scheduler;
 };
 
 struct LaunchResult {
@@ -44,8 +46,9 @@ bool process_alive(int64_t pid, const std::string& execution_id);
 // The worker's process group leader from <task_dir>/worker.pid, if it is still alive.
 int64_t live_worker(const std::string& task_dir);
 
-// Stops a run: asks its launcher to stop the worker group (the launcher escalates to SIGKILL), or
-// kills the worker group directly when the launcher is gone. Returns a description of what was done.
+// Stops a run: asks its launcher to stop the worker group (the launcher escalates to SIGKILL; a Slurm run's
+// launcher cancels its job), or kills the worker group directly when the launcher is gone (a Slurm run's job:
+// scancel). Returns a description of what was done.
 std::string kill_run(int64_t launcher_pid, const std::string& execution_id, const std::string& task_dir);
 
 // The exit recorded by the launcher ("exited with code 3", "killed by signal 9"), or empty.

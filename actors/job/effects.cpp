@@ -63,7 +63,7 @@ void launch(JobSelf self, const domain::TaskRun& run) {
   self->send(env.launcher, job_actor(self),
              LaunchMsg{st.job_id, run.execution_id, std::move(config), run.component,
                        task_dir_of(env, st.job_id, run), log_dir_of(env, st.job_id, run), std::move(provider),
-                       nullptr});
+                       nullptr, run.cores, run.timeout_s});
 }
 
 void carry_out_run_effect(JobSelf self, const domain::Effect& effect) {

@@ -296,7 +296,7 @@ void register_provider(Self self, ApiCallMsg& call) {
                             "No permission: providers are registered from this machine only (the call "
                             "came from " +
                                 call.request.remote_address + ")"));
-  if (p.device == "local")
+  if (p.device == "local" || p.device == "slurm")  // a Slurm job runs the same executables, on this machine
     if (auto refused = local_provider_refusal(self->state.env->config, p.metadata))
       return call.reply(std::move(*refused));
   catalog_command(self, domain::RegisterProvider{std::move(p), 0}, call.reply);

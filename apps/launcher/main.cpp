@@ -1,6 +1,7 @@
 // flowstone-launcher: the per-task process between the server and a worker.
 //
-//   flowstone-launcher --execution-id ID --task-dir DIR --log-dir DIR --server HOST:PORT -- WORKER ARGS...
+//   flowstone-launcher --execution-id ID --task-dir DIR --log-dir DIR --server HOST:PORT
+//                      [--scheduler slurm] -- WORKER ARGS...
 //
 // The server starts it detached (its own session, parent init), so it outlives a server restart. It
 // starts the worker in the worker's own process group with stdout/stderr appended to files in the log
@@ -8,6 +9,10 @@
 // exit status to <task-dir>/exit_status and, unless the worker's own final report was accepted (it
 // leaves <task-dir>/status_reported), reports the exit through POST /v2/worker/task/status as `failed`,
 // retrying until the server answers. SIGTERM stops the worker group: SIGTERM, then SIGKILL after 5 s.
+//
+// With --scheduler slurm, WORKER ARGS is an `sbatch --parsable` submission (the `slurm` provider device):
+// the worker runs as a Slurm job instead of a child (apps/launcher/slurm_run.hpp), its id is recorded in
+// <task-dir>/slurm_job_id, its end is Slurm's ("slurm job 12 ended CANCELLED ...") and SIGTERM is scancel.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -22,13 +27,14 @@
 #include <thread>
 #include <vector>
 
+#include "apps/launcher/slurm_run.hpp"
 #include "net/http_client.hpp"
 #include "net/json_io.hpp"
 
 namespace {
 
 struct Args {
-  std::string execution_id, task_dir, log_dir, host = "127.0.0.1";
+  std::string execution_id, task_dir, log_dir, scheduler, host = "127.0.0.1";
   uint16_t port = 9380;
   std::vector<std::string> worker;
 };
@@ -48,6 +54,9 @@ bool parse_args(int argc, char** argv, Args* args) {
       args->task_dir = v;
     } else if (a == "--log-dir") {
       args->log_dir = v;
+    } else if (a == "--scheduler") {
+      if (v != "slurm") return false;
+      args->scheduler = v;
     } else if (a == "--server") {
       auto colon = v.rfind(':');
       if (colon == std::string::npos) return false;
@@ -105,14 +114,29 @@ void report_exit(const Args& args, const std::string& error) {
   }
 }
 
+// The run has ended: records how (`exit`) in <task-dir>/exit_status and `told` in the stderr log and, unless
+// the worker's own final report was accepted (it leaves <task-dir>/status_reported), reports `error`.
+void finish(const Args& args, int err, const std::string& exit, const std::string& told,
+            const std::string& error) {
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  sigprocmask(SIG_UNBLOCK, &stop, nullptr);  // from now on a stop request simply ends the launcher
+  write_atomically(args.task_dir + "/exit_status", exit);
+  std::string tail = "=== " + told + "\n";
+  (void)!write(err, tail.data(), tail.size());
+  if (access((args.task_dir + "/status_reported").c_str(), F_OK) != 0) report_exit(args, error);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args;
   if (!parse_args(argc, argv, &args)) {
     std::cerr
-        << "usage: flowstone-launcher --execution-id ID --task-dir DIR --log-dir DIR --server HOST:PORT -- "
-           "WORKER ARGS...\n";
+        << "usage: flowstone-launcher --execution-id ID --task-dir DIR --log-dir DIR --server HOST:PORT "
+           "[--scheduler slurm] -- WORKER ARGS...\n";
     return 2;
   }
   // Nothing of the server's may stay open here (its listening socket, its log files, its stdout), or a
@@ -148,6 +172,13 @@ int main(int argc, char** argv) {
   std::string banner = "=== " + args.execution_id + " started " + std::string(std::ctime(&now));
   (void)!write(out, banner.data(), banner.size());
   (void)!write(err, banner.data(), banner.size());
+
+  if (args.scheduler == "slurm") {
+    bool stopping = false;
+    std::string exit = flowstone::launcher::run_slurm_job(args.worker, args.task_dir, err, waited, &stopping);
+    finish(args, err, exit, exit, stopping ? "worker stopped: " + exit : exit);
+    return 0;
+  }
 
   std::vector<char*> worker_argv;
   for (auto& a : args.worker) worker_argv.push_back(a.data());
@@ -197,18 +228,8 @@ int main(int argc, char** argv) {
     }
   }
   kill(-worker, SIGKILL);  // whatever the worker left behind in its group goes with it
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGINT);
-  sigprocmask(SIG_UNBLOCK, &stop, nullptr);  // from now on a stop request simply ends the launcher
   std::string exit = describe_exit(status);
-  write_atomically(args.task_dir + "/exit_status", exit);
-  std::string tail = "=== worker " + exit + "\n";
-  (void)!write(err, tail.data(), tail.size());
-  // A worker that got its final report accepted leaves this marker; then there is nothing to add.
-  if (access((args.task_dir + "/status_reported").c_str(), F_OK) != 0)
-    report_exit(args,
-                stopping ? "worker stopped: " + exit : "worker " + exit + " without reporting its status");
+  finish(args, err, exit, "worker " + exit,
+         stopping ? "worker stopped: " + exit : "worker " + exit + " without reporting its status");
   return 0;
 }

@@ -48,15 +48,25 @@ CatalogDecision on_register_provider(const CatalogState& s, const RegisterProvid
   const ProviderInfo& p = cmd.provider;
   if (p.name.empty() || p.version.empty())
     return reject(RetCode::invalid_parameter, "Invalid request: name and version are required");
-  if (p.device != "local" && p.device != "docker" && p.device != "k8s")
+  if (p.device != "local" && p.device != "docker" && p.device != "k8s" && p.device != "slurm")
     return reject(RetCode::device_not_supported,
-                  "device '" + p.device + "' is not supported: use local, docker or k8s");
+                  "device '" + p.device + "' is not supported: use local, docker, slurm or k8s");
   const Json& m = p.metadata;
-  auto has_text = [&](const char* key) { return m.contains(key) && m[key].is_string() && !m[key].empty(); };
+  // (Json::empty() is false for every string, "" included: the string itself is asked.)
+  auto has_text = [&](const char* key) {
+    return m.contains(key) && m[key].is_string() && !m[key].get_ref<const std::string&>().empty();
+  };
   if (p.device == "local" && !has_text("path") && !has_text("entrypoint"))
     return reject(RetCode::invalid_parameter,
                   "Invalid request: metadata.path (a FATE algorithm package, with venv) or "
                   "metadata.entrypoint (an executable speaking the worker API) is required for device local");
+  // slurm runs what local runs (entrypoint, or path with venv), or Flowstone's own components when neither
+  // is given, as Slurm jobs; `partition` picks the Slurm partition. What is given must be text.
+  if (p.device == "slurm")
+    for (const char* key : {"path", "venv", "entrypoint", "partition"})
+      if (m.contains(key) && !has_text(key))
+        return reject(RetCode::invalid_parameter,
+                      std::string("Invalid request: metadata.") + key + " must be a non-empty string");
   if ((p.device == "docker" || p.device == "k8s") && !has_text("image"))
     return reject(RetCode::invalid_parameter,
                   "Invalid request: metadata.image is required for device " + p.device);

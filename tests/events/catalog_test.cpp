@@ -43,6 +43,22 @@ TEST(Catalog, ProvidersAreCreatedUpdatedFoundAndDeleted) {
   EXPECT_EQ(Decide(s, DeleteProviders{"nope", "", "", 6}).data, false);
 }
 
+// A slurm provider needs no metadata (Flowstone's own components, as Slurm jobs); what it gives must be text.
+TEST(Catalog, SlurmProvidersTakeOptionalTextMetadata) {
+  CatalogState s;
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("1.0", "slurm", Json::object()), 1}).code, RetCode::success);
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("1.1", "slurm", {{"partition", "debug"}}), 2}).code,
+            RetCode::success);
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("1.2", "slurm", {{"partition", 3}}), 3}).code,
+            RetCode::invalid_parameter);
+  Json empty_entrypoint = Json::object();  // ({"entrypoint", ""} alone would read as a std::string range)
+  empty_entrypoint["entrypoint"] = "";
+  EXPECT_EQ(Decide(s, RegisterProvider{provider("1.3", "slurm", empty_entrypoint), 4}).code,
+            RetCode::invalid_parameter);
+  ASSERT_NE(find_provider(s, "fate:1.1@slurm"), nullptr);
+  EXPECT_EQ(find_provider(s, "fate:1.1@slurm")->metadata.value("partition", ""), "debug");
+}
+
 TEST(Catalog, TablesRegisterOnceAndAnUnknownOneIsNotFound) {
   CatalogState s;
   TableMeta t;
