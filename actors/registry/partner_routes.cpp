@@ -145,6 +145,10 @@ Decision job_start(const SiteCall& c) {
 
 Decision copy_stop(const SiteCall& c) {
   auto status = status_param(c.params, "stop_status");
+  // A Flowstone scheduler stops the copies of a job that succeeded with "success" (after the status update
+  // in the same lane): should that update have been lost, the stop alone ends the copy as it ended.
+  if (status == domain::Status::success)
+    return domain::UpdateCopyStatus{c.party, domain::Status::success, c.reason, false, 0};
   // FATE-Flow sends no stop_status: failed.
   domain::Status stop = status && domain::is_interrupt(*status) ? *status : domain::Status::failed;
   return domain::StopCopy{c.party, stop, c.reason.empty() ? "stopped by the scheduler" : c.reason, 0};

@@ -56,7 +56,7 @@ std::vector<Effect> undelivered_end_calls(const JobState& state) {
   Step step(state, 0);
   if (state.end_undelivered())
     for (const PartyRef& party : state.remote_parties)
-      if (state.joined.count(party) && !state.end_delivered.count(party)) {
+      if (!state.end_delivered.count(party)) {
         step.call(UpdateRemoteJob{party, state.schedule_status, state.schedule_reason});
         step.call(StopRemoteJob{party, state.schedule_status, state.schedule_reason});
       }

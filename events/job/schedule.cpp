@@ -224,8 +224,11 @@ void set_job_status(Step& step, Status to, const std::string& reason, bool push)
     for (const PartyRef& party : joined_parties(step.state())) step.call(UpdateRemoteJob{party, to, reason});
 }
 
+// Every remote party, joined or not: one whose answer to the create was lost holds a copy the scheduler never
+// heard of (the chaos run left such a copy `ready` for good); one without a copy answers "no found job",
+// which records the end as delivered all the same.
 void stop_remote_copies(Step& step, Status status, const std::string& reason) {
-  for (const PartyRef& party : joined_parties(step.state())) step.call(StopRemoteJob{party, status, reason});
+  for (const PartyRef& party : step.state().remote_parties) step.call(StopRemoteJob{party, status, reason});
 }
 
 void start_task(Step& step, const std::string& task) {
@@ -352,8 +355,10 @@ Decision on_party_report(const JobState& state, const ReportPartyStatus& cmd) {
 
 // An answer to the stop sent at the end other than "unreachable" (104) means the party has the end.
 Decision on_end_call_answered(const JobState& state, const EndCallAnswered& cmd) {
+  const auto& remote = state.remote_parties;
   if (!state.exists || !state.end_undelivered() || cmd.code == RetCode::federated_error ||
-      !state.joined.count(cmd.party) || state.end_delivered.count(cmd.party))
+      std::find(remote.begin(), remote.end(), cmd.party) == remote.end() ||
+      state.end_delivered.count(cmd.party))
     return Decision{};
   Step step(state, cmd.now_ms);
   step.emit(EndDelivered{cmd.party});

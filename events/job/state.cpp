@@ -21,7 +21,7 @@ JobCopy* JobState::copy(const PartyRef& party) {
 
 bool JobState::end_undelivered() const {
   if (!is_scheduler || !is_end(schedule_status)) return false;
-  for (const PartyRef& party : joined)
+  for (const PartyRef& party : remote_parties)
     if (!end_delivered.count(party)) return true;
   return false;
 }

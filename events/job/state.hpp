@@ -91,7 +91,7 @@ struct JobState {
   Status schedule_status = Status::ready;
   std::string schedule_reason;
   std::set<PartyRef> joined;         // remote parties that created their copy
-  std::set<PartyRef> end_delivered;  // joined parties that answered the stop sent at the job's end
+  std::set<PartyRef> end_delivered;  // remote parties that answered the stop sent at the job's end
   // Admission (all-or-nothing job resources): the current attempt and each party's answer to it.
   int admission_attempt = 0;
   bool admission_open = false;  // asked, not every party answered yet
@@ -124,7 +124,8 @@ struct JobState {
   std::vector<PartyRef> remote_parties_of(const std::string& task_name) const;
   bool is_local(const PartyRef& party) const { return copy(party) != nullptr; }
   bool all_joined() const { return joined.size() >= remote_parties.size(); }
-  // The scheduler of an ended job still owes a joined party the stop that tells it of the end.
+  // The scheduler of an ended job still owes a remote party the stop that tells it of the end (every remote
+  // party: one whose answer to the create was lost may hold a copy the scheduler never heard of).
   bool end_undelivered() const;
 };
 

@@ -125,6 +125,7 @@ inline std::optional<JobCommand> partner_command(const PartnerCall& call) {
   if (e == "partner/job/start") return UpdateCopyStatus{party, Status::running, "started", true, 0};
   if (e == "partner/job/stop") {
     Status stop = status("stop_status", Status::failed);
+    if (stop == Status::success) return UpdateCopyStatus{party, Status::success, reason, false, 0};
     return StopCopy{party, is_interrupt(stop) ? stop : Status::failed, reason, 0};
   }
   if (e == "partner/task/status/update")

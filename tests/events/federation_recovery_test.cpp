@@ -164,6 +164,23 @@ TEST_F(FederationRecoveryTest, WithTwoPartiesTheEndIsOwedUntilBothAnswered) {
   EXPECT_FALSE(sched_.state.end_undelivered());
 }
 
+TEST_F(FederationRecoveryTest, APartyThatNeverAnsweredTheCreateIsToldOfTheEndToo) {
+  // The chaos run: the create reached the host but its answer was lost, and the job was stopped. The host's
+  // copy, which the scheduler never heard of, must still learn of the end.
+  Create(chain_dag());
+  Decision stop = Run(sched_, StopJob{Status::canceled, "stopped by user", 0});
+  ASSERT_EQ(stop.code, RetCode::success) << stop.message;
+  EXPECT_EQ(endpoints(calls_to(sched_.state, stop.effects, kHost)),
+            std::vector<std::string>{"partner/job/stop"});
+  EXPECT_TRUE(sched_.state.end_undelivered());
+  // At the host the stop ends the copy it made.
+  JoinAtParty();
+  ASSERT_EQ(Run(party_, StopCopy{kHost, Status::canceled, "stopped by user", 0}).code, RetCode::success);
+  EXPECT_EQ(party_.state.copy(kHost)->status, Status::canceled);
+  Run(sched_, EndCallAnswered{kHost, RetCode::success, 0});
+  EXPECT_FALSE(sched_.state.end_undelivered());
+}
+
 TEST_F(FederationRecoveryTest, AnAnswerBeforeTheEndRecordsNothing) {
   Create(chain_dag());
   Joined(kHost);
