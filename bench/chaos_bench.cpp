@@ -318,10 +318,17 @@ int main(int argc, char** argv) {
       std::cout << "\n";
     }
   }
+  // A copy's cores go back to its party's ledger just after the copy ends (the job's actor tells the
+  // resource manager once the end is durable): give the ledgers up to 10 s to come back to zero.
   int cores_in_use = 0;
   for (Site* s : sites) {
-    auto info = call(s->port, "GET", "/v2/site/info/query", nullptr);
-    const int in_use = info && (*info)["data"].is_object() ? (*info)["data"].value("cores_in_use", 0) : -1;
+    int in_use = -1;
+    for (int i = 0; i < 100; ++i) {
+      auto info = call(s->port, "GET", "/v2/site/info/query", nullptr);
+      in_use = info && (*info)["data"].is_object() ? (*info)["data"].value("cores_in_use", 0) : -1;
+      if (in_use == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     if (in_use != 0) std::cout << "cores in use at " << s->role << ": " << in_use << "\n";
     cores_in_use += std::max(in_use, 0);
   }
