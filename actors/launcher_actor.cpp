@@ -226,11 +226,15 @@ void launch(Self self, const job_actor& job, LaunchMsg& msg) {
                                    provider_name_of(msg.provider_row)});
 }
 
-std::string lost_reason(const std::string& task_dir, const char* what) {
+// Why a watched run is failed: `what`, the exit its launcher recorded (a Slurm run's launcher records
+// Slurm's word, "slurm job 12 ended CANCELLED ..."), and how its Slurm job ended (`slurm_ended`) when the
+// launcher did not record that.
+std::string lost_reason(const std::string& task_dir, const char* what, const std::string& slurm_ended) {
   std::string exit = recorded_exit(task_dir);
-  if (exit.empty()) return std::string(what) + ", no exit status recorded";
-  // A Slurm run's launcher records Slurm's word ("slurm job 12 ended CANCELLED ...").
-  return std::string(what) + (exit.rfind("slurm ", 0) == 0 ? ": " : ": worker ") + exit;
+  std::string reason =
+      std::string(what) + (exit.empty() ? ", no exit status recorded"
+                                        : (exit.rfind("slurm ", 0) == 0 ? ": " : ": worker ") + exit);
+  return slurm_ended.empty() || exit == slurm_ended ? reason : reason + "; " + slurm_ended;
 }
 
 // A run whose launcher (and local worker) is gone may still run as a Slurm job (device slurm: its launcher
@@ -263,9 +267,7 @@ void check(Self self, const job_actor& job, const CheckMsg& msg) {
     self->state.watched[msg.execution_id] = Watched{job, msg.launcher_pid, msg.task_dir};
     return;
   }
-  std::string reason = lost_reason(msg.task_dir, "worker lost while the server was down");
-  fail(job, msg.execution_id,
-       ended.empty() || recorded_exit(msg.task_dir) == ended ? reason : reason + "; " + ended);
+  fail(job, msg.execution_id, lost_reason(msg.task_dir, "worker lost while the server was down", ended));
 }
 
 void sweep(Self self) {
@@ -279,9 +281,7 @@ void sweep(Self self) {
       continue;
     }
     // A launcher that reported normally leaves the run ended, and this report then changes nothing.
-    std::string reason = lost_reason(run.task_dir, "worker gone without a report");
-    fail(run.job, execution_id,
-         ended.empty() || recorded_exit(run.task_dir) == ended ? reason : reason + "; " + ended);
+    fail(run.job, execution_id, lost_reason(run.task_dir, "worker gone without a report", ended));
     reap_launcher(run.launcher_pid);  // a zombie counts as gone: its exit status is collected here
     it = watched.erase(it);
   }

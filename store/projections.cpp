@@ -14,10 +14,10 @@
 namespace flowstone::store {
 namespace {
 
-// Replays one of the server's single streams into *state, counting it in the report; stops at an event
-// that does not decode and names it.
-template <class State, class Decode>
-void replay_singleton(EventLog& log, const char* stream, Decode decode, State* state,
+// Replays one of the server's single streams, handing each decoded event to `apply` and counting it in the
+// report; stops at an event that does not decode and names it.
+template <class Decode, class Apply>
+void replay_singleton(EventLog& log, const char* stream, Decode decode, Apply apply,
                       ProjectionReport* report) {
   std::vector<StoredEvent> events;
   Status s = log.ReadStream(stream, 1, &events);
@@ -31,7 +31,7 @@ void replay_singleton(EventLog& log, const char* stream, Decode decode, State* s
                                error);
       return;
     }
-    domain::apply(*state, *event);
+    apply(*event);
     ++report->events;
   }
 }
@@ -83,27 +83,20 @@ Status replay_all(EventLog& log, Rows* rows, ProjectionReport* report) {
     for (auto& row : domain::job_views(state)) (*rows)[row.family][row.key] = std::move(row.value);
   }
   // Jobs compacted past their retention: their rows as they stood when their stream was removed.
-  std::vector<StoredEvent> compacted;
-  s = log.ReadStream(kRetentionStream, 1, &compacted);
-  if (!s.ok()) report->errors.push_back(std::string(kRetentionStream) + ": " + s.ToString());
-  if (!compacted.empty()) ++report->streams;
-  for (const StoredEvent& stored : compacted) {
-    std::string error;
-    auto job = decode_compacted_job(stored.payload, &error);
-    if (!job) {
-      report->errors.push_back(std::string(kRetentionStream) + " event " + std::to_string(stored.version) +
-                               ": " + error);
-      break;
-    }
-    ++report->events;
-    for (auto& row : job->rows) (*rows)[row.family][row.key] = std::move(row.value);
-  }
+  replay_singleton(
+      log, kRetentionStream, decode_compacted_job,
+      [&](CompactedJob& job) {
+        for (auto& row : job.rows) (*rows)[row.family][row.key] = std::move(row.value);
+      },
+      report);
   // The catalog (tables, providers, imported models) and the access stream (apps, roles, grants: no views,
   // but a stream that does not decode is reported as the job streams are).
   domain::CatalogState catalog;
-  replay_singleton(log, kCatalogStream, decode_catalog_event, &catalog, report);
+  replay_singleton(
+      log, kCatalogStream, decode_catalog_event, [&](const auto& e) { domain::apply(catalog, e); }, report);
   domain::AccessState access;
-  replay_singleton(log, kAccessStream, decode_access_event, &access, report);
+  replay_singleton(
+      log, kAccessStream, decode_access_event, [&](const auto& e) { domain::apply(access, e); }, report);
   for (auto& row : domain::catalog_views(catalog)) (*rows)[row.family][row.key] = std::move(row.value);
   for (const auto& family : job_view_families()) report->rows += (*rows)[family].size();
   return Status::OK();

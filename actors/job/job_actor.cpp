@@ -32,7 +32,7 @@ void keep_supervising(JobSelf self) {
                      [handle] { caf::anon_send(handle, supervise_atom::value); });
 }
 
-// While a joined party has not answered the stop that tells it of the job's end (unreachable then), the
+// While a remote party has not answered the stop that tells it of the job's end (unreachable then), the
 // end calls are repeated after 2 s, 4 s, ... up to a minute apart, until every party has answered.
 void keep_delivering_end(JobSelf self) {
   auto& st = self->state;
@@ -109,7 +109,7 @@ void publish_status(JobSelf self, const std::vector<domain::JobEvent>& events) {
                                static_cast<double>(e.at_ms - st.job().create_time) / 1000.0);
 }
 
-// At rest: ended at every copy here (and at the schedule record), its end told to every joined party, no
+// At rest: ended at every copy here (and at the schedule record), its end told to every remote party, no
 // run going on here and no collect in flight. The registry may stop an actor at rest once it is idle; what
 // it served is in the views, and the next command replays the stream.
 bool at_rest(JobSelf self) {

@@ -131,8 +131,8 @@ struct ScheduleTaskStatusChanged {  // a task's federated status (spec 3.4)
 struct PartyJoined {  // a party on another server created its copy of the job
   PartyRef party;
 };
-struct EndDelivered {  // a joined party answered the stop that told it of the job's end: a restart need
-  PartyRef party;      // not repeat it (until every joined party has one, recovery repeats the end calls)
+struct EndDelivered {  // a remote party answered the stop that told it of the job's end: a restart need
+  PartyRef party;      // not repeat it (until every remote party has one, recovery repeats the end calls)
 };
 struct JobProgressChanged {  // the share of tasks ended, as pushed to the parties
   int progress = 0;

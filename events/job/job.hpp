@@ -41,7 +41,7 @@ JobState evolve(JobState state, const JobEvent& event);
 // check runs whose launcher may be gone, and repeat the calls whose outcome is not yet recorded (every
 // partner command is idempotent by meaning). (Liveness is the host's business.)
 std::vector<Effect> recovery_effects(const JobState& state);
-// The calls that tell the joined parties that have not answered the job's end of it (its status, then the
+// The calls that tell the remote parties that have not answered the job's end of it (its status, then the
 // stop): repeated by recovery, and by the scheduler's actor after a backoff while any is owed.
 std::vector<Effect> undelivered_end_calls(const JobState& state);
 

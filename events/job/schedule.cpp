@@ -372,8 +372,8 @@ Decision on_copy_created(const JobState& state, const CopyCreateAnswered& cmd) {
     step.emit(PartyJoined{cmd.party});
     if (state.schedule_status != Status::waiting) {  // the job moved on meanwhile: catch the party up
       step.call(UpdateRemoteJob{cmd.party, state.schedule_status, ""});
-      if (is_end(state.schedule_status))
-        stop_remote_copies(step, state.schedule_status, state.schedule_reason);
+      if (is_end(state.schedule_status))  // the other parties were told at the end already
+        step.call(StopRemoteJob{cmd.party, state.schedule_status, state.schedule_reason});
     }
   } else if (!ok(cmd.code) && !is_end(state.schedule_status)) {
     const std::string reason = "party " + party_text(cmd.party) + " could not create the job: " + cmd.message;

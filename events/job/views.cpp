@@ -107,7 +107,7 @@ Json job_row_with(const JobState& s, const JobCopy& copy, Json dag) {
       {"resource_in_use", copy.resource_in_use},
       {"pending_reason", pending_reason(s, copy)},
   };
-  // Flowstone: the scheduler still owes a joined party the stop that tells it of the end (recovery repeats
+  // Flowstone: the scheduler still owes a remote party the stop that tells it of the end (recovery repeats
   // it at a restart). Only present while true, so the rows of jobs that owe nothing are FATE-Flow's.
   if (s.end_undelivered()) row["end_undelivered"] = true;
   return row;

@@ -34,7 +34,7 @@ std::vector<fs::path> fixture_parties() {
 
 // Fields a later build added to view rows (only where they apply), with what they mean for an old log. A
 // rebuilt row may carry them where the old row did not; every other byte must be the same.
-//   end_undelivered: the scheduler of an ended job has no EndDelivered from a joined party (old logs
+//   end_undelivered: the scheduler of an ended job has no EndDelivered from a remote party (old logs
 //                    have none, so their ended federated jobs are recovered once and their stops repeated).
 const char* const kFieldsAddedLater[] = {"end_undelivered"};
 

@@ -114,6 +114,22 @@ class Slurm : public SitesTest {
     std::string task_id = host().task_rows(job_id, "host")[task].value("task_id", "");
     return "flowstone-" + task_id + "_0_host_" + kHost;
   }
+  // Submits job_dag(host_a_params) and waits until the host's a_0 runs as a Slurm job.
+  void submit_running(const Json& host_a_params, std::string* job_id, std::string* slurm_job) {
+    *job_id = submit_ok(guest(), job_dag(host_a_params));
+    ASSERT_FALSE(job_id->empty());
+    *slurm_job = wait_slurm_job(*job_id, "a_0");
+    ASSERT_FALSE(slurm_job->empty()) << diagnostics(*job_id);
+    ASSERT_TRUE(slurm_state_is(*slurm_job, "RUNNING")) << diagnostics(*job_id);
+  }
+  // The job's copies at guest and host both end with `status` within `deadline`.
+  void expect_ended_everywhere(const std::string& job_id, const std::string& status,
+                               std::chrono::milliseconds deadline) {
+    for (auto [server, role] : {std::pair{&guest(), "guest"}, std::pair{&host(), "host"}}) {
+      Json row = wait_end(*server, job_id, role, deadline);
+      EXPECT_EQ(row.value("status", ""), status) << role << " " << row.dump(2) << diagnostics(job_id);
+    }
+  }
   ::testing::AssertionResult slurm_state_is(const std::string& slurm_job, const std::string& state) {
     std::string record;
     if (poll_until(
@@ -135,10 +151,7 @@ TEST_F(Slurm, HostTasksRunAsSlurmJobs) {
   ASSERT_NO_FATAL_FAILURE(start_parties());
   std::string job_id = submit_ok(guest(), job_dag());
   ASSERT_FALSE(job_id.empty());
-  for (auto [server, role] : {std::pair{&guest(), "guest"}, std::pair{&host(), "host"}}) {
-    Json row = wait_end(*server, job_id, role);
-    EXPECT_EQ(row.value("status", ""), "success") << role << " " << row.dump(2) << diagnostics(job_id);
-  }
+  expect_ended_everywhere(job_id, "success", 60s);
   auto host_tasks = host().task_rows(job_id, "host");
   for (const std::string task : {"a_0", "b_0"}) {
     EXPECT_EQ(host_tasks[task].value("provider_name", ""), kProvider) << host_tasks[task].dump(2);
@@ -161,21 +174,15 @@ TEST_F(Slurm, HostTasksRunAsSlurmJobs) {
 // for it, and so does the job at both parties.
 TEST_F(Slurm, ScancelFailsTheTaskWithSlurmsReason) {
   ASSERT_NO_FATAL_FAILURE(start_parties());
-  std::string job_id = submit_ok(guest(), job_dag({{"sleep", 60}}));
-  ASSERT_FALSE(job_id.empty());
-  std::string slurm_job = wait_slurm_job(job_id, "a_0");
-  ASSERT_FALSE(slurm_job.empty()) << diagnostics(job_id);
-  ASSERT_TRUE(slurm_state_is(slurm_job, "RUNNING")) << diagnostics(job_id);
+  std::string job_id, slurm_job;
+  ASSERT_NO_FATAL_FAILURE(submit_running({{"sleep", 60}}, &job_id, &slurm_job));
 
   std::string out;
   int status = run_command("scancel --name " + slurm_name(job_id, "a_0") + " 2>&1", &out);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
   EXPECT_TRUE(slurm_state_is(slurm_job, "CANCELLED"));
 
-  for (auto [server, role] : {std::pair{&guest(), "guest"}, std::pair{&host(), "host"}}) {
-    Json row = wait_end(*server, job_id, role, 30s);
-    EXPECT_EQ(row.value("status", ""), "failed") << role << " " << row.dump(2) << diagnostics(job_id);
-  }
+  expect_ended_everywhere(job_id, "failed", 30s);
   Json a = host().task_rows(job_id, "host")["a_0"];
   EXPECT_EQ(a.value("party_status", ""), "failed") << a.dump(2);
   std::string error = a.value("error_report", "");
@@ -188,19 +195,13 @@ TEST_F(Slurm, ScancelFailsTheTaskWithSlurmsReason) {
 // Stopping the job stops its Slurm job too: the host's launcher is told to stop and runs scancel.
 TEST_F(Slurm, StoppingTheJobCancelsItsSlurmJob) {
   ASSERT_NO_FATAL_FAILURE(start_parties());
-  std::string job_id = submit_ok(guest(), job_dag({{"sleep", 60}}));
-  ASSERT_FALSE(job_id.empty());
-  std::string slurm_job = wait_slurm_job(job_id, "a_0");
-  ASSERT_FALSE(slurm_job.empty()) << diagnostics(job_id);
-  ASSERT_TRUE(slurm_state_is(slurm_job, "RUNNING")) << diagnostics(job_id);
+  std::string job_id, slurm_job;
+  ASSERT_NO_FATAL_FAILURE(submit_running({{"sleep", 60}}, &job_id, &slurm_job));
 
   Json stop = guest().post("job/stop", {{"job_id", job_id}});
   ASSERT_EQ(code_of(stop), 0) << stop.dump();
   EXPECT_TRUE(slurm_state_is(slurm_job, "CANCELLED")) << diagnostics(job_id);
-  for (auto [server, role] : {std::pair{&guest(), "guest"}, std::pair{&host(), "host"}}) {
-    Json row = wait_end(*server, job_id, role, 30s);
-    EXPECT_EQ(row.value("status", ""), "canceled") << role << " " << row.dump(2) << diagnostics(job_id);
-  }
+  expect_ended_everywhere(job_id, "canceled", 30s);
   EXPECT_TRUE(contains(
       read_text(host().data_dir() + "/logs/" + job_id + "/host/" + kHost + "/a_0/task_entrypoint.stderr"),
       "cancelled slurm job " + slurm_job))
@@ -212,11 +213,8 @@ TEST_F(Slurm, StoppingTheJobCancelsItsSlurmJob) {
 // the job still running in Slurm, adopts it (no second run), and the job succeeds.
 TEST_F(Slurm, RestartAdoptsARunningSlurmJob) {
   ASSERT_NO_FATAL_FAILURE(start_parties());
-  std::string job_id = submit_ok(guest(), job_dag({{"sleep", 5}}));
-  ASSERT_FALSE(job_id.empty());
-  std::string slurm_job = wait_slurm_job(job_id, "a_0");
-  ASSERT_FALSE(slurm_job.empty()) << diagnostics(job_id);
-  ASSERT_TRUE(slurm_state_is(slurm_job, "RUNNING")) << diagnostics(job_id);
+  std::string job_id, slurm_job;
+  ASSERT_NO_FATAL_FAILURE(submit_running({{"sleep", 5}}, &job_id, &slurm_job));
   pid_t launcher = host().wait_pid_file(host_task_dir(job_id, "a_0"), "launcher.pid", 5s);
   ASSERT_GT(launcher, 0);
 
@@ -225,10 +223,7 @@ TEST_F(Slurm, RestartAdoptsARunningSlurmJob) {
   ASSERT_TRUE(poll_until([&] { return !pid_running(launcher); }, 10s));
   ASSERT_EQ(host().restart(), "") << diagnostics(job_id);
 
-  for (auto [server, role] : {std::pair{&guest(), "guest"}, std::pair{&host(), "host"}}) {
-    Json row = wait_end(*server, job_id, role, 45s);
-    EXPECT_EQ(row.value("status", ""), "success") << role << " " << row.dump(2) << diagnostics(job_id);
-  }
+  expect_ended_everywhere(job_id, "success", 45s);
   auto versions = host().task_versions(job_id, "a_0", "host");
   EXPECT_EQ(versions.size(), 1u) << "adopted, not run again";
   EXPECT_TRUE(contains(read_text(host().data_dir() + "/logs/flowstone.log"),
