@@ -2,15 +2,16 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "apps/fate_worker/fate_spec.hpp"
 #include "net/archive.hpp"
 #include "net/yaml_json.hpp"
 
@@ -27,49 +28,8 @@ using Query = std::vector<std::pair<std::string, std::string>>;
 constexpr int kDefaultPartitions = 16;
 // The provider's cleanup tears down sessions; one that hangs must not keep a stop waiting forever.
 constexpr std::chrono::seconds kCleanupTimeout{120};
-// The keys of FATE's artifact Metadata (a pydantic model the provider validates): anything else a
-// model's meta.yaml carries is dropped rather than risk the provider refusing the task config.
-const char* const kMetadataKeys[] = {"metadata", "name",      "namespace", "model_overview", "data_overview",
-                                     "source",   "model_key", "type_name", "index"};
 
-// ---- small JSON helpers: the config and the provider's files are free-form, so nothing is assumed ----
-
-const Json& member(const Json& object, const char* key) {
-  static const Json null_json;
-  if (!object.is_object()) return null_json;
-  auto it = object.find(key);
-  return it == object.end() ? null_json : *it;
-}
-
-// A value FATE writes as a string but a hand-made file may give as a number.
-std::string text(const Json& object, const char* key) {
-  const Json& value = member(object, key);
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_number_integer()) return std::to_string(value.get<long long>());
-  if (value.is_number()) return value.dump();
-  return "";
-}
-
-bool flag(const Json& object, const char* key) {
-  const Json& value = member(object, key);
-  return value.is_boolean() && value.get<bool>();
-}
-
-Json object_or_empty(const Json& value) {
-  return value.is_object() ? value : Json::object();
-}
-
-// A single artifact or a list of them (a multi input or output) as a list.
-std::vector<Json> as_list(const Json& value) {
-  if (value.is_array()) return std::vector<Json>(value.begin(), value.end());
-  if (value.is_object()) return {value};
-  return {};
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
+// ---- small helpers (the JSON readers are fate_spec.hpp's) ------------------------------------------
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -139,77 +99,7 @@ class TaskLog {
   std::string root_dir_;
 };
 
-// ---- the run --------------------------------------------------------------------------------------
-
-struct Run {
-  TaskContext ctx;
-  Provider provider;
-  std::string cwd;  // absolute: URIs handed to the provider must not depend on its working directory
-  std::string component;
-  std::string stage;
-  std::string log_dir;  // the server's task log folder, "" when the config names none
-  Json definition;      // the provider's IO definition (ComponentIOArtifactsTypeSpec)
-};
-
-// The declared artifacts of one section, e.g. ("inputs", "data"), each {name, is_multi, optional, types}.
-std::vector<Json> declared(const Json& definition, const char* side, const char* kind) {
-  std::vector<Json> out;
-  for (const Json& spec : as_list(member(member(definition, side), kind)))
-    if (!text(spec, "name").empty()) out.push_back(spec);
-  return out;
-}
-
-// The first type an artifact declares: FATE-Flow allocates and labels an output by it.
-std::string first_type(const Json& spec) {
-  const Json& types = member(spec, "types");
-  if (types.is_array() && !types.empty()) return text(types[0], "type_name");
-  return "";
-}
-
-// FATE's Metadata as its dict() writes it: every key, null when unset, `metadata` at least {}.
-Json fate_metadata(const Json& meta) {
-  Json out = Json::object();
-  for (const char* key : kMetadataKeys) out[key] = member(meta, key);
-  if (!out["metadata"].is_object()) out["metadata"] = Json::object();
-  return out;
-}
-
-// A tracked table ({namespace, name, count, meta, engine, path, source, data_type}) as the input
-// artifact FATE's TaskConfigSpec takes: {uri, metadata, type_name}.
-Json data_input_artifact(const Run& run, const Json& table, const Json& spec) {
-  std::string path = text(table, "path");
-  std::string engine = lower(text(table, "engine"));
-  if (engine.empty()) engine = text(member(run.ctx.config, "conf"), "storage");
-  if (engine.empty()) engine = "standalone";
-  std::string uri = path.find("://") != std::string::npos ? path : engine + "://" + path;
-  Json metadata = {{"metadata", object_or_empty(member(table, "meta"))},
-                   {"name", member(table, "name")},
-                   {"namespace", member(table, "namespace")},
-                   {"data_overview", {{"count", member(table, "count")}, {"samples", Json::array()}}}};
-  // FATE validates a source as a full ArtifactSource; a warehouse table may carry none.
-  const Json& source = member(table, "source");
-  if (source.is_object() && !source.empty()) metadata["source"] = source;
-  std::string type_name = text(table, "data_type");
-  if (type_name.empty()) type_name = first_type(spec);
-  return Json{{"uri", uri}, {"metadata", std::move(metadata)}, {"type_name", type_name}};
-}
-
-// The (source, spec) channels given for input `kind`.`key` in the worker config: a channel, a list of
-// them, or {source: spec | [spec]}.
-void collect_channels(const Json& value, std::vector<std::pair<std::string, Json>>* out) {
-  if (value.is_array()) {
-    for (const Json& item : value) collect_channels(item, out);
-    return;
-  }
-  if (!value.is_object()) return;
-  for (const auto& [source, spec] : value.items())
-    for (const Json& one : as_list(spec)) out->emplace_back(source, one);
-}
-
-bool channel_given(const Json& input_artifacts, const char* kind, const std::string& key) {
-  const Json& section = member(input_artifacts, kind);
-  return section.is_object() && section.contains(key) && !section[key].is_null() && !section[key].empty();
-}
+// ---- step 2: the declared inputs, resolved through the worker API ----------------------------------
 
 // Downloads one model channel's tar, unpacks it under `dir` and describes it as an input artifact.
 std::string fetch_model(const Run& run, const Json& channel, const Json& spec, const std::string& dir,
@@ -325,91 +215,7 @@ Outcome resolve_inputs(Run& run, TaskLog& log, Json* inputs) {
   return Outcome{};
 }
 
-// Step 3: where each declared output goes. Multi outputs keep FATE's `{index}` placeholder, which the
-// provider replaces per artifact.
-Json allocate_outputs(const Run& run) {
-  const TaskContext& ctx = run.ctx;
-  std::string data_dir = ctx.data_dir.empty() ? run.cwd + "/data" : ctx.data_dir;
-  data_dir = fs::absolute(data_dir).lexically_normal().string();
-  Json outputs = Json::object();
-  for (const char* kind : {"data", "model", "metric"}) {
-    for (const Json& spec : declared(run.definition, "outputs", kind)) {
-      std::string name = text(spec, "name");
-      std::string type_name = first_type(spec);
-      bool multi = flag(spec, "is_multi");
-      std::string uri;
-      if (type_name == "dataframe" || type_name == "table") {
-        uri = "standalone://" + data_dir + "/output/" + ctx.task_id + "/" + ctx.execution_id + "/" + name +
-              (multi ? "_{index}" : "_0");
-      } else if (std::string(kind) == "metric" || type_name == "json_metric") {
-        // The provider posts metrics straight to the server's per-run metric route.
-        uri = "http://" + ctx.host + ":" + std::to_string(ctx.port) + "/v2/worker/metric/save/" +
-              ctx.execution_id;
-      } else {
-        uri = "file://" + run.cwd + "/output/" + name + "/" + type_name + (multi ? "_{index}" : "");
-      }
-      Json artifact = {{"uri", uri}, {"metadata", Json::object()}};
-      if (!type_name.empty()) artifact["type_name"] = type_name;
-      outputs[name] = std::move(artifact);
-    }
-  }
-  return outputs;
-}
-
-// FATE's logger spec is a Python logging dictConfig. Flowstone's server names a folder instead; the
-// dictConfig built here writes root/<LEVEL> files there, as FATE-Flow's does, plus the console.
-Json python_logging(const std::string& log_dir) {
-  Json handlers = Json::object();
-  Json names = Json::array();
-  for (const char* level : {"DEBUG", "INFO", "WARNING", "ERROR"}) {
-    std::string handler = std::string("root_") + level;
-    handlers[handler] = {{"class", "logging.FileHandler"},
-                         {"level", level},
-                         {"formatter", "fate"},
-                         {"filename", log_dir + "/root/" + level},
-                         {"delay", true}};
-    names.push_back(handler);
-  }
-  handlers["console"] = {{"class", "logging.StreamHandler"},
-                         {"level", "INFO"},
-                         {"formatter", "fate"},
-                         {"stream", "ext://sys.stderr"}};
-  names.push_back("console");
-  return Json{
-      {"version", 1},
-      {"disable_existing_loggers", false},
-      {"formatters",
-       {{"fate",
-         {{"format",
-           "[%(levelname)s][%(asctime)-8s][%(process)s][%(module)s.%(funcName)s][line:%(lineno)d]: "
-           "%(message)s"}}}}},
-      {"handlers", std::move(handlers)},
-      {"root", {{"level", "DEBUG"}, {"handlers", std::move(names)}}},
-  };
-}
-
-// The worker config's `conf` as FATE's TaskConfSpec wants it.
-Json fate_conf(const Run& run) {
-  Json conf = object_or_empty(member(run.ctx.config, "conf"));
-  const Json& logger = member(conf, "logger");
-  if (!member(logger, "config").is_object())
-    conf["logger"] =
-        run.log_dir.empty() ? Json{{"config", nullptr}} : Json{{"config", python_logging(run.log_dir)}};
-  if (!conf.contains("computing"))
-    conf["computing"] = {
-        {"type", "standalone"},
-        {"metadata",
-         {{"computing_id", run.ctx.execution_id}, {"options", {{"data_dir", run.ctx.data_dir}}}}}};
-  return conf;
-}
-
 // ---- step 6: what the component produced, back to the server --------------------------------------
-
-Json artifact_source(const Run& run, const std::string& key, const Json& index) {
-  return Json{{"task_id", run.ctx.task_id},     {"party_task_id", run.ctx.execution_id},
-              {"task_name", run.ctx.task_name}, {"component", run.component},
-              {"output_artifact_key", key},     {"output_index", index}};
-}
 
 Outcome push_data(const Run& run, TaskLog& log, const std::string& key, const Json& artifact, int index) {
   if (member(artifact, "consumed").is_boolean() && !artifact["consumed"].get<bool>()) {

@@ -1,6 +1,7 @@
 // FederationTest: the Job aggregate across parties on different servers (spec 1.7, 1.8, 3.2-3.6, 4.1-4.7;
-// interop.md), the fixture of federation_test.cpp and federation_recovery_test.cpp. Each server is driven
-// only as its host drives it: decide_and_advance() for every command, then apply() of the decided events.
+// interop.md), the fixture of federation_test.cpp, federation_party_test.cpp and
+// federation_recovery_test.cpp. Each server is driven only as its host drives it: decide_and_advance() for
+// every command, then apply() of the decided events.
 // The scheduler site serves guest 9999; the party site serves host 10000. Partner calls are fed to the
 // other site as the commands actors/registry.cpp makes of them. Every scenario ends by replaying each
 // site's recorded events into a fresh state. Header-only (namespace federation_fixture).

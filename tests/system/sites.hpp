@@ -1,7 +1,7 @@
 // SitesTest: the scaffolding of the end-to-end tests that run one real `flowstone serve` per party
 // (tests/system/party_server.hpp): the test's servers, their route tables, starting them, submitting, waiting
 // for a job's copy to end, the processes left behind, `flowstone store verify`, and every server's logs for
-// failure messages. The fixtures of multiparty_test.cpp, lifecycle_test.cpp and resources_test.cpp derive
+// failure messages. The fixtures of multiparty_fixture.hpp, lifecycle_test.cpp and resources_test.cpp derive
 // from it. Every wait polls for an outcome with a deadline.
 #pragma once
 #include <gtest/gtest.h>
