@@ -34,7 +34,7 @@ struct LauncherState {
 using Self = launcher_actor::stateful_pointer<LauncherState>;
 
 void report(const job_actor& job, domain::JobCommand command) {
-  caf::anon_send(job, JobCommandMsg{std::move(command), ""});
+  caf::anon_send(job, JobCommandMsg{std::move(command), "", ""});
 }
 
 void fail(const job_actor& job, const std::string& execution_id, const std::string& error) {
@@ -241,12 +241,19 @@ std::string lost_reason(const std::string& task_dir, const char* what, const std
 // recorded the id in the task folder), which reports through the worker API by itself. Asks Slurm (a
 // blocking client call: this actor is detached). True while the job is pending or running, or while Slurm
 // cannot be asked (a restarting controller; the next sweep asks again); otherwise *ended says how it ended.
-bool slurm_job_goes_on(const std::string& task_dir, std::string* ended) {
+// An execution id starts with its job's id (job_task_version_role_party): FATE's log convention puts the
+// job's id first on every line about it.
+std::string job_of(const std::string& execution_id) {
+  return execution_id.substr(0, execution_id.find('_'));
+}
+
+bool slurm_job_goes_on(const std::string& execution_id, const std::string& task_dir, std::string* ended) {
   const std::string slurm_job = recorded_slurm_job(task_dir);
   if (slurm_job.empty()) return false;
   SlurmJobState state = query_slurm_job(slurm_job);
   if (!state.answered) {
-    spdlog::warn("cannot ask Slurm about job {}: {}", slurm_job, state.error);
+    spdlog::warn("[job-{}] {}: cannot ask Slurm about job {}: {}", job_of(execution_id), execution_id,
+                 slurm_job, state.error);
     return true;
   }
   if (slurm_job_active(state)) return true;
@@ -260,10 +267,9 @@ void check(Self self, const job_actor& job, const CheckMsg& msg) {
     return;
   }
   std::string ended;
-  if (slurm_job_goes_on(msg.task_dir, &ended)) {
-    spdlog::info("[job-{}] {}: launcher gone, slurm job {} goes on: adopted",
-                 msg.execution_id.substr(0, msg.execution_id.find('_')), msg.execution_id,
-                 recorded_slurm_job(msg.task_dir));
+  if (slurm_job_goes_on(msg.execution_id, msg.task_dir, &ended)) {
+    spdlog::info("[job-{}] {}: launcher gone, slurm job {} goes on: adopted", job_of(msg.execution_id),
+                 msg.execution_id, recorded_slurm_job(msg.task_dir));
     self->state.watched[msg.execution_id] = Watched{job, msg.launcher_pid, msg.task_dir};
     return;
   }
@@ -276,7 +282,7 @@ void sweep(Self self) {
     const auto& [execution_id, run] = *it;
     std::string ended;
     if (process_alive(run.launcher_pid, execution_id) || live_worker(run.task_dir) ||
-        slurm_job_goes_on(run.task_dir, &ended)) {
+        slurm_job_goes_on(execution_id, run.task_dir, &ended)) {
       ++it;
       continue;
     }
@@ -297,15 +303,16 @@ launcher_actor::behavior_type launcher_impl(Self self, ServerConfig config, uint
   return {
       [=](job_actor job, LaunchMsg& msg) { launch(self, job, msg); },
       [=](KillMsg& msg) {
-        // An execution id starts with its job's id (job_task_version_role_party): the line carries it.
-        spdlog::info("[job-{}] stop {}: {}", msg.execution_id.substr(0, msg.execution_id.find('_')),
-                     msg.execution_id, kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
+        spdlog::info("[job-{}] stop {}: {}", job_of(msg.execution_id), msg.execution_id,
+                     kill_run(msg.launcher_pid, msg.execution_id, msg.task_dir));
       },
       [=](job_actor job, CheckMsg& msg) { check(self, job, msg); },
       [=](DeleteOutputsMsg& msg) {
         std::error_code ec;
         std::filesystem::remove_all(msg.job_dir, ec);
-        if (ec) spdlog::warn("cannot remove {}: {}", msg.job_dir, ec.message());
+        if (ec)
+          spdlog::warn("[job-{}] cannot remove {}: {}",
+                       std::filesystem::path(msg.job_dir).filename().string(), msg.job_dir, ec.message());
       },
       [=](caf::tick_atom) {
         sweep(self);

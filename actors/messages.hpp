@@ -19,6 +19,7 @@ namespace flowstone::actors {
 struct JobCommandMsg {
   domain::JobCommand command;
   std::string idempotency_key;
+  std::string actor;  // who asked, for the audit ("": named from the command by the domain)
 };
 
 struct JobReply {

@@ -31,9 +31,15 @@ else()
 endif()
 
 # The browser tests: headless Chromium (Debian's) driven by playwright-core against three real parties.
+# CI sets FLOWSTONE_REQUIRE_BROWSER_TESTS, so a machine without them fails the configure instead of passing
+# without them.
+option(FLOWSTONE_REQUIRE_BROWSER_TESTS "Fail the configure when the browser tests cannot run" OFF)
 function(fs_add_browser_tests)
   find_program(FS_CHROMIUM NAMES chromium chromium-browser)
   if(NOT TARGET dashboard OR NOT FS_CHROMIUM)
+    if(FLOWSTONE_REQUIRE_BROWSER_TESTS)
+      message(FATAL_ERROR "the browser tests need chromium, node and npm (.ci/install-deps installs them)")
+    endif()
     message(WARNING "chromium, node or npm not found: the dashboard's browser tests are not run")
     return()
   endif()

@@ -261,6 +261,7 @@ struct JobEvent {
     scheduleTaskStatusChanged @29 :ScheduleTaskStatusChanged;
     endDelivered @30 :EndDelivered;
   }
+  actor @31 :Text;                 # who caused it (a client, a worker, the scheduler...); "" before it existed
 }
 
 # The events of a party (stream "party:<party_id>"): what the server registered about itself.

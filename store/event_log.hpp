@@ -69,6 +69,8 @@ struct CommitStats {
   size_t events = 0;                        // events written
   std::chrono::microseconds write_time{0};  // the batch's write, its sync included
   bool ok = true;
+  // Each append's time from AppendAsync to durable: its wait for the writer, then the group's write.
+  std::vector<std::chrono::microseconds> append_latencies;
 };
 
 struct Options {

@@ -18,13 +18,12 @@ namespace flowstone::actors {
 struct JobAggregate {
   using State = domain::JobState;
   using Event = domain::JobEvent;
-  using Command = domain::JobCommand;
+  using Command = domain::ActorCommand;
   using Decision = domain::Decision;
 
-  static Decision decide(const State& state, Command& command, int64_t now_ms, State* next) {
-    std::visit([now_ms](auto& c) { c.now_ms = now_ms; }, command);  // time enters as command data
-    Decision d = domain::decide_and_advance(state, command, now_ms, next);
-    return d;
+  static Decision decide(const State& state, Command& c, int64_t now_ms, State* next) {
+    std::visit([now_ms](auto& command) { command.now_ms = now_ms; }, c.command);  // time enters as data
+    return domain::decide_and_advance(state, c.command, now_ms, next, c.actor);
   }
   static void apply(State& state, const Event& event) { domain::apply(state, event); }
   static std::string encode(const Event& event) { return store::encode_job_event(event); }

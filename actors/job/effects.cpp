@@ -21,7 +21,7 @@ std::string log_dir_of(const Environment& env, const std::string& job_id, const 
 }
 
 void submit(JobSelf self, domain::JobCommand command) {
-  self->state.host->submit(std::move(command), "", nullptr);
+  self->state.host->submit({std::move(command), ""}, "", nullptr);
 }
 
 // Asks this party's resource manager for a local copy's cores; the answer comes back as a command.
@@ -131,7 +131,7 @@ void send_remote_call(JobSelf self, const domain::RemoteCall& call, std::string 
     st.env->parties->Send(std::move(out), [handle, call, log, what](net::PartyAnswer answer) {
       if (!ok(answer.code)) log->warn("{}: code {}: {}", what, to_int(answer.code), answer.message);
       if (auto command = answer_of(call, answer))
-        caf::anon_send(handle, JobCommandMsg{std::move(*command), ""});
+        caf::anon_send(handle, JobCommandMsg{std::move(*command), "", ""});
     });
   } else {
     st.env->parties->Send(std::move(out), [log, what](net::PartyAnswer answer) {

@@ -15,7 +15,7 @@ namespace flowstone::actors {
 namespace {
 
 void submit(JobSelf self, domain::JobCommand command) {
-  self->state.host->submit(std::move(command), "", nullptr);
+  self->state.host->submit({std::move(command), ""}, "", nullptr);
 }
 
 // Arms the supervisor's next look while this server schedules a running job with remote parties.
@@ -101,7 +101,17 @@ void publish_status(JobSelf self, const std::vector<domain::JobEvent>& events) {
   for (const auto& copy : st.job().copies) ended = ended && domain::is_end(copy.status);
   for (const auto& run : st.job().runs) ++runs[static_cast<size_t>(run.party_status)];
   st.env->job_board->SetRuns(st.job_id, ended, runs);
+  for (const auto& e : events)
+    if (const auto* run = std::get_if<domain::TaskPartyStatusChanged>(&e.body);
+        run && domain::is_end(run->status) && st.job().copy(run->party))
+      st.env->metrics->Add("flowstone_task_runs_ended_total",
+                           {{"status", std::string(domain::to_string(run->status))}});
   if (!st.job().is_scheduler) return;
+  for (const auto& e : events)
+    if (const auto* job = std::get_if<domain::ScheduleStatusChanged>(&e.body);
+        job && domain::is_end(job->status))
+      st.env->metrics->Add("flowstone_jobs_ended_total",
+                           {{"status", std::string(domain::to_string(job->status))}});
   st.env->job_board->Set(st.job_id, st.job().schedule_status);
   for (const auto& e : events)
     if (const auto* admitted = std::get_if<domain::AdmissionEnded>(&e.body); admitted && admitted->granted)
@@ -152,8 +162,21 @@ void JobOwner::append(store::AppendRequest request, uint64_t ticket) {
   });
 }
 
+namespace {
+
+// The last job brought back at start has replayed: the start's replay took this long.
+void count_replay(JobSelf self) {
+  auto& st = self->state;
+  if (st.env->job_board->Replayed(st.job_id))
+    st.env->metrics->Set("flowstone_replay_duration_seconds", {},
+                         static_cast<double>(st.env->now_ms() - st.env->started_ms) / 1000.0);
+}
+
+}  // namespace
+
 void JobOwner::recovered() {
   auto& st = self_->state;
+  count_replay(self_);
   if (!st.job().exists) return;  // a new job: its create or join comes as a command
   publish_status(self_, {});
   // Recovery after a restart: adopt or fail runs left running, repeat what was not answered, then let the
@@ -186,7 +209,9 @@ void JobOwner::damaged(const std::string& why) {
   auto& st = self_->state;
   st.env->server_log->error("[job-{}] {}; the job's actor stops", st.job_id, why);
   st.env->damaged->Mark(st.host->stream(), why);
+  count_replay(self_);
   st.env->job_board->SetRest(st.job_id, 0);
+  st.env->job_board->SetMailbox(st.job_id, -1);
   self_->quit(caf::make_error(caf::sec::runtime_error, why));
 }
 
@@ -206,7 +231,10 @@ job_actor::behavior_type job_impl(JobSelf self, std::shared_ptr<Environment> env
   return {
       [=](JobCommandMsg& msg) -> caf::result<JobReply> {
         auto promise = self->make_response_promise<JobReply>();
-        self->state.host->submit(std::move(msg.command), std::move(msg.idempotency_key),
+        self->state.env->job_board->SetMailbox(self->state.job_id,
+                                               static_cast<int64_t>(self->mailbox().size()));
+        self->state.host->submit({std::move(msg.command), std::move(msg.actor)},
+                                 std::move(msg.idempotency_key),
                                  [promise](const domain::Decision& d) mutable {
                                    promise.deliver(JobReply{d.code, d.message, d.data});
                                  });
@@ -225,6 +253,7 @@ job_actor::behavior_type job_impl(JobSelf self, std::shared_ptr<Environment> env
         auto& st = self->state;
         if (!st.host->idle() || !at_rest(self)) return false;
         st.env->job_board->SetRest(st.job_id, 0);
+        st.env->job_board->SetMailbox(st.job_id, -1);
         self->quit();  // after this answer: the registry that asked waits for it before anything else
         return true;
       },

@@ -6,11 +6,14 @@
 //
 // Thread rules: any thread; each call takes the board's lock briefly.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "events/common/status.hpp"
@@ -65,6 +68,33 @@ class JobBoard {
     return out;
   }
 
+  // The messages queued at each job actor as its last command saw them (CAF 0.17 lets only the actor count
+  // its mailbox); `depth` < 0 forgets an actor that stops. The gauge shows the deepest.
+  void SetMailbox(const std::string& job_id, int64_t depth) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (depth < 0)
+      mailboxes_.erase(job_id);
+    else
+      mailboxes_[job_id] = depth;
+  }
+  int64_t DeepestMailbox() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    int64_t deepest = 0;
+    for (const auto& [job_id, depth] : mailboxes_) deepest = std::max(deepest, depth);
+    return deepest;
+  }
+
+  // The jobs brought back at start: Replayed() says true once the last of them has replayed (or found its
+  // stream damaged), so the start's replay can be timed.
+  void ExpectReplays(const std::vector<std::string>& job_ids) {
+    std::lock_guard<std::mutex> lock(mu_);
+    replaying_.insert(job_ids.begin(), job_ids.end());
+  }
+  bool Replayed(const std::string& job_id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return replaying_.erase(job_id) > 0 && replaying_.empty();
+  }
+
   size_t CountRuns(domain::Status status) const {
     std::lock_guard<std::mutex> lock(mu_);
     return run_counts_[index(status)];
@@ -78,6 +108,8 @@ class JobBoard {
   RunCounts counts_{};
   std::unordered_map<std::string, RunCounts> runs_;
   std::unordered_map<std::string, int64_t> rest_;
+  std::unordered_set<std::string> replaying_;
+  std::unordered_map<std::string, int64_t> mailboxes_;
   RunCounts run_counts_{};
 };
 

@@ -128,9 +128,14 @@ std::string Metrics::Render() {
   }
   for (const auto& collect : collectors) collect(*this);
 
-  std::lock_guard<std::mutex> lock(mu_);
+  // A copy is formatted, so the writers that record (the event log's, the HTTP edge's) wait only for it.
+  std::map<std::string, Family> families;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    families = families_;
+  }
   std::string out;
-  for (const auto& [name, family] : families_) {
+  for (const auto& [name, family] : families) {
     out += "# HELP " + name + " " + escaped(family.help, false) + "\n";
     out += "# TYPE " + name + " " + type_name(family.type) + "\n";
     for (const auto& [labels, s] : family.series) {

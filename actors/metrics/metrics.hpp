@@ -3,8 +3,8 @@
 // their label values. Gauges that mirror shared state (job board, reachability) are filled by collectors run
 // at each scrape, so nothing polls.
 //
-// Thread rules: any thread; each call takes the registry's lock briefly. Collectors run inside Render(),
-// without the lock, and must not call Render().
+// Thread rules: any thread; each call takes the registry's lock briefly (Render() copies the series under it
+// and formats the copy). Collectors run inside Render(), without the lock, and must not call Render().
 #pragma once
 #include <functional>
 #include <map>

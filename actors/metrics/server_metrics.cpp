@@ -16,6 +16,9 @@ void declare_server_metrics(Metrics& m) {
             "Group commits of the event log, by result (ok, failed)");
   m.Declare("flowstone_event_commit_duration_seconds", MetricType::histogram,
             "Time a group commit's write took, its fsync included", latency_buckets());
+  m.Declare("flowstone_event_append_duration_seconds", MetricType::histogram,
+            "Time from an append's request to its events being durable (its wait for the writer included)",
+            latency_buckets());
   m.Declare("flowstone_event_commit_appends", MetricType::histogram,
             "Append requests one group commit wrote together", {1, 2, 4, 8, 16, 32, 64, 128, 256});
   m.Declare("flowstone_partner_calls_total", MetricType::counter,
@@ -26,9 +29,13 @@ void declare_server_metrics(Metrics& m) {
             "Whether a partner answered its last call (1), failed to (0), or is not known yet (-1)");
   m.Declare("flowstone_jobs", MetricType::gauge,
             "Unfinished jobs this site schedules, by their federated status (waiting: the queue)");
+  m.Declare("flowstone_jobs_ended_total", MetricType::counter,
+            "Jobs this site schedules that ended since it started, by their final status");
+  m.Declare("flowstone_task_runs_ended_total", MetricType::counter,
+            "Task runs this party hosts that ended since it started, by their status here");
   m.Declare("flowstone_actor_mailbox_depth", MetricType::gauge,
             "Messages waiting in an actor's mailbox behind the one it last handled (registry, queries, "
-            "resources)");
+            "resources; job: the deepest job actor's)");
   m.Declare("flowstone_job_actors", MetricType::gauge,
             "Job actors alive (unfinished jobs, and ended ones used within flowstone.job_actor_idle_ms)");
   m.Declare("flowstone_task_runs", MetricType::gauge,
@@ -40,6 +47,8 @@ void declare_server_metrics(Metrics& m) {
   m.Declare("flowstone_cores_in_use", MetricType::gauge, "Cores of this party held by jobs (its ledger)");
   m.Declare("flowstone_resource_queue_length", MetricType::gauge,
             "Jobs waiting for cores at this party (its ledger's queue, whoever schedules them)");
+  m.Declare("flowstone_replay_duration_seconds", MetricType::gauge,
+            "How long the jobs brought back at start took to replay, from the server's start to the last");
   m.Declare("flowstone_start_duration_seconds", MetricType::gauge,
             "How long the last start took, from opening the event log to serving (the replay included)");
 }
@@ -51,6 +60,8 @@ std::function<void(const store::CommitStats&)> commit_observer(std::shared_ptr<M
     metrics->Add("flowstone_events_appended_total", {}, static_cast<double>(commit.events));
     metrics->Observe("flowstone_event_commit_duration_seconds", {}, commit.write_time.count() / 1e6);
     metrics->Observe("flowstone_event_commit_appends", {}, static_cast<double>(commit.appends));
+    for (auto latency : commit.append_latencies)
+      metrics->Observe("flowstone_event_append_duration_seconds", {}, latency.count() / 1e6);
   };
 }
 
@@ -82,6 +93,8 @@ void collect_server_state(Metrics& metrics, std::weak_ptr<const Environment> wea
           domain::Status::canceled, domain::Status::timeout, domain::Status::pass})
       m.Set("flowstone_task_runs", {{"status", std::string(domain::to_string(status))}},
             static_cast<double>(env->job_board->CountRuns(status)));
+    m.Set("flowstone_actor_mailbox_depth", {{"actor", "job"}},
+          static_cast<double>(env->job_board->DeepestMailbox()));
     m.Set("flowstone_cores", {}, env->config.computing_cores);
     m.Set("flowstone_cores_in_use", {}, env->ledger_figures->cores_in_use.load());
     m.Set("flowstone_resource_queue_length", {}, env->ledger_figures->waiting.load());

@@ -88,7 +88,7 @@ void join(Self self, ApiCallMsg& call) {
                           0,
                           inherited_job(self, params["dag"])};
   auto done = call.reply;
-  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(call.request)})
+  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(call.request), ""})
       .then(
           [self, job, job_id, existed, done](const JobReply& r) {
             if (!ok(r.code) && !existed) forget_job(self, job_id, job);

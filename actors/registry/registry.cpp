@@ -3,6 +3,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "actors/access/authenticator.hpp"
 #include "actors/metrics/server_metrics.hpp"
 #include "actors/registry/registry_parts.hpp"
 
@@ -43,9 +44,21 @@ std::string idempotency_key(const net::ApiRequest& request) {
   return it == request.headers.end() ? "" : it->second;
 }
 
+// Who a client route's caller is, for the audit: its app when client authentication verified it, else the
+// address it called from. Other routes leave naming to the domain (a worker by its run, a partner as the
+// job's scheduler).
+std::string client_actor(const ServerConfig& config, const net::ApiRequest& request) {
+  if (route_group(request.route) != RouteGroup::client) return "";
+  auto app = request.headers.find("appid");
+  if (config.auth.client && app != request.headers.end()) return "client app " + app->second;
+  return request.remote_address.empty() ? "client" : "client at " + request.remote_address;
+}
+
 void send_command(Self self, const job_actor& job, domain::JobCommand command, const net::ApiRequest& request,
                   net::ApiCallback done) {
-  self->request(job, kCommandTimeout, JobCommandMsg{std::move(command), idempotency_key(request)})
+  self->request(job, kCommandTimeout,
+                JobCommandMsg{std::move(command), idempotency_key(request),
+                              client_actor(self->state.env->config, request)})
       .then([done](const JobReply& r) { done(reply(r.code, r.message, r.data)); },
             [done](caf::error& err) {
               done(reply(RetCode::server_exception, "job actor did not answer: " + caf::to_string(err)));
@@ -166,7 +179,7 @@ std::string new_job_id(Self self) {
 // Creates a job this server schedules; answers {job_id, data:{model_id, model_version}}. A refused
 // create stores nothing; its code is `refused_code` if set (scheduler/job/create answers 1002).
 void create_job(Self self, Json schema, std::string initiator, std::string user, net::ApiCallback done,
-                std::optional<RetCode> refused_code) {
+                std::optional<RetCode> refused_code, std::string actor) {
   auto& st = self->state;
   std::string job_id = new_job_id(self);
   job_actor job = start_job(self, job_id, /*new_job=*/true);
@@ -175,7 +188,7 @@ void create_job(Self self, Json schema, std::string initiator, std::string user,
       std::move(user), st.env->config.defaults, st.env->config.computing_cores, 0,
       nullptr};
   create.inherit_from = inherited_job(self, create.dag_schema.value("dag", Json::object()));
-  self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), ""})
+  self->request(job, kCommandTimeout, JobCommandMsg{std::move(create), "", std::move(actor)})
       .then(
           [self, job, job_id, done, refused_code](const JobReply& r) {
             if (!ok(r.code)) {
@@ -220,7 +233,8 @@ void submit(Self self, ApiCallMsg& call) {
     scheduler = param(dag["conf"], "scheduler_party_id");
   if (is_local_party(st.env->config, scheduler)) {
     if (auto refused = waiting_cap_refusal(*st.env)) return call.reply(std::move(*refused));
-    return create_job(self, schema, "", user, call.reply, std::nullopt);
+    return create_job(self, schema, "", user, call.reply, std::nullopt,
+                      client_actor(st.env->config, call.request));
   }
   Json forwarded = dag;
   forwarded["conf"]["initiator_party_id"] = st.env->config.party_id;
@@ -412,6 +426,8 @@ void recover(Self self) {
       unfinished.insert(row.value("job_id", ""));
     return true;
   });
+  if (unfinished.empty()) st.env->metrics->Set("flowstone_replay_duration_seconds", {}, 0);
+  st.env->job_board->ExpectReplays({unfinished.begin(), unfinished.end()});
   for (const auto& job_id : unfinished) {
     st.env->server_log->info("[job-{}] recovering the job", job_id);
     find_job(self, job_id);

@@ -65,8 +65,9 @@ std::optional<ApiReply> dag_refusal(const Environment& env, const Json& dag, con
 std::optional<ApiReply> waiting_cap_refusal(const Environment& env);
 std::shared_ptr<const domain::JobState> inherited_job(Self self, const Json& dag);
 std::string new_job_id(Self self);
+// `actor`: who asked, for the audit ("": the domain names it: client, or the initiator party).
 void create_job(Self self, Json schema, std::string initiator, std::string user, net::ApiCallback done,
-                std::optional<RetCode> refused_code);
+                std::optional<RetCode> refused_code, std::string actor = "");
 domain::PartyRef party_of(const Json& params);
 
 // ---- the command routes' handlers (the route table in actors/api_routes.cpp names them) ------------------

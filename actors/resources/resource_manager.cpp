@@ -120,9 +120,13 @@ void LedgerOwner::persisted(const LedgerAggregate::Decision& decision) {
   st.env->ledger_figures->waiting.store(static_cast<int>(ledger.waiting.size()));
   for (const auto& e : decision.events) {
     st.clock.saw(e);
-    if (std::holds_alternative<domain::ReservationQueued>(e.body) ||
-        std::holds_alternative<domain::WaiterForgotten>(e.body))
-      st.env->server_log->info("resources: {}", domain::describe(e));
+    // A holder is "job_id/role/party_id": the line starts with its job's id (FATE's log convention).
+    const std::string* holder = nullptr;
+    if (const auto* queued = std::get_if<domain::ReservationQueued>(&e.body)) holder = &queued->holder;
+    if (const auto* forgotten = std::get_if<domain::WaiterForgotten>(&e.body)) holder = &forgotten->holder;
+    if (holder)
+      st.env->server_log->info("[job-{}] resources: {}", holder->substr(0, holder->find('/')),
+                               domain::describe(e));
   }
 }
 

@@ -35,7 +35,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // The demo job: the shape of FATE's reader -> psi -> coordinated LR example (spec 2.6) across three
-// parties, with the noop components standing in for the algorithms. psi_0 fails once at the host and
+// parties, with the noop components standing in for the algorithms. lr_0 fails once at the host and
 // is retried (auto_retries), so the run shows a federated retry too.
 const char* kDemoJob = R"(
 schema_version: 2.1.0

@@ -35,11 +35,11 @@ int job_history(const Flags& flags) {
   const Json& events = (*reply)["data"];
   std::cout << "job " << flags.at("job_id") << ": " << events.size() << " events at " << server.host << ":"
             << server.port << "\n";
-  std::printf("%-23s %5s  %-26s %s\n", "TIME", "#", "EVENT", "WHAT");
+  std::printf("%-23s %5s  %-26s %-20s %s\n", "TIME", "#", "EVENT", "BY", "WHAT");
   for (const Json& e : events)
-    std::printf("%-23s %5lld  %-26s %s\n", event_time(e.value("at", int64_t{0})).c_str(),
+    std::printf("%-23s %5lld  %-26s %-20s %s\n", event_time(e.value("at", int64_t{0})).c_str(),
                 static_cast<long long>(e.value("version", int64_t{0})), e.value("kind", "").c_str(),
-                e.value("what", "").c_str());
+                e.value("actor", "").c_str(), e.value("what", "").c_str());
   return 0;
 }
 

@@ -214,4 +214,11 @@ using JobCommand =
                  SaveMetrics, TrackDataOutput, SaveModel, DeleteTracking, ApplyTaskResources,
                  ReturnTaskResources, EndCallAnswered>;
 
+// A command with who gave it, as the host decides it. `actor` is "" when the sender leaves naming it to
+// command_actor (events/job/actor.cpp): only client routes name their caller.
+struct ActorCommand {
+  JobCommand command;
+  std::string actor;
+};
+
 }  // namespace flowstone::domain

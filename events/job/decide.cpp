@@ -56,20 +56,4 @@ Decision decide(const JobState& state, const JobCommand& command) {
       command);
 }
 
-Decision decide_and_advance(const JobState& state, const JobCommand& command, int64_t now_ms,
-                            JobState* next) {
-  Decision first = decide(state, command);
-  if (!first.ok()) return first;
-  JobState after = state;
-  for (const auto& e : first.events) apply(after, e);
-  Step step(std::move(after), now_ms);
-  job::advance(step);
-  Decision more = step.take(next);
-  first.events.insert(first.events.end(), std::make_move_iterator(more.events.begin()),
-                      std::make_move_iterator(more.events.end()));
-  first.effects.insert(first.effects.end(), std::make_move_iterator(more.effects.begin()),
-                       std::make_move_iterator(more.effects.end()));
-  return first;
-}
-
 }  // namespace flowstone::domain

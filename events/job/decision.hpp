@@ -43,7 +43,7 @@ class Step {
   int64_t now() const { return now_; }
 
   void emit(JobEventBody body) {
-    JobEvent event{now_, std::move(body)};
+    JobEvent event{now_, std::move(body), ""};  // the actor: decide_and_advance names it
     apply(state_, event);
     decision_.events.push_back(std::move(event));
   }

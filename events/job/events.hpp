@@ -187,6 +187,7 @@ using JobEventBody =
 struct JobEvent {
   int64_t at_ms = 0;
   JobEventBody body;
+  std::string actor;  // who caused it (the audit's "actor"): events/job/actor.cpp; "" in logs before it
 };
 
 // The event's kind, as the audit history names it ("JobCreated", ...).

@@ -144,7 +144,11 @@ struct has_status<T, std::enable_if_t<std::is_same_v<decltype(std::declval<T>().
 }  // namespace
 
 Json history_entry(uint64_t version, const JobEvent& e) {
-  Json entry{{"version", version}, {"at", e.at_ms}, {"kind", event_kind(e)}, {"what", describe_event(e)}};
+  Json entry{{"version", version},
+             {"at", e.at_ms},
+             {"kind", event_kind(e)},
+             {"what", describe_event(e)},
+             {"actor", e.actor}};
   // Who the event is about (a role:party, or the scheduler), why, and the task run and status it names:
   // the timeline's columns, and what the dashboard colours the DAG with.
   std::visit(

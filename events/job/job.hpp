@@ -32,8 +32,17 @@ Decision decide(const JobState& state, const JobCommand& command);
 
 // decide(), then the scheduler's Advance on the resulting state, as one decision: a command and the
 // scheduling it enables are appended together (one sync). `next`, if given, receives the state after it.
+// The command's events record `actor` as who caused them (empty: command_actor), the step's step_actor.
 Decision decide_and_advance(const JobState& state, const JobCommand& command, int64_t now_ms,
-                            JobState* next = nullptr);
+                            JobState* next = nullptr, const std::string& actor = "");
+
+// Who caused a command's events when its sender did not say (events/job/actor.cpp): "worker <execution
+// id>", "launcher", "detector", "resource manager", "scheduler <party>", a party "role:id" for its report
+// or answer, "client".
+std::string command_actor(const JobState& state, const JobCommand& command);
+// Who caused the events of the step that follows a command: "scheduler <party>", or "server" at a party
+// that does not schedule the job.
+std::string step_actor(const JobState& state);
 
 JobState evolve(JobState state, const JobEvent& event);
 

@@ -12,7 +12,7 @@ namespace {
 
 Decision one_event(int64_t now, JobEventBody body) {
   Decision d;
-  d.events.push_back(JobEvent{now, std::move(body)});
+  d.events.push_back(JobEvent{now, std::move(body), ""});
   return d;
 }
 

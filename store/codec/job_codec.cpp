@@ -45,6 +45,7 @@ std::string encode_job_event(const domain::JobEvent& event) {
   capnp::MallocMessageBuilder message;
   auto root = message.initRoot<schema::JobEvent>();
   root.setAtMs(event.at_ms);
+  root.setActor(event.actor);
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -238,6 +239,7 @@ std::optional<domain::JobEvent> decode_job_event(std::string_view bytes, std::st
       bytes, "event", error, [&](schema::JobEvent::Reader root) -> std::optional<domain::JobEvent> {
         domain::JobEvent event;
         event.at_ms = root.getAtMs();
+        event.actor = text(root.getActor());
         bool ok = true;
         switch (root.which()) {
           case schema::JobEvent::JOB_CREATED: {

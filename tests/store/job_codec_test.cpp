@@ -23,13 +23,14 @@ const PartyRef kGuest{"guest", "9999"};
 
 template <typename T>
 T RoundTrip(const T& body, int64_t at_ms = 1700000000123) {
-  std::string bytes = encode_job_event(JobEvent{at_ms, body});
+  std::string bytes = encode_job_event(JobEvent{at_ms, body, "client"});
   EXPECT_FALSE(bytes.empty());
   std::string error;
   auto decoded = decode_job_event(bytes, &error);
   EXPECT_TRUE(decoded.has_value()) << error;
   if (!decoded) return T{};
   EXPECT_EQ(decoded->at_ms, at_ms);
+  EXPECT_EQ(decoded->actor, "client");  // who caused it travels with every kind
   const T* out = std::get_if<T>(&decoded->body);
   EXPECT_NE(out, nullptr) << "decoded as another kind (index " << decoded->body.index() << ")";
   return out ? *out : T{};
@@ -262,7 +263,7 @@ TEST(JobCodecTest, GarbageIsRefused) {
 
 TEST(JobCodecTest, TruncatedEventIsRefused) {
   std::string bytes =
-      encode_job_event(JobEvent{1, domain::TaskLaunched{"a_0", 0, kGuest, "e", 1, "cmd", "log", ""}});
+      encode_job_event(JobEvent{1, domain::TaskLaunched{"a_0", 0, kGuest, "e", 1, "cmd", "log", ""}, ""});
   ASSERT_GT(bytes.size(), 16u);
   std::string error;
   EXPECT_FALSE(decode_job_event(bytes.substr(0, bytes.size() - 8), &error).has_value());
@@ -272,7 +273,7 @@ TEST(JobCodecTest, TruncatedEventIsRefused) {
 TEST(JobCodecTest, UnknownKindIsRefused) {
   // An event kind added by a later build: the union discriminant (after atMs in the root's data section,
   // which follows the 8-byte segment table and the 8-byte root pointer) names no kind known here.
-  std::string bytes = encode_job_event(JobEvent{7, domain::JobNotesAdded{kGuest, "n"}});
+  std::string bytes = encode_job_event(JobEvent{7, domain::JobNotesAdded{kGuest, "n"}, ""});
   ASSERT_GT(bytes.size(), 26u);
   ASSERT_EQ(bytes[24], 3);  // jobNotesAdded @4 is union member 3
   bytes[24] = 99;
@@ -283,7 +284,8 @@ TEST(JobCodecTest, UnknownKindIsRefused) {
 
 TEST(JobCodecTest, UnknownStatusIsRefused) {
   // A status name this build does not know: an event written by another build, or corruption.
-  std::string bytes = encode_job_event(JobEvent{5, domain::JobStatusChanged{kGuest, Status::running, "r"}});
+  std::string bytes =
+      encode_job_event(JobEvent{5, domain::JobStatusChanged{kGuest, Status::running, "r"}, ""});
   auto at = bytes.find("running");
   ASSERT_NE(at, std::string::npos);
   bytes.replace(at, 7, "sprints");
@@ -296,7 +298,7 @@ TEST(JobCodecTest, UndecodableDagIsRefused) {
   domain::JobCreated e;
   e.job_id = "j";
   e.dag_schema = Json::parse(R"({"k": "vvvvvv"})");
-  std::string bytes = encode_job_event(JobEvent{1, e});
+  std::string bytes = encode_job_event(JobEvent{1, e, ""});
   auto at = bytes.find("{\"k\"");
   ASSERT_NE(at, std::string::npos);
   bytes[at] = '[';  // the dag text no longer parses as JSON

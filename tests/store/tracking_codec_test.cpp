@@ -12,7 +12,7 @@ namespace {
 
 template <typename T>
 T JobRoundTrip(const T& body) {
-  auto decoded = decode_job_event(encode_job_event(domain::JobEvent{42, body}), nullptr);
+  auto decoded = decode_job_event(encode_job_event(domain::JobEvent{42, body, ""}), nullptr);
   EXPECT_TRUE(decoded.has_value());
   const T* out = decoded ? std::get_if<T>(&decoded->body) : nullptr;
   EXPECT_NE(out, nullptr);

@@ -27,6 +27,10 @@ TEST_F(HistoryCli, TheTimelineIsReadableAndAResubmitRepeatsTheJob) {
   EXPECT_TRUE(contains(timeline, "JobCreated")) << timeline;
   EXPECT_LT(timeline.find("JobCreated"), timeline.rfind("success")) << "in order: " << timeline;
   EXPECT_FALSE(contains(timeline, "\"code\"")) << "not raw JSON: " << timeline;
+  // Who caused what: the client that submitted (from this machine), the scheduler, the task's worker.
+  EXPECT_TRUE(contains(timeline, "client at 127.0.0.1")) << timeline;
+  EXPECT_TRUE(contains(timeline, "scheduler " + std::string(kGuest))) << timeline;
+  EXPECT_TRUE(contains(timeline, "worker " + job_id + "_a_0")) << timeline;
   std::string rows;
   ASSERT_EQ(run_command(cli + "history --json -j " + job_id + server, &rows), 0) << rows;
   EXPECT_TRUE(contains(rows, "\"kind\": \"JobCreated\"")) << rows;

@@ -55,11 +55,16 @@ TEST_F(Metrics, AScrapeAfterAJobCountsItAndPassesPromtool) {
   EXPECT_EQ(value_of(text, "flowstone_party_reachable{party_id=\"" + kHost + "\"}"), 1) << text;
   EXPECT_EQ(value_of(text, "flowstone_jobs{status=\"running\"}"), 0) << "the job ended: " << text;
   EXPECT_GT(value_of(text, "flowstone_start_duration_seconds"), 0) << text;
+  EXPECT_EQ(value_of(text, "flowstone_replay_duration_seconds"), 0) << "nothing to bring back: " << text;
+  EXPECT_GT(value_of(text, "flowstone_event_append_duration_seconds_count"), 0) << text;
+  EXPECT_EQ(value_of(text, "flowstone_jobs_ended_total{status=\"success\"}"), 1) << text;
+  EXPECT_EQ(value_of(text, "flowstone_task_runs_ended_total{status=\"success\"}"), 1) << "a_0 here: " << text;
   EXPECT_GE(value_of(text, "flowstone_admission_wait_seconds_count"), 1) << text;
   EXPECT_EQ(value_of(text, "flowstone_cores_in_use"), 0) << "the job gave its cores back: " << text;
   EXPECT_EQ(value_of(text, "flowstone_task_runs{status=\"running\"}"), 0) << "the job ended: " << text;
   EXPECT_GE(value_of(text, "flowstone_actor_mailbox_depth{actor=\"registry\"}"), 0) << text;
   EXPECT_TRUE(contains(text, "flowstone_actor_mailbox_depth{actor=\"queries\"}")) << text;
+  EXPECT_GE(value_of(text, "flowstone_actor_mailbox_depth{actor=\"job\"}"), 0) << text;
 
   const std::string file = guest.dir() + "/scrape.txt";
   std::ofstream(file) << scrape.body;

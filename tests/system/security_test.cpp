@@ -68,6 +68,18 @@ TEST_F(Security, LogQueryAndCountRefuseATraversalCutByANul) {
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.body.find("root:"), std::string::npos) << route << " returned /etc/passwd: " << r.body;
     expect_refused(json_of(r), 5001, "job_id");
+    // Without the NUL too: every field that names a folder of the log path is one name, not a path.
+    expect_refused(server->get(route, {{"log_type", "schedule_info"},
+                                       {"job_id", std::string(kClimb) + "tmp"},
+                                       {"role", "guest"},
+                                       {"party_id", kGuest}}),
+                   5001, "job_id");
+    expect_refused(server->get(route, {{"log_type", "task_info"},
+                                       {"job_id", "1"},
+                                       {"role", "guest"},
+                                       {"party_id", kGuest},
+                                       {"task_name", "../../x"}}),
+                   5001, "task_name");
   }
   // The flow CLI sends its own output folder (-o) as `path` on downloads; the server never opens it.
   Json cli = server->get(

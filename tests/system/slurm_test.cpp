@@ -2,9 +2,11 @@
 // 127.0.0.1, started and stopped by tests/system/slurm_cluster.sh in a folder of the test's own), a guest
 // and a host `flowstone serve`, and a host that runs its tasks through a provider registered with device
 // slurm. Skipped, saying why, where the Slurm daemons are not installed (CI installs slurm-wlm and munge).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,6 +42,11 @@ class Slurm : public SitesTest {
       if (::access(daemon, X_OK) != 0)
         GTEST_SKIP() << daemon << " is not installed: the slurm device test needs a Slurm cluster "
                      << "(Debian: apt-get install slurm-wlm munge; .ci/install-deps does)";
+    // One cluster at a time on this machine: ctest -j2 may run two of these tests at once, and two slurmd
+    // daemons with this host's node name did not both come up (one stayed "unk*").
+    lock_fd_ = ::open("/tmp/flowstone-slurm-tests.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    ASSERT_GE(lock_fd_, 0);
+    ASSERT_EQ(::flock(lock_fd_, LOCK_EX), 0);
     char dir_template[] = "/tmp/flowstone-slurm-XXXXXX";
     ASSERT_NE(::mkdtemp(dir_template), nullptr);
     cluster_dir_ = dir_template;
@@ -52,7 +59,11 @@ class Slurm : public SitesTest {
 
   void TearDown() override {
     servers.clear();  // the servers, then whatever launchers and workers they left
-    if (cluster_dir_.empty()) return;
+    if (!cluster_dir_.empty()) StopCluster();
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // the next test's cluster may start
+  }
+
+  void StopCluster() {
     std::string out;
     int status = run_command(kCluster + " stop " + cluster_dir_, &out);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "stopping the Slurm cluster:\n" << out;
@@ -143,6 +154,7 @@ class Slurm : public SitesTest {
   }
 
   std::string cluster_dir_;
+  int lock_fd_ = -1;
 };
 
 // The host's tasks run as Slurm jobs named after the job and task, with the task's cores, and report

@@ -33,11 +33,8 @@ export function dagGraph(dag) {
   return { names: Object.keys(tasks), edges };
 }
 
-// Draws into `container`; `taskInfo(name)` -> {status, version, parties: [[party, status]]}; `onSelect(name)`.
-export async function drawDag(container, dag, taskInfo, selected, onSelect) {
-  const { names, edges } = dagGraph(dag);
-  const draw = (container.draws = (container.draws || 0) + 1); // a later call's drawing wins
-  const layout = await elk.layout({
+function layoutOf(names, edges) {
+  return elk.layout({
     id: 'root',
     layoutOptions: {
       'elk.algorithm': 'layered', 'elk.direction': 'DOWN',
@@ -47,6 +44,19 @@ export async function drawDag(container, dag, taskInfo, selected, onSelect) {
     children: names.map((id) => ({ id, width: NODE_W, height: NODE_H })),
     edges: edges.map(([from, to], i) => ({ id: `e${i}`, sources: [from], targets: [to] })),
   });
+}
+
+// Draws into `container`; `taskInfo(name)` -> {status, version, parties: [[party, status]]}; `onSelect(name)`.
+export async function drawDag(container, dag, taskInfo, selected, onSelect) {
+  const { names, edges } = dagGraph(dag);
+  const draw = (container.draws = (container.draws || 0) + 1); // a later call's drawing wins
+  // The layout depends only on the DAG: laid out once, then only the statuses are drawn again.
+  const shape = JSON.stringify([names, edges]);
+  if (container.shape !== shape) {
+    container.shape = shape;
+    container.layout = layoutOf(names, edges);
+  }
+  const layout = await container.layout;
   if (container.draws !== draw) return;
   const root = svg('svg', { width: layout.width + 20, height: layout.height + 20, class: 'dag', role: 'img' });
   const defs = svg('defs');

@@ -39,20 +39,22 @@ export function renderJob(container, jobId, params) {
   const at = () => ({ job_id: jobId, role: view.job.role, party_id: view.job.party_id });
 
   let latest = 0; // only the answer to the latest load is drawn
-  async function load() {
+  // The job, its tasks and (first, and after the feed reconnects) its whole history; in between, the
+  // feed's events are the history's new entries, so a burst of them costs two small reads.
+  async function load(withHistory = true) {
     const asked = ++latest;
     try {
       const [jobs, tasks, history] = await Promise.all([
         get('job/query', { job_id: jobId }),
         get('job/task/list/query', { job_id: jobId }),
-        get('job/history/query', { job_id: jobId }),
+        withHistory ? get('job/history/query', { job_id: jobId }) : null,
       ]);
       if (stopped || asked !== latest) return;
       const first = !view.job;
       view.job = jobs[0];
       view.tasks = tasks.data;
-      view.history = history;
-      timeline.set(history);
+      if (history) timeline.set(history);
+      view.history = timeline.entries();
       if (!view.task) view.task = Object.keys(view.job.dag?.dag?.tasks || {})[0] || '';
       drawHeader();
       await drawDag(dagBox, view.job.dag, taskInfo, view.task, select);
@@ -180,11 +182,13 @@ export function renderJob(container, jobId, params) {
     clear(tabBody, outputsView(tab, { ...at(), task_name: view.task }));
   }
 
+  let reloadHistory = false;
   const unsubscribe = onJobEvent((event) => {
     if (!event.reload && event.job_id !== jobId) return;
-    if (!event.reload) timeline.add(event);
+    if (event.reload) reloadHistory = true;
+    else timeline.add(event);
     clearTimeout(timer);
-    timer = setTimeout(load, 250);
+    timer = setTimeout(() => { load(reloadHistory); reloadHistory = false; }, 250);
   });
   load();
   return () => { stopped = true; unsubscribe(); clearTimeout(timer); if (leaveTab) leaveTab(); };

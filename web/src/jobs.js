@@ -1,9 +1,14 @@
 // The jobs page: filters (status, role, party, job id, creation time), live counts by status, a sortable and
-// paged table with the progress of running jobs and why waiting ones wait. Refreshed on every job event.
+// paged table with the progress of running jobs and why waiting ones wait. Refreshed on the events that
+// change its rows.
 import { get } from './api.js';
 import { onJobEvent } from './feed.js';
 import { setQuery } from './router.js';
 import { STATUSES, badge, clear, duration, h, time } from './dom.js';
+
+// The events that change a row of the list (status, progress, why a job waits, its end delivered); a task's
+// run, metrics and outputs do not, so they do not make the list read again.
+const ROW_KINDS = /^(Job|ScheduleStatus|Admission|PartyResources|PartyJoined|EndDelivered)/;
 
 const PAGE_SIZE = 20;
 const COLUMNS = [
@@ -103,7 +108,8 @@ export function renderJobs(container, params) {
       h('button', { type: 'button', disabled: state.page >= pages, onclick: go(state.page + 1) }, 'Next ›'));
   }
 
-  const unsubscribe = onJobEvent(() => {
+  const unsubscribe = onJobEvent((event) => {
+    if (!event.reload && event.kind && !ROW_KINDS.test(event.kind)) return; // a task's event: no row changes
     clearTimeout(timer);
     timer = setTimeout(refresh, 300);
   });

@@ -13,16 +13,21 @@ export function logView(where, types) {
   let count = 0;
   let timer = null;
 
+  let drawn = ''; // the log, its line count and first line last drawn: following an unchanged log reads nothing more
   async function load(toEnd) {
     try {
       count = await get('log/count', { ...where, log_type: select.value });
       if (toEnd) begin = Math.max(0, count - PAGE_LINES);
+      const shape = `${select.value} ${count} ${begin}`;
+      if (shape === drawn) return;
+      drawn = shape;
       const end = Math.min(count, begin + PAGE_LINES);
       const rows = count ? await get('log/query', { ...where, log_type: select.value, begin: begin + 1, end }) : [];
       position.textContent = count ? `lines ${begin + 1}-${end} of ${count}` : 'empty';
       lines.textContent = rows.map((r) => r.content).join('\n');
       if (follow.checked) lines.scrollTop = lines.scrollHeight;
     } catch (e) {
+      drawn = '';
       position.textContent = String(e.message || e);
       lines.textContent = '';
     }

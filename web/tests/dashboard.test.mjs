@@ -21,6 +21,7 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 // Waits for runs of real jobs scale with FLOWSTONE_TEST_SLOWDOWN (a slow CI machine may set 2 or 3).
 const SLOW = Number(process.env.FLOWSTONE_TEST_SLOWDOWN || 1);
 const RUN_MS = 45000 * SLOW;
+fs.rmSync(shots, { recursive: true, force: true }); // this run's artefacts only, no failure left from an earlier one
 fs.mkdirSync(shots, { recursive: true });
 
 // Three consecutive free ports on loopback (the demo's guest, host and arbiter), below Linux's ephemeral range
@@ -170,6 +171,11 @@ test('the timeline lists every event of the job in order, and filters', async (p
   assert.deepEqual(versions, history.data.map((e) => e.version));
   assert.deepEqual(versions, [...versions].sort((a, b) => a - b));
   assert.equal(await page.locator('[data-testid=timeline-row]').first().getAttribute('data-kind'), 'JobCreated');
+  // Who caused each event: the client that submitted the job, then the scheduler, workers, parties.
+  assert.match(await page.locator('[data-testid=timeline-row]').first().getAttribute('data-actor'), /^client/);
+  const actors = await page.locator('[data-testid=timeline-row]').evaluateAll((rows) => rows.map((r) => r.dataset.actor));
+  assert.ok(actors.every(Boolean), 'every event names its actor');
+  assert.ok(actors.includes('scheduler 9999') && actors.some((a) => a.startsWith('worker ')), actors.join());
   await page.fill('[data-testid=timeline-filter]', 'TaskPartyStatusChanged failed');
   await waitFor('the filter', async () => (await page.locator('[data-testid=timeline-row]').count()) < versions.length);
   const kinds = await page.locator('[data-testid=timeline-row]').evaluateAll((rows) => rows.map((r) => r.dataset.kind));
