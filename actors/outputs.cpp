@@ -223,21 +223,8 @@ std::vector<Json> builtin_providers(const ServerConfig& config) {
 
 // The files behind a log type: the schedule log of the job, or the task's captured output (and the
 // level files a FATE component writes under root/, when there are any).
-// A field that names one folder under the log folder: never a path that leaves it ("..", "a/b").
-bool folder_name(const std::string& name) {
-  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
-         name.find('\\') == std::string::npos && name.find('\0') == std::string::npos;
-}
-
 std::vector<std::string> log_files(const ServerConfig& config, const Json& params, std::string* error) {
   std::string type = param(params, "log_type"), job = param(params, "job_id");
-  for (const char* field : {"job_id", "role", "party_id", "task_name"}) {
-    const std::string value = param(params, field);
-    if ((field == std::string("job_id") || !value.empty()) && !folder_name(value)) {
-      *error = std::string(field) + " '" + value + "' is not a name (no '/', '..' or empty)";
-      return {};
-    }
-  }
   std::string job_dir = config.log_dir + "/" + job;
   if (type == "schedule_info") return {job_dir + "/fate_flow_schedule.log"};
   if (type == "schedule_error") return {job_dir + "/fate_flow_schedule_error.log"};

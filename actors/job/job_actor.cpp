@@ -103,7 +103,7 @@ void publish_status(JobSelf self, const std::vector<domain::JobEvent>& events) {
   st.env->job_board->SetRuns(st.job_id, ended, runs);
   for (const auto& e : events)
     if (const auto* run = std::get_if<domain::TaskPartyStatusChanged>(&e.body);
-        run && domain::is_end(run->status) && st.job().copy(run->party))
+        run && domain::is_end(run->status) && st.job().is_local(run->party))
       st.env->metrics->Add("flowstone_task_runs_ended_total",
                            {{"status", std::string(domain::to_string(run->status))}});
   if (!st.job().is_scheduler) return;

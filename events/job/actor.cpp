@@ -39,7 +39,7 @@ std::string command_actor(const JobState& state, const JobCommand& command) {
         if constexpr (std::is_same_v<T, ReportPartyStatus>)
           return cmd.collected ? scheduler_of(state) : party_text(cmd.party);
         if constexpr (std::is_same_v<T, ResourcesAnswered>)  // a local copy's: this server's resource manager
-          return state.copy(cmd.party) ? "resource manager" : party_text(cmd.party);
+          return state.is_local(cmd.party) ? "resource manager" : party_text(cmd.party);
         if constexpr (std::is_same_v<T, CopyCreateAnswered> || std::is_same_v<T, EndCallAnswered> ||
                       std::is_same_v<T, TaskResourcesAnswer> || std::is_same_v<T, TaskStartAnswered>)
           return party_text(cmd.party);  // its answer
@@ -50,7 +50,7 @@ std::string command_actor(const JobState& state, const JobCommand& command) {
 }
 
 std::string step_actor(const JobState& state) {
-  return state.is_scheduler ? "scheduler " + state.scheduler_party_id : "server";
+  return state.is_scheduler ? scheduler_of(state) : "server";
 }
 
 Decision decide_and_advance(const JobState& state, const JobCommand& command, int64_t now_ms, JobState* next,
