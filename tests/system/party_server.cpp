@@ -29,13 +29,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-uint16_t free_port() {
+// `wanted` on 127.0.0.1 if it is free now, else (wanted 0) one the kernel picks; 0 when none.
+uint16_t bind_port(uint16_t wanted) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(wanted);
   uint16_t port = 0;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     socklen_t len = sizeof addr;
@@ -43,6 +44,10 @@ uint16_t free_port() {
   }
   ::close(fd);
   return port;
+}
+
+uint16_t free_port() {
+  return bind_port(0);
 }
 
 std::string replace_nuls(std::string s) {
@@ -501,6 +506,19 @@ std::map<int, Json> PartyServer::task_versions(const std::string& job_id, const 
 
 uint16_t free_tcp_port() {
   return free_port();
+}
+
+uint16_t free_port_run(int count) {
+  // Below Linux's ephemeral range (32768 and up), so an outgoing connection cannot take one of them between
+  // this check and the bind of whoever gets them.
+  for (int tries = 0; tries < 200; ++tries) {
+    const unsigned long spread = static_cast<unsigned long>(::getpid()) * 7919UL + tries * 613UL;
+    const uint16_t base = static_cast<uint16_t>(20000 + spread % 12000);
+    bool all_free = true;
+    for (int i = 0; i < count && all_free; ++i) all_free = bind_port(static_cast<uint16_t>(base + i)) != 0;
+    if (all_free) return base;
+  }
+  return 0;
 }
 
 int run_command(const std::string& command, std::string* output) {

@@ -164,6 +164,9 @@ std::string tail(const std::string& text, size_t max_chars);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (for processes other than party servers).
 uint16_t free_tcp_port();
+// The first of `count` consecutive ports free on 127.0.0.1, below the ephemeral range (0 if none found): for
+// `flowstone demo --port`, whose parties take the ports after it.
+uint16_t free_port_run(int count);
 
 // Runs `command` with /bin/sh, stdout and stderr into *output; returns the raw wait status (-1: no shell).
 int run_command(const std::string& command, std::string* output);

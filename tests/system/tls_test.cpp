@@ -126,7 +126,8 @@ TEST_F(Tls, TwoSitesRunAJobOverHttpsAndEveryoneElseIsRefused) {
 // The README's demo with --secure: three parties, HTTPS with client certificates, site authentication on.
 TEST(SecureDemo, ThreePartiesRunTheDemoJobOverHttpsWithSiteAuthentication) {
   const std::string dir = ::testing::TempDir() + "/flowstone-secure-demo-" + std::to_string(::getpid());
-  const int base = 20000 + ::getpid() % 30000;
+  const int base = free_port_run(3);  // guest, host, arbiter
+  ASSERT_NE(base, 0);
   const std::string out = dir + ".out";
   const std::string command = "timeout 240 " + std::string(FLOWSTONE_BIN_DIR) +
                               "/flowstone demo --secure --dir " + dir + " --port " + std::to_string(base) +
